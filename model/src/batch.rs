@@ -1,0 +1,49 @@
+//! Rendered images to Burn tensors.
+
+use burn::tensor::{backend::Backend, Tensor, TensorData};
+
+use crate::modality::Image;
+
+/// Why images could not be stacked into a batch.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum BatchError {
+    /// No images were given.
+    #[error("cannot build a batch from zero images")]
+    Empty,
+    /// Images of different shapes were given.
+    #[error("image {index} is {got:?} (channels, size) but the batch is {expected:?}")]
+    Shape {
+        /// Index of the offending image.
+        index: usize,
+        /// `(channels, size)` of the first image.
+        expected: (usize, usize),
+        /// `(channels, size)` of the offending image.
+        got: (usize, usize),
+    },
+}
+
+/// Stacks images into one tensor.
+///
+/// # Shapes
+/// - output: `[batch, channels, size, size]`
+pub fn images_to_tensor<B: Backend>(
+    images: &[&Image],
+    device: &B::Device,
+) -> Result<Tensor<B, 4>, BatchError> {
+    let first = images.first().ok_or(BatchError::Empty)?;
+    let expected = (first.channels, first.size);
+    let mut data = Vec::with_capacity(images.len() * first.data.len());
+    for (index, img) in images.iter().enumerate() {
+        let got = (img.channels, img.size);
+        if got != expected || img.data.len() != first.data.len() {
+            return Err(BatchError::Shape {
+                index,
+                expected,
+                got,
+            });
+        }
+        data.extend_from_slice(&img.data);
+    }
+    let shape = [images.len(), expected.0, expected.1, expected.1];
+    Ok(Tensor::from_data(TensorData::new(data, shape), device))
+}

@@ -1,0 +1,18 @@
+//! FIP-DenoMAE model crate: everything shared by the trainer, the browser and the tests.
+//!
+//! - [`signal`]: seeded synthesis of the modulation classes and the channel.
+//! - [`modality`]: rendering bursts into the images each modality sees.
+//! - [`sigmf`]: SigMF recordings to and from bytes.
+//! - [`batch`]: rendered images to Burn tensors.
+//!
+//! **Invariant:** this crate does no file or network I/O and builds for
+//! `wasm32-unknown-unknown`; data enters and leaves as values and bytes.
+
+pub mod batch;
+pub mod modality;
+pub mod rng;
+pub mod sigmf;
+pub mod signal;
+
+pub use modality::{Image, Modality, ModalityPair, RenderConfig, Renderer};
+pub use signal::{DatasetSpec, Example, Modulation, Profile, SignalConfig, SnrSpec, C32};

@@ -1,0 +1,82 @@
+//! The one place that picks the Burn backend, by cargo feature:
+//! `cuda` → burn-cuda, else `wgpu` → burn-wgpu, else the Flex CPU backend (default).
+
+use anyhow::Result;
+use burn::tensor::{backend::Backend as _, Tensor};
+
+/// The inference backend chosen at build time.
+#[cfg(feature = "cuda")]
+pub type Backend = burn::backend::Cuda;
+/// The inference backend chosen at build time.
+#[cfg(all(feature = "wgpu", not(feature = "cuda")))]
+pub type Backend = burn::backend::Wgpu;
+/// The inference backend chosen at build time.
+#[cfg(not(any(feature = "wgpu", feature = "cuda")))]
+pub type Backend = burn::backend::Flex;
+
+/// The training backend: [`Backend`] with automatic differentiation.
+pub type TrainBackend = burn::backend::Autodiff<Backend>;
+
+/// The device type of [`Backend`].
+pub type Device = burn::tensor::Device<Backend>;
+
+/// Human-readable name of the compiled-in backend.
+pub fn name() -> &'static str {
+    if cfg!(feature = "cuda") {
+        "cuda (burn-cuda)"
+    } else if cfg!(feature = "wgpu") {
+        "wgpu (burn-wgpu)"
+    } else {
+        "cpu (burn-flex)"
+    }
+}
+
+/// Whether a CUDA driver library (`libcuda.so.1`) is present where the loader looks.
+///
+/// burn-cuda loads it at run time and panics at the first tensor operation without it, so
+/// we look before we leap.
+pub fn cuda_driver_present() -> bool {
+    let mut dirs: Vec<String> = std::env::var("LD_LIBRARY_PATH")
+        .unwrap_or_default()
+        .split(':')
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect();
+    dirs.extend(
+        [
+            "/usr/lib/x86_64-linux-gnu",
+            "/usr/lib64",
+            "/usr/lib",
+            "/usr/local/cuda/lib64",
+            "/usr/local/cuda/compat",
+            "/usr/lib/wsl/lib",
+            "/usr/local/nvidia/lib64",
+            "/usr/lib/aarch64-linux-gnu",
+        ]
+        .map(String::from),
+    );
+    dirs.iter()
+        .any(|d| std::path::Path::new(d).join("libcuda.so.1").exists())
+}
+
+/// The device to run on, after checking that the backend can work on this machine.
+pub fn device() -> Result<Device> {
+    if cfg!(feature = "cuda") && !cuda_driver_present() {
+        anyhow::bail!(
+            "this binary was built with `--features cuda` but no CUDA driver (libcuda.so.1) \
+             was found; run on a machine with an NVIDIA driver, or rebuild without `cuda` \
+             to use the CPU backend"
+        );
+    }
+    Ok(Device::default())
+}
+
+/// Runs a small matrix product on the backend and returns the sum of its entries
+/// (a smoke test that the backend works here; the exact answer is 8·4·4 = 128).
+pub fn smoke_test(device: &Device) -> f32 {
+    let a = Tensor::<Backend, 2>::ones([4, 8], device);
+    let b = Tensor::<Backend, 2>::ones([8, 4], device);
+    let s = a.matmul(b).sum().into_scalar();
+    Backend::sync(device).ok();
+    s
+}

@@ -1,0 +1,12 @@
+//! The fipmae trainer as a library: each subcommand of the `fipmae` binary is a function
+//! here, so tests drive exactly what users run.
+//!
+//! **Invariants:** all file I/O of the project happens here (the `model` crate only sees
+//! bytes); every file is written atomically ([`fsutil::write_atomic`]); errors carry the
+//! path or value they concern (`anyhow` with context).
+
+pub mod backend;
+pub mod bench;
+pub mod fsutil;
+pub mod generate;
+pub mod preview;

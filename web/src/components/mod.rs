@@ -1,0 +1,3 @@
+//! Page components, one per file.
+
+pub mod burst_probe;
