@@ -7,7 +7,7 @@
 //! | modality | input from | target from | channels | values |
 //! |---|---|---|---|---|
 //! | constellation | noisy burst | clean burst | one per kernel width (default 3) | `[0, 1]`, each channel max-normalised |
-//! | scalogram | noisy burst | clean burst | 1 | `[0, 1]`: dB within `dynamic_range_db` of the image's peak |
+//! | scalogram | noisy burst | clean burst | 1 | `[0, 1]`: dB within `dynamic_range_db` of the image's peak, linear |
 //! | signal | noisy burst | clean burst | 2 (I, Q) | standardised: unit RMS per channel |
 //! | noise | the noise | the noise | 2 (I, Q) | standardised: unit RMS per channel |
 //!
@@ -27,7 +27,10 @@
 //! log-spaced in `[min_freq, max_freq]` cycles/sample: the top half positive frequencies
 //! from high to low, the bottom half negative ones from low to high magnitude (baseband
 //! bursts are complex, so both signs carry information). Columns average the magnitude
-//! over equal time spans.
+//! over equal time spans. To save work, each scale's band is shifted to baseband and
+//! inverse-transformed at the shortest length `M` (a power of two, at least the band's
+//! width and `image_size`, at most `N`): exact samples of `|W|` at `M` evenly spaced
+//! times, which the columns then average.
 //!
 //! **Signal / noise.** The first `s²` samples (`s = ⌊√N⌋`) laid out row-major into an
 //! `s × s` grid per channel (I, Q), divided by `√(mean|x|²/2)` of those samples, and
@@ -316,8 +319,11 @@ pub struct Renderer {
     ifft: Arc<dyn Fft<f32>>,
     /// Per scale row: first FFT bin and gains of its (non-negligible) band.
     wavelets: Vec<(usize, Vec<f32>)>,
-    /// Column `c` of the scalogram averages time samples `cols[c].0..cols[c].1`.
-    cols: Vec<(usize, usize)>,
+    /// Short inverse FFTs for the scalogram: `(length M, plan, column table)`; column `c`
+    /// averages output samples `cols[c].0..cols[c].1` of a length-`M` transform.
+    short_plans: Vec<(usize, Arc<dyn Fft<f32>>, Vec<(usize, usize)>)>,
+    /// Per scale row: index into `short_plans`.
+    row_plan: Vec<usize>,
     /// Row resampling: `(lower row, upper row, weight of upper)` per output row.
     rows: Vec<(usize, usize, f32)>,
     /// Grid resampling of signal images, same layout as `rows`.
@@ -343,6 +349,87 @@ fn linear_table(src: usize, dst: usize) -> Vec<(usize, usize, f32)> {
             (lo, hi, (x - lo as f64) as f32)
         })
         .collect()
+}
+
+/// Kernels wider than this many pixels are splatted on a coarser grid and resized.
+const COARSE_SIGMA_PX: f32 = 3.0;
+
+/// Adds a Gaussian of standard deviation `sigma` pixels at each point to the `p × p`
+/// plane `out` (window `±half_width`; I to the right, Q up), truncated at 3σ.
+fn splat(out: &mut [f32], p: usize, pts: &[C32], half_width: f32, sigma: f32) {
+    let scale = p as f32 / (2.0 * half_width);
+    let r = (3.0 * sigma).ceil() as i64;
+    let inv = 1.0 / (2.0 * sigma * sigma);
+    let mut wx = Vec::with_capacity(2 * r as usize + 1);
+    let mut wy = Vec::with_capacity(2 * r as usize + 1);
+    for z in pts {
+        let px = (z.re + half_width) * scale; // column coordinate, pixel units
+        let py = (half_width - z.im) * scale; // row coordinate, top = +Q
+        let (cx, cy) = (px.floor() as i64, py.floor() as i64);
+        let x0 = (cx - r).max(0);
+        let x1 = (cx + r).min(p as i64 - 1);
+        let y0 = (cy - r).max(0);
+        let y1 = (cy + r).min(p as i64 - 1);
+        if x0 > x1 || y0 > y1 {
+            continue;
+        }
+        gaussian_weights(&mut wx, x0 as f32 + 0.5 - px, (x1 - x0 + 1) as usize, inv);
+        gaussian_weights(&mut wy, y0 as f32 + 0.5 - py, (y1 - y0 + 1) as usize, inv);
+        let w = wx.len();
+        for (i, &vy) in wy.iter().enumerate() {
+            let base = (y0 as usize + i) * p + x0 as usize;
+            for (o, &vx) in out[base..base + w].iter_mut().zip(&wx) {
+                *o += vy * vx;
+            }
+        }
+    }
+}
+
+/// Fills `w` with `exp(−(d0 + j)²·inv)` for `j in 0..len`, by the recurrence
+/// `w[j+1] = w[j]·exp(−(2(d0 + j) + 1)·inv)` (two exponentials instead of `len`).
+fn gaussian_weights(w: &mut Vec<f32>, d0: f32, len: usize, inv: f32) {
+    w.clear();
+    let mut v = (-d0 * d0 * inv).exp();
+    let mut ratio = (-(2.0 * d0 + 1.0) * inv).exp();
+    let step = (-2.0 * inv).exp();
+    for _ in 0..len {
+        w.push(v);
+        v *= ratio;
+        ratio *= step;
+    }
+}
+
+/// Bilinear resize of a square `src_size²` plane into a `dst_size²` plane, separably
+/// (rows first), with `table = linear_table(src_size, dst_size)`.
+fn resize_bilinear(
+    src: &[f32],
+    src_size: usize,
+    dst: &mut [f32],
+    dst_size: usize,
+    table: &[(usize, usize, f32)],
+) {
+    // horizontal pass: src_size rows × dst_size columns
+    let mut tmp = vec![0.0f32; src_size * dst_size];
+    for r in 0..src_size {
+        let row = &src[r * src_size..(r + 1) * src_size];
+        for (o, &(lo, hi, w)) in tmp[r * dst_size..(r + 1) * dst_size].iter_mut().zip(table) {
+            *o = row[lo] + (row[hi] - row[lo]) * w;
+        }
+    }
+    // vertical pass
+    for (r, &(lo, hi, w)) in table.iter().enumerate() {
+        let (a, b) = (
+            &tmp[lo * dst_size..(lo + 1) * dst_size],
+            &tmp[hi * dst_size..(hi + 1) * dst_size],
+        );
+        for ((o, &va), &vb) in dst[r * dst_size..(r + 1) * dst_size]
+            .iter_mut()
+            .zip(a)
+            .zip(b)
+        {
+            *o = va + (vb - va) * w;
+        }
+    }
 }
 
 impl Renderer {
@@ -379,7 +466,7 @@ impl Renderer {
         };
         let mut centres: Vec<f64> = (0..half).map(freq_of).collect();
         centres.extend((0..half).rev().map(|k| -freq_of(k)));
-        let wavelets = centres
+        let wavelets: Vec<(usize, Vec<f32>)> = centres
             .iter()
             .map(|&fc| {
                 // Morlet in frequency: exp(-(f - fc)^2 / (2 σ²)), σ = |fc| / ω0.
@@ -396,14 +483,29 @@ impl Renderer {
                 (lo.rem_euclid(n as i64) as usize, gains)
             })
             .collect();
+        // Each band is shifted to baseband and inverse-transformed at the shortest length
+        // M (a power of two, at least the band and the image width, at most N) that holds
+        // it: |W| at M evenly spaced times, exactly, for a fraction of the cost.
         let p = config.image_size;
-        let cols = (0..p)
-            .map(|c| {
-                let a = c * n / p;
-                let b = ((c + 1) * n / p).max(a + 1).min(n);
-                (a.min(n - 1), b)
-            })
-            .collect();
+        let mut short_plans: Vec<(usize, Arc<dyn Fft<f32>>, Vec<(usize, usize)>)> = Vec::new();
+        let mut row_plan = Vec::with_capacity(wavelets.len());
+        for (_, gains) in &wavelets {
+            let m = gains.len().max(p).next_power_of_two().min(n);
+            let idx = match short_plans.iter().position(|(len, _, _)| *len == m) {
+                Some(i) => i,
+                None => {
+                    let cols = (0..p)
+                        .map(|c| {
+                            let a = (c * m / p).min(m - 1);
+                            (a, ((c + 1) * m / p).clamp(a + 1, m))
+                        })
+                        .collect();
+                    short_plans.push((m, planner.plan_fft_inverse(m), cols));
+                    short_plans.len() - 1
+                }
+            };
+            row_plan.push(idx);
+        }
         let rows = linear_table(s.num_scales, p);
         let grid_side = (n as f64).sqrt().floor() as usize;
         let grid = linear_table(grid_side, p);
@@ -413,7 +515,8 @@ impl Renderer {
             fft,
             ifft,
             wavelets,
-            cols,
+            short_plans,
+            row_plan,
             rows,
             grid,
             grid_side,
@@ -536,46 +639,30 @@ impl Renderer {
         if !(half_width > 0.0) {
             return img;
         }
-        let scale = p as f32 / (2.0 * half_width);
         let plane = p * p;
-        let mut wx = Vec::new();
-        let mut wy = Vec::new();
         for (c, &w) in cfg.widths.iter().enumerate() {
             let sigma = (w * p as f32).max(0.5);
-            let r = (3.0 * sigma).ceil() as i64;
-            let inv = 1.0 / (2.0 * sigma * sigma);
             let ch = &mut img.data[c * plane..(c + 1) * plane];
-            for z in &pts {
-                let px = (z.re + half_width) * scale; // column coordinate, pixel units
-                let py = (half_width - z.im) * scale; // row coordinate, top = +Q
-                let (cx, cy) = (px.floor() as i64, py.floor() as i64);
-                let x0 = (cx - r).max(0);
-                let x1 = (cx + r).min(p as i64 - 1);
-                let y0 = (cy - r).max(0);
-                let y1 = (cy + r).min(p as i64 - 1);
-                if x0 > x1 || y0 > y1 {
-                    continue;
-                }
-                wx.clear();
-                wx.extend((x0..=x1).map(|j| {
-                    let d = j as f32 + 0.5 - px;
-                    (-d * d * inv).exp()
-                }));
-                wy.clear();
-                wy.extend((y0..=y1).map(|i| {
-                    let d = i as f32 + 0.5 - py;
-                    (-d * d * inv).exp()
-                }));
-                for (i, &vy) in (y0..=y1).zip(wy.iter()) {
-                    let row = &mut ch[i as usize * p + x0 as usize..=i as usize * p + x1 as usize];
-                    for (o, &vx) in row.iter_mut().zip(wx.iter()) {
-                        *o += vy * vx;
-                    }
-                }
+            if sigma <= COARSE_SIGMA_PX {
+                splat(ch, p, &pts, half_width, sigma);
+            } else {
+                // Wide kernels are smooth: splat on a coarser grid where σ is
+                // COARSE_SIGMA_PX pixels, then resize bilinearly (error ≈ 1 % of the peak).
+                let pc = ((p as f32 * COARSE_SIGMA_PX / sigma).ceil() as usize).clamp(4, p);
+                let mut coarse = vec![0.0f32; pc * pc];
+                splat(
+                    &mut coarse,
+                    pc,
+                    &pts,
+                    half_width,
+                    sigma * pc as f32 / p as f32,
+                );
+                resize_bilinear(&coarse, pc, ch, p, &linear_table(pc, p));
             }
             let max = ch.iter().fold(0.0f32, |m, v| m.max(*v));
             if max > 0.0 {
-                ch.iter_mut().for_each(|v| *v /= max);
+                let inv = 1.0 / max;
+                ch.iter_mut().for_each(|v| *v *= inv);
             }
         }
         img
@@ -598,37 +685,66 @@ impl Renderer {
             }
             self.ifft.process(&mut buf);
             for (o, v) in out[row * n..(row + 1) * n].iter_mut().zip(&buf) {
-                *o = v.norm();
+                *o = v.norm_sqr().sqrt();
             }
         }
         out
     }
 
-    fn scalogram(&self, x: &[C32]) -> Image {
+    /// `|W|` of scale row `row` at `M` evenly spaced times (sample `j` is time `j·N/M`),
+    /// written into `buf[..M]`; returns `M`. `spec` is the burst's forward FFT.
+    fn band_magnitude(&self, spec: &[C32], row: usize, buf: &mut [C32]) -> usize {
+        let n = self.config.num_samples;
+        let (start, gains) = &self.wavelets[row];
+        let (m, ifft, _) = &self.short_plans[self.row_plan[row]];
+        let inv_n = 1.0 / n as f32;
+        let buf = &mut buf[..*m];
+        buf.iter_mut().for_each(|v| *v = C32::new(0.0, 0.0));
+        for (k, g) in gains.iter().enumerate() {
+            buf[k % m] += spec[(start + k) % n] * (*g * inv_n);
+        }
+        ifft.process(buf);
+        *m
+    }
+
+    /// Wavelet magnitudes averaged over the image's time columns, `num_scales × image_size`,
+    /// row-major (the fast path behind the scalogram; see the module docs).
+    pub fn pooled_cwt_magnitude(&self, x: &[C32]) -> Vec<f32> {
         let n = self.config.num_samples;
         let p = self.config.image_size;
-        let mag = self.cwt_magnitude(x);
-        let scales = self.wavelets.len();
-        // time pooling: scales × p
-        let mut pooled = vec![0.0f32; scales * p];
-        for s in 0..scales {
-            let row = &mag[s * n..(s + 1) * n];
-            for (c, &(a, b)) in self.cols.iter().enumerate() {
-                pooled[s * p + c] = row[a..b].iter().sum::<f32>() / (b - a) as f32;
+        let mut spec: Vec<C32> = x.to_vec();
+        self.fft.process(&mut spec);
+        let mut pooled = vec![0.0f32; self.wavelets.len() * p];
+        let mut buf = vec![C32::new(0.0, 0.0); n];
+        for row in 0..self.wavelets.len() {
+            self.band_magnitude(&spec, row, &mut buf);
+            let cols = &self.short_plans[self.row_plan[row]].2;
+            for (o, &(a, b)) in pooled[row * p..(row + 1) * p].iter_mut().zip(cols) {
+                *o = buf[a..b].iter().map(|v| v.norm_sqr().sqrt()).sum::<f32>() / (b - a) as f32;
             }
         }
+        pooled
+    }
+
+    fn scalogram(&self, x: &[C32]) -> Image {
+        let p = self.config.image_size;
+        let pooled = self.pooled_cwt_magnitude(x);
         let mut img = Image::zeros(1, p);
         let peak = pooled.iter().fold(0.0f32, |m, v| m.max(*v));
         if !(peak > 1e-20) {
             return img;
         }
         let dr = self.config.scalogram.dynamic_range_db;
+        // To [0, 1] in dB on the scale rows, then resized along the scale axis (in dB).
         let floor_db = 20.0 * peak.log10() - dr;
+        let levels: Vec<f32> = pooled
+            .iter()
+            .map(|v| ((20.0 * v.max(1e-30).log10() - floor_db) / dr).clamp(0.0, 1.0))
+            .collect();
         for (r, &(lo, hi, w)) in self.rows.iter().enumerate() {
-            for c in 0..p {
-                let v = pooled[lo * p + c] * (1.0 - w) + pooled[hi * p + c] * w;
-                let db = 20.0 * (v.max(1e-30)).log10();
-                img.data[r * p + c] = ((db - floor_db) / dr).clamp(0.0, 1.0);
+            let (a, b) = (&levels[lo * p..(lo + 1) * p], &levels[hi * p..(hi + 1) * p]);
+            for ((o, &va), &vb) in img.data[r * p..(r + 1) * p].iter_mut().zip(a).zip(b) {
+                *o = va + (vb - va) * w;
             }
         }
         img
@@ -645,15 +761,13 @@ impl Renderer {
         }
         let inv = 1.0 / rms;
         let plane = p * p;
-        for (r, &(ylo, yhi, wy)) in self.grid.iter().enumerate() {
-            for (c, &(xlo, xhi, wx)) in self.grid.iter().enumerate() {
-                let v = |i: usize, j: usize| used[i * s + j];
-                let top = v(ylo, xlo) * (1.0 - wx) + v(ylo, xhi) * wx;
-                let bot = v(yhi, xlo) * (1.0 - wx) + v(yhi, xhi) * wx;
-                let z = (top * (1.0 - wy) + bot * wy) * inv;
-                img.data[r * p + c] = z.re;
-                img.data[plane + r * p + c] = z.im;
-            }
+        let (re, im) = img.data.split_at_mut(plane);
+        for (c, out) in [re, im].into_iter().enumerate() {
+            let grid: Vec<f32> = used
+                .iter()
+                .map(|z| if c == 0 { z.re * inv } else { z.im * inv })
+                .collect();
+            resize_bilinear(&grid, s, out, p, &self.grid);
         }
         img
     }
@@ -739,6 +853,58 @@ mod tests {
                 row_mean[best] > 0.9 && row_mean[best] < 1.01,
                 "gain {}",
                 row_mean[best]
+            );
+        }
+    }
+
+    #[test]
+    fn short_transforms_sample_the_full_cwt_exactly() {
+        let r = renderer(224, 1024, 8);
+        let spec_of = |x: &[C32]| {
+            let mut s = x.to_vec();
+            r.fft.process(&mut s);
+            s
+        };
+        // a chirp sweeping −0.3 … +0.3 cycles/sample plus a slow tone, and white noise
+        let chirp: Vec<C32> = (0..1024)
+            .map(|k| {
+                let t = k as f64;
+                let ph = TAU * (-0.3 * t + 0.6 * t * t / 2048.0);
+                let ph2 = TAU * 0.02 * t;
+                C32::new(
+                    (ph.cos() + 0.5 * ph2.cos()) as f32,
+                    (ph.sin() + 0.5 * ph2.sin()) as f32,
+                )
+            })
+            .collect();
+        let noise = crate::signal::synthesize(
+            crate::Modulation::Ook,
+            &SignalConfig::standard(),
+            1,
+            1,
+            -20.0,
+        )
+        .noise;
+        for x in [chirp, noise] {
+            let full = r.cwt_magnitude(&x);
+            let peak = full.iter().cloned().fold(0.0, f32::max);
+            let spec = spec_of(&x);
+            let mut buf = vec![C32::new(0.0, 0.0); 1024];
+            let mut shortened = 0;
+            for row in 0..64 {
+                let m = r.band_magnitude(&spec, row, &mut buf);
+                shortened += usize::from(m < 1024);
+                for j in 0..m {
+                    let want = full[row * 1024 + j * 1024 / m];
+                    assert!(
+                        (buf[j].norm() - want).abs() < 1e-3 * peak,
+                        "row {row} j {j}"
+                    );
+                }
+            }
+            assert!(
+                shortened > 32,
+                "only {shortened} rows use a short transform"
             );
         }
     }

@@ -48,10 +48,26 @@ fn main() -> Result<()> {
             );
         }
         Command::Bench(BenchCommand::Render(args)) => {
-            println!("| image size | examples/s (1 thread) |");
-            println!("|---|---|");
-            for r in bench::render(&args)? {
-                println!("| {0}×{0} | {1:.0} |", r.image_size, r.examples_per_s);
+            let results = bench::render(&args)?;
+            let names: Vec<&str> = model::Modality::ALL.iter().map(|m| m.name()).collect();
+            println!(
+                "| image size | examples/s (1 thread) | µs: synthesis | {} |",
+                names.join(" | ")
+            );
+            println!("|---|---|---|{}", "---|".repeat(names.len()));
+            for r in results {
+                let parts: Vec<String> = r
+                    .modality_us
+                    .iter()
+                    .map(|(_, us)| format!("{us:.0}"))
+                    .collect();
+                println!(
+                    "| {0}×{0} | {1:.0} | {2:.0} | {3} |",
+                    r.image_size,
+                    r.examples_per_s,
+                    r.synth_us,
+                    parts.join(" | ")
+                );
             }
         }
         Command::Info => {
