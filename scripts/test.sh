@@ -2,7 +2,8 @@
 # The project's test command (README, .ci/run). On a fresh machine with only the Rust
 # toolchain it installs what is missing, then: builds the web crate for wasm32, checks
 # that the `cuda` and `wgpu` trainer backends compile, and runs every native test in
-# release mode. Ends with one line: "tests: N passed, M failed".
+# release mode, and has the reference Python `sigmf` package validate generated
+# recordings. Ends with one line: "tests: N passed, M failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,9 +31,30 @@ set +e
 cargo test --release --locked --workspace --exclude fipmae-web 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
+
+step "SigMF output checked by the reference Python package"
+set +e
+(
+  set -e
+  out=$(mktemp -d)
+  cargo run --release --locked -q -p fipmae-trainer -- generate --out "$out" --count 20 --seed 1
+  venv="${FIPMAE_VENV:-/var/tmp/fipmae-venv}"
+  if ! "$venv/bin/python" -c "import sigmf" 2>/dev/null; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q sigmf
+  fi
+  "$venv/bin/python" scripts/validate_sigmf.py "$out" 20
+  rm -rf "$out"
+) 2>&1 | tee -a "$log"
+sigmf_status=${PIPESTATUS[0]}
+set -e
+[ "$status" -eq 0 ] && status=$sigmf_status
+
 passed=$(grep -Eo '[0-9]+ passed' "$log" | awk '{s+=$1} END {print s+0}')
 failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s+=$1} END {print s+0}')
 rm -f "$log"
+# A build failure or crash counts as a failure even when no test reported one.
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 step "done"
 echo "tests: ${passed} passed, ${failed} failed"
 exit "$status"

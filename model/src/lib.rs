@@ -4,15 +4,25 @@
 //! - [`modality`]: rendering bursts into the images each modality sees.
 //! - [`sigmf`]: SigMF recordings to and from bytes.
 //! - [`batch`]: rendered images to Burn tensors.
+//! - [`config`]: model configuration, size and method presets, every FIP knob.
+//! - [`mae`]: the FIP-DenoMAE network (patchify, encoder, per-modality decoders, loss).
+//! - [`masking`]: random, salience (SBAM) and adaptive (AMR) masking.
+//! - [`classifier`]: the AMC classifier on the pretrained encoder.
+//! - [`weights`]: models to and from bytes (f32 or f16).
 //!
 //! **Invariant:** this crate does no file or network I/O and builds for
 //! `wasm32-unknown-unknown`; data enters and leaves as values and bytes.
 
 pub mod batch;
+pub mod classifier;
+pub mod config;
+pub mod mae;
+pub mod masking;
 pub mod modality;
 pub mod rng;
 pub mod sigmf;
 pub mod signal;
+pub mod weights;
 
 pub use modality::{Image, Modality, ModalityPair, RenderConfig, Renderer};
 pub use signal::{DatasetSpec, Example, Modulation, Profile, SignalConfig, SnrSpec, C32};

@@ -27,6 +27,8 @@ enum Command {
 enum BenchCommand {
     /// Synthesis + rendering of all four modalities (input and target) on one thread.
     Render(bench::RenderBenchArgs),
+    /// Pretraining steps (forward + backward + AdamW) and classifier forwards.
+    Model(bench::ModelBenchArgs),
 }
 
 fn main() -> Result<()> {
@@ -69,6 +71,23 @@ fn main() -> Result<()> {
                     parts.join(" | ")
                 );
             }
+        }
+        Command::Bench(BenchCommand::Model(args)) => {
+            let r = bench::model(&args)?;
+            println!(
+                "| backend | preset | method | batch | parameters (autoencoder) | pretrain examples/s | classify examples/s |"
+            );
+            println!("|---|---|---|---|---|---|---|");
+            println!(
+                "| {} | {:?} | {:?} | {} | {:.2} M | {:.1} | {:.1} |",
+                r.backend,
+                args.preset,
+                args.method,
+                args.batch_size,
+                r.mae_params as f64 / 1e6,
+                r.pretrain_examples_per_s,
+                r.classify_examples_per_s
+            );
         }
         Command::Info => {
             println!("backend: {}", backend::name());

@@ -1,0 +1,451 @@
+//! Model configuration: the size presets, the method presets and every FIP knob.
+//!
+//! [`FipMaeConfig`] is what every later stage rebuilds the network from: the trainer saves
+//! it beside every checkpoint and inside every weight file, the browser reads it back.
+//!
+//! Where each paper knob lives:
+//!
+//! | knob | field |
+//! |---|---|
+//! | mask ratio `p_m` | [`ModalityConfig::mask_ratio`] |
+//! | decoder depth `L_m` | [`ModalityConfig::decoder_depth`] |
+//! | loss weight `w_m` | [`ModalityConfig::loss_weight`] |
+//! | target modality | [`FipMaeConfig::target`] |
+//! | masking strategy (random / SBAM / AMR) | [`MaskingConfig`] |
+//! | unpaired / missing modalities (M3AE) | [`ModalityConfig::present`], or leave a modality out of a batch |
+
+use burn::config::Config;
+use serde::{Deserialize, Serialize};
+
+use crate::modality::{Modality, RenderConfig};
+
+/// Typed errors for impossible settings.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ConfigError {
+    /// A setting outside its valid range.
+    #[error("invalid model setting `{field}`: {reason}")]
+    Invalid {
+        /// The offending field.
+        field: String,
+        /// Why it is invalid.
+        reason: String,
+    },
+    /// A preset or method name that is not known.
+    #[error("unknown {kind} `{name}` (known: {known})")]
+    Unknown {
+        /// What was being named (`preset`, `method`, …).
+        kind: &'static str,
+        /// The name given.
+        name: String,
+        /// The names that exist.
+        known: &'static str,
+    },
+}
+
+/// How visible tokens are chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MaskingStrategy {
+    /// MAE: a uniformly random subset per example.
+    Random,
+    /// SBAM: tokens that draw the most attention are masked more often.
+    Salience,
+    /// AMR: SBAM with a mask ratio that adapts to the fraction of salient tokens.
+    Adaptive,
+}
+
+impl std::str::FromStr for MaskingStrategy {
+    type Err = ConfigError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "random" => Ok(Self::Random),
+            "salience" | "sbam" => Ok(Self::Salience),
+            "adaptive" | "amr" => Ok(Self::Adaptive),
+            _ => Err(ConfigError::Unknown {
+                kind: "masking strategy",
+                name: s.to_string(),
+                known: "random, salience, adaptive",
+            }),
+        }
+    }
+}
+
+/// Masking settings shared by all modalities (each keeps its own ratio `r0`).
+#[derive(Config, Debug, PartialEq)]
+pub struct MaskingConfig {
+    /// Strategy (default: random).
+    #[config(default = "MaskingStrategy::Random")]
+    pub strategy: MaskingStrategy,
+    /// AMR spread `v`: the ratio moves within `[r0 − v, r0 + v]` (default 0.1, our choice;
+    /// the SBAM release gives none).
+    #[config(default = 0.1)]
+    pub amr_spread: f64,
+    /// AMR salience threshold `δ` in `[0, 1]` (default 0.5, our choice).
+    #[config(default = 0.5)]
+    pub amr_threshold: f64,
+    /// AMR per example (unequal visible lengths, key-padding mask) instead of per batch
+    /// (default: false).
+    #[config(default = false)]
+    pub amr_per_sample: bool,
+}
+
+/// One modality's settings: its channels and its FIP knobs.
+#[derive(Config, Debug, PartialEq)]
+pub struct ModalityConfig {
+    /// Which modality.
+    pub modality: Modality,
+    /// Image channels of its rendering (constellation 3, scalogram 1, signal/noise 2).
+    pub channels: usize,
+    /// Mask ratio `p_m` in `[0, 1)` (default 0.75).
+    #[config(default = 0.75)]
+    pub mask_ratio: f64,
+    /// Decoder depth `L_m`, transformer blocks (default 1).
+    #[config(default = 1)]
+    pub decoder_depth: usize,
+    /// Loss weight `w_m` ≥ 0 (default 1).
+    #[config(default = 1.0)]
+    pub loss_weight: f64,
+    /// Whether the modality takes part at all (default: true).
+    #[config(default = true)]
+    pub present: bool,
+}
+
+/// The FIP-DenoMAE network.
+#[derive(Config, Debug, PartialEq)]
+pub struct FipMaeConfig {
+    /// Input image height and width, pixels.
+    pub image_size: usize,
+    /// Patch height and width, pixels.
+    pub patch_size: usize,
+    /// Encoder width `D`.
+    pub encoder_dim: usize,
+    /// Encoder transformer blocks.
+    pub encoder_depth: usize,
+    /// Encoder attention heads (must divide `encoder_dim`).
+    pub encoder_heads: usize,
+    /// MLP hidden width as a multiple of the block width (default 4).
+    #[config(default = 4.0)]
+    pub mlp_ratio: f64,
+    /// Decoder width.
+    pub decoder_dim: usize,
+    /// Decoder attention heads (must divide `decoder_dim`).
+    pub decoder_heads: usize,
+    /// The modalities, in token order.
+    pub modalities: Vec<ModalityConfig>,
+    /// The modality fine-tuning uses (default: constellation).
+    #[config(default = "Modality::Constellation")]
+    pub target: Modality,
+    /// Masking settings.
+    pub masking: MaskingConfig,
+    /// Normalise each target patch by its own mean and variance (default: false).
+    #[config(default = false)]
+    pub norm_pix_loss: bool,
+    /// Loss on all patches instead of the masked ones only (default: false).
+    #[config(default = false)]
+    pub loss_on_all_patches: bool,
+}
+
+/// Pretraining method presets (SPEC §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    /// No pretraining: a ViT classifier trained from scratch.
+    Vit,
+    /// All modalities alike: p = 0.75, equal decoder depth, w = 1.
+    Denomae,
+    /// Biased toward the target: p 0.85 vs 0.75, the preset's deeper target decoder,
+    /// w 2 vs 1.
+    Fip,
+}
+
+impl std::str::FromStr for Method {
+    type Err = ConfigError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "vit" => Ok(Self::Vit),
+            "denomae" => Ok(Self::Denomae),
+            "fip" | "fip-denomae" => Ok(Self::Fip),
+            _ => Err(ConfigError::Unknown {
+                kind: "method",
+                name: s.to_string(),
+                known: "vit, denomae, fip",
+            }),
+        }
+    }
+}
+
+/// Size presets (SPEC §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Preset {
+    /// 32 px / 8 px patches, width 64, depth 2: unit tests and CI.
+    Tiny,
+    /// 64 px / 8 px patches, width 192, depth 6: CPU training and the browser demo.
+    Small,
+    /// 224 px / 16 px patches, width 768, depth 12: GPU, paper scale.
+    Base,
+}
+
+impl std::str::FromStr for Preset {
+    type Err = ConfigError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "tiny" => Ok(Self::Tiny),
+            "small" => Ok(Self::Small),
+            "base" => Ok(Self::Base),
+            _ => Err(ConfigError::Unknown {
+                kind: "preset",
+                name: s.to_string(),
+                known: "tiny, small, base",
+            }),
+        }
+    }
+}
+
+/// Decoder depths of a preset: `(other modalities, target modality)`.
+fn decoder_depths(preset: Preset) -> (usize, usize) {
+    match preset {
+        Preset::Tiny => (1, 1),
+        Preset::Small => (2, 4),
+        Preset::Base => (4, 8),
+    }
+}
+
+impl FipMaeConfig {
+    /// A size preset with the DenoMAE method (all four modalities alike).
+    pub fn preset(preset: Preset) -> Self {
+        let (image, patch, dim, depth, heads, ddim, dheads) = match preset {
+            Preset::Tiny => (32, 8, 64, 2, 2, 32, 2),
+            Preset::Small => (64, 8, 192, 6, 3, 128, 4),
+            Preset::Base => (224, 16, 768, 12, 12, 512, 16),
+        };
+        let render = RenderConfig::for_signal(&crate::SignalConfig::standard(), image);
+        let (other_depth, _) = decoder_depths(preset);
+        let modalities = Modality::ALL
+            .iter()
+            .map(|&m| ModalityConfig::new(m, m.channels(&render)).with_decoder_depth(other_depth))
+            .collect();
+        Self::new(
+            image,
+            patch,
+            dim,
+            depth,
+            heads,
+            ddim,
+            dheads,
+            modalities,
+            MaskingConfig::new(),
+        )
+    }
+
+    /// A size preset with a method's knobs applied (see [`Method`]). `Vit` gives the
+    /// DenoMAE configuration (the encoder a from-scratch classifier uses).
+    pub fn preset_with_method(preset: Preset, method: Method) -> Self {
+        let mut c = Self::preset(preset);
+        if method == Method::Fip {
+            let (_, target_depth) = decoder_depths(preset);
+            let target = c.target;
+            for m in c.modalities.iter_mut().filter(|m| m.modality == target) {
+                m.mask_ratio = 0.85;
+                m.decoder_depth = target_depth;
+                m.loss_weight = 2.0;
+            }
+        }
+        c
+    }
+
+    /// Patches per side.
+    pub fn grid(&self) -> usize {
+        self.image_size / self.patch_size.max(1)
+    }
+
+    /// Patches (tokens) per modality image.
+    pub fn num_patches(&self) -> usize {
+        self.grid() * self.grid()
+    }
+
+    /// Index of `modality` in `modalities`, if configured.
+    pub fn index_of(&self, modality: Modality) -> Option<usize> {
+        self.modalities.iter().position(|m| m.modality == modality)
+    }
+
+    /// Visible tokens of a modality with mask ratio `ratio`: `round(L·(1 − ratio))`, at
+    /// least 1.
+    pub fn keep_count(&self, ratio: f64) -> usize {
+        let l = self.num_patches();
+        (((l as f64) * (1.0 - ratio)).round() as usize).clamp(1, l)
+    }
+
+    /// Checks the settings; returns the first impossible one.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |field: &str, reason: String| {
+            Err(ConfigError::Invalid {
+                field: field.to_string(),
+                reason,
+            })
+        };
+        if self.patch_size == 0 || self.image_size == 0 || self.image_size % self.patch_size != 0 {
+            return bad(
+                "image_size",
+                format!(
+                    "{} is not divisible by patch_size {}",
+                    self.image_size, self.patch_size
+                ),
+            );
+        }
+        for (field, dim, heads) in [
+            ("encoder_heads", self.encoder_dim, self.encoder_heads),
+            ("decoder_heads", self.decoder_dim, self.decoder_heads),
+        ] {
+            if dim == 0 || heads == 0 || dim % heads != 0 {
+                return bad(
+                    field,
+                    format!("width {dim} is not divisible by {heads} heads"),
+                );
+            }
+        }
+        if self.encoder_depth == 0 {
+            return bad("encoder_depth", "must be at least 1".into());
+        }
+        if !(self.mlp_ratio > 0.0 && self.mlp_ratio <= 16.0) {
+            return bad("mlp_ratio", "must be in (0, 16]".into());
+        }
+        if self.encoder_dim % 4 != 0 || self.decoder_dim % 4 != 0 {
+            return bad(
+                "encoder_dim",
+                "widths must be multiples of 4 (2-D sin-cos positions)".into(),
+            );
+        }
+        if !self.modalities.iter().any(|m| m.present) {
+            return bad("modalities", "no modality is present".into());
+        }
+        if self.index_of(self.target).is_none() {
+            return bad(
+                "target",
+                format!("target modality {:?} is not configured", self.target),
+            );
+        }
+        for (i, m) in self.modalities.iter().enumerate() {
+            let f = |name: &str| format!("modalities[{i}].{name}");
+            if !(0.0..1.0).contains(&m.mask_ratio) {
+                return bad(
+                    &f("mask_ratio"),
+                    format!("{} is outside [0, 1)", m.mask_ratio),
+                );
+            }
+            if m.decoder_depth == 0 {
+                return bad(&f("decoder_depth"), "must be at least 1".into());
+            }
+            if !(m.loss_weight >= 0.0 && m.loss_weight.is_finite()) {
+                return bad(&f("loss_weight"), "must be finite and ≥ 0".into());
+            }
+            if m.channels == 0 {
+                return bad(&f("channels"), "must be at least 1".into());
+            }
+            if self.modalities[..i]
+                .iter()
+                .any(|o| o.modality == m.modality)
+            {
+                return bad(
+                    &f("modality"),
+                    format!("{:?} is configured twice", m.modality),
+                );
+            }
+        }
+        let k = &self.masking;
+        if !(0.0..0.5).contains(&k.amr_spread) {
+            return bad("masking.amr_spread", "must be in [0, 0.5)".into());
+        }
+        if !(0.0..=1.0).contains(&k.amr_threshold) {
+            return bad("masking.amr_threshold", "must be in [0, 1]".into());
+        }
+        Ok(())
+    }
+}
+
+/// The AMC classifier on top of the encoder.
+#[derive(Config, Debug, PartialEq)]
+pub struct ClassifierConfig {
+    /// The autoencoder configuration whose encoder and target patch embedding are used.
+    pub mae: FipMaeConfig,
+    /// Number of classes.
+    pub num_classes: usize,
+    /// Hidden width of the MLP head (default 256).
+    #[config(default = 256)]
+    pub head_hidden: usize,
+    /// Train the head only, encoder frozen (default: false, full fine-tuning).
+    #[config(default = false)]
+    pub freeze_encoder: bool,
+}
+
+impl ClassifierConfig {
+    /// Checks the settings.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.mae.validate()?;
+        if self.num_classes < 2 {
+            return Err(ConfigError::Invalid {
+                field: "num_classes".into(),
+                reason: "at least 2 classes are needed".into(),
+            });
+        }
+        if self.head_hidden == 0 {
+            return Err(ConfigError::Invalid {
+                field: "head_hidden".into(),
+                reason: "must be at least 1".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_validate_and_round_trip_through_json() {
+        for p in [Preset::Tiny, Preset::Small, Preset::Base] {
+            for m in [Method::Vit, Method::Denomae, Method::Fip] {
+                let c = FipMaeConfig::preset_with_method(p, m);
+                assert_eq!(c.validate(), Ok(()), "{p:?} {m:?}");
+                let json = serde_json::to_string(&c).expect("serialise");
+                let back: FipMaeConfig = serde_json::from_str(&json).expect("parse");
+                assert_eq!(back, c);
+            }
+        }
+        let fip = FipMaeConfig::preset_with_method(Preset::Small, Method::Fip);
+        let t = &fip.modalities[0];
+        assert_eq!(
+            (t.mask_ratio, t.decoder_depth, t.loss_weight),
+            (0.85, 4, 2.0)
+        );
+        let o = &fip.modalities[1];
+        assert_eq!(
+            (o.mask_ratio, o.decoder_depth, o.loss_weight),
+            (0.75, 2, 1.0)
+        );
+    }
+
+    #[test]
+    fn impossible_settings_are_named() {
+        let base = FipMaeConfig::preset(Preset::Tiny);
+        let field = |c: &FipMaeConfig| match c.validate() {
+            Err(ConfigError::Invalid { field, .. }) => field,
+            other => format!("{other:?}"),
+        };
+        let mut c = base.clone();
+        c.patch_size = 7;
+        assert_eq!(field(&c), "image_size");
+        let mut c = base.clone();
+        c.encoder_heads = 3;
+        assert_eq!(field(&c), "encoder_heads");
+        let mut c = base.clone();
+        c.modalities[1].mask_ratio = 1.0;
+        assert_eq!(field(&c), "modalities[1].mask_ratio");
+        let mut c = base.clone();
+        c.modalities.iter_mut().for_each(|m| m.present = false);
+        assert_eq!(field(&c), "modalities");
+        assert!("huge".parse::<Preset>().is_err());
+        assert_eq!("FIP".parse::<Method>(), Ok(Method::Fip));
+    }
+}

@@ -1,0 +1,139 @@
+//! Masking strategies, batched (argsort and gather, no per-example loops), with the
+//! randomness passed in as a noise tensor so that tests are deterministic.
+//!
+//! - **random** (MAE): keep the `K` tokens with the lowest noise.
+//! - **salience** (SBAM): salience of token `j` = column sum of `softmax_row(X Xᵀ)` over the
+//!   patch embeddings `X` (with positions) of one example, min-max normalised to `[0, 1]`
+//!   (with ε = 1e-6); score = salience + `0.5 ×` noise (uniform in `[0, 0.5)`); keep the
+//!   lowest scores. No gradient flows through the salience.
+//! - **adaptive** (AMR): ratio `r = r0 − v + 2v·(fraction of tokens with salience > δ)`,
+//!   clamped to `[r0 − v, r0 + v]`; tokens chosen as in SBAM. Per batch (the mean ratio
+//!   sets one `K`) or per example (each its own `K`; sequences padded to the largest with
+//!   a key-padding mask). Choosing `K` reads the ratios back to the host.
+//!
+//! mask: 1 = removed, 0 = kept.
+
+use burn::tensor::{activation::softmax, backend::Backend, Bool, Int, Tensor, TensorData};
+
+use crate::config::{MaskingConfig, MaskingStrategy};
+
+/// The result of masking one modality's tokens.
+#[derive(Debug, Clone)]
+pub struct Masked<B: Backend> {
+    /// Visible tokens in shuffled order, `[batch, K, dim]`.
+    pub visible: Tensor<B, 3>,
+    /// `[batch, L]`, 1 = removed, 0 = kept.
+    pub mask: Tensor<B, 2>,
+    /// Rank of each token in the shuffled order, `[batch, L]`.
+    pub ids_restore: Tensor<B, 2, Int>,
+    /// `[batch, K]`, true where a visible slot is padding (per-example AMR only).
+    pub pad: Option<Tensor<B, 2, Bool>>,
+}
+
+/// Keeps, per example, the tokens with the lowest `score`; example `b` keeps
+/// `keep[b]` of them (all equal for a plain MAE mask).
+///
+/// # Shapes
+/// - `x`: `[batch, L, dim]`; `score`: `[batch, L]`
+/// - `keep`: `batch` counts in `1..=L`
+pub fn keep_lowest<B: Backend>(x: Tensor<B, 3>, score: Tensor<B, 2>, keep: &[usize]) -> Masked<B> {
+    let [b, l, d] = x.dims();
+    let device = x.device();
+    let k_max = keep.iter().copied().max().unwrap_or(1).clamp(1, l);
+    let ids_shuffle = score.argsort(1);
+    let ids_restore = ids_shuffle.clone().argsort(1);
+    let ids_keep = ids_shuffle.slice([0..b, 0..k_max]);
+    let visible = x.gather(1, ids_keep.unsqueeze_dim::<3>(2).repeat_dim(2, d));
+    // Counts and ranks are compared as floats: integer tensors may differ in integer type
+    // between backends and operations (argsort's indices vs host data).
+    let counts: Vec<f32> = keep.iter().map(|&k| k.clamp(1, l) as f32).collect();
+    let counts = Tensor::<B, 2>::from_data(TensorData::new(counts, [b, 1]), &device);
+    // token j is removed when its rank is at or past its example's count
+    let mask = ids_restore
+        .clone()
+        .float()
+        .greater_equal(counts.clone().repeat_dim(1, l))
+        .float();
+    let uneven = keep.iter().any(|&k| k.clamp(1, l) != k_max);
+    let pad = uneven.then(|| {
+        let slots: Vec<f32> = (0..b).flat_map(|_| (0..k_max).map(|k| k as f32)).collect();
+        Tensor::<B, 2>::from_data(TensorData::new(slots, [b, k_max]), &device)
+            .greater_equal(counts.repeat_dim(1, k_max))
+    });
+    Masked {
+        visible,
+        mask,
+        ids_restore,
+        pad,
+    }
+}
+
+/// MAE random masking: keep `keep` tokens per example, those with the lowest noise.
+///
+/// # Shapes
+/// - `x`: `[batch, L, dim]`; `noise`: `[batch, L]` in `[0, 1)`
+pub fn random_masking<B: Backend>(x: Tensor<B, 3>, keep: usize, noise: Tensor<B, 2>) -> Masked<B> {
+    let b = x.dims()[0];
+    keep_lowest(x, noise, &vec![keep; b])
+}
+
+/// SBAM salience of each token, min-max normalised to `[0, 1]` per example; no gradient.
+///
+/// # Shapes
+/// - `x`: `[batch, L, dim]`
+/// - output: `[batch, L]`
+pub fn salience<B: Backend>(x: Tensor<B, 3>) -> Tensor<B, 2> {
+    let x = x.detach();
+    let attn = softmax(x.clone().matmul(x.swap_dims(1, 2)), 2);
+    let s: Tensor<B, 2> = attn.sum_dim(1).squeeze_dim(1);
+    let min = s.clone().min_dim(1);
+    let max = s.clone().max_dim(1);
+    (s - min.clone()) / (max - min + 1e-6)
+}
+
+/// AMR ratio per example: `r0 − v + 2v·frac(salience > δ)`, clamped to `[r0 − v, r0 + v]`.
+///
+/// # Shapes
+/// - `sal`: `[batch, L]` in `[0, 1]`
+/// - output: `[batch]`
+pub fn adaptive_ratio<B: Backend>(sal: Tensor<B, 2>, r0: f64, v: f64, delta: f64) -> Tensor<B, 1> {
+    let frac: Tensor<B, 1> = sal.greater_elem(delta).float().mean_dim(1).squeeze_dim(1);
+    (frac * (2.0 * v) + (r0 - v)).clamp(r0 - v, r0 + v)
+}
+
+/// Masks one modality's embedded tokens with the configured strategy.
+///
+/// `keep` is the visible count for `ratio` (used by random and salience masking).
+///
+/// # Shapes
+/// - `x`: `[batch, L, dim]`; `noise`: `[batch, L]` in `[0, 1)`
+pub fn mask_tokens<B: Backend>(
+    x: Tensor<B, 3>,
+    ratio: f64,
+    noise: Tensor<B, 2>,
+    config: &MaskingConfig,
+    keep: usize,
+) -> Masked<B> {
+    let [b, l, _] = x.dims();
+    match config.strategy {
+        MaskingStrategy::Random => random_masking(x, keep, noise),
+        MaskingStrategy::Salience => {
+            let score = salience(x.clone()) + noise * 0.5;
+            keep_lowest(x, score, &vec![keep; b])
+        }
+        MaskingStrategy::Adaptive => {
+            let sal = salience(x.clone());
+            let ratios =
+                adaptive_ratio(sal.clone(), ratio, config.amr_spread, config.amr_threshold);
+            let ratios: Vec<f64> = ratios.into_data().iter::<f64>().collect();
+            let count = |r: f64| ((l as f64 * (1.0 - r)).round() as usize).clamp(1, l);
+            let keep: Vec<usize> = if config.amr_per_sample {
+                ratios.iter().map(|&r| count(r)).collect()
+            } else {
+                let mean = ratios.iter().sum::<f64>() / ratios.len().max(1) as f64;
+                vec![count(mean); b]
+            };
+            keep_lowest(x, sal + noise * 0.5, &keep)
+        }
+    }
+}

@@ -1,0 +1,510 @@
+//! The network, its masking and its weights, on the Flex CPU backend.
+
+use burn::backend::{Autodiff, Flex};
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::optim::{AdamWConfig, GradientsParams, Optimizer};
+use burn::tensor::{backend::Backend, Distribution, Tensor, TensorData};
+use model::config::{
+    ClassifierConfig, FipMaeConfig, MaskingConfig, MaskingStrategy, Method, Preset,
+};
+use model::mae::{patchify, unpatchify, FipMae, ModalityInput};
+use model::masking::{adaptive_ratio, random_masking, salience};
+use model::weights::{
+    autoencoder_from_bytes, autoencoder_to_bytes, classifier_from_bytes, classifier_to_bytes,
+    Precision, WeightsError,
+};
+use model::Modality;
+
+type B = Flex;
+type AD = Autodiff<Flex>;
+
+fn dev() -> burn::tensor::Device<B> {
+    Default::default()
+}
+
+fn to_vec<Bk: Backend, const D: usize>(t: Tensor<Bk, D>) -> Vec<f32> {
+    t.into_data()
+        .convert::<f32>()
+        .into_vec::<f32>()
+        .unwrap_or_default()
+}
+
+fn uniform<Bk: Backend, const D: usize>(shape: [usize; D], device: &Bk::Device) -> Tensor<Bk, D> {
+    Tensor::random(shape, Distribution::Uniform(0.0, 1.0), device)
+}
+
+/// A batch of random images for every present modality of `c`.
+fn batch<Bk: Backend>(c: &FipMaeConfig, b: usize, device: &Bk::Device) -> Vec<ModalityInput<Bk>> {
+    c.modalities
+        .iter()
+        .filter(|m| m.present)
+        .map(|m| ModalityInput {
+            modality: m.modality,
+            input: uniform([b, m.channels, c.image_size, c.image_size], device),
+            target: uniform([b, m.channels, c.image_size, c.image_size], device),
+            noise: uniform([b, c.num_patches()], device),
+        })
+        .collect()
+}
+
+#[test]
+fn patchify_round_trips_exactly() {
+    let x: Tensor<B, 4> = uniform([2, 3, 32, 32], &dev());
+    let p = patchify(x.clone(), 8);
+    assert_eq!(p.dims(), [2, 16, 8 * 8 * 3]);
+    assert_eq!(to_vec(unpatchify(p.clone(), 8, 3)), to_vec(x.clone()));
+    // patch (row 1, col 2), pixel (dy 3, dx 4), channel 2 sits where MAE puts it
+    let v = to_vec(x.clone().slice([0..1, 2..3, 8 + 3..8 + 4, 16 + 4..16 + 5]))[0];
+    let w = to_vec(p.slice([0..1, 6..7, (3 * 8 + 4) * 3 + 2..(3 * 8 + 4) * 3 + 3]))[0];
+    assert_eq!(v, w);
+}
+
+#[test]
+fn random_masking_keeps_exactly_k_and_restores_order() {
+    let device = dev();
+    let (b, l, d, keep) = (3, 16, 4, 5);
+    let x: Tensor<B, 3> = uniform([b, l, d], &device);
+    let noise: Tensor<B, 2> = uniform([b, l], &device);
+    let m = random_masking(x.clone(), keep, noise.clone());
+    assert_eq!(m.visible.dims(), [b, keep, d]);
+    let mask = to_vec(m.mask.clone());
+    for row in mask.chunks(l) {
+        assert_eq!(row.iter().sum::<f32>() as usize, l - keep);
+        assert!(row.iter().all(|v| *v == 0.0 || *v == 1.0));
+    }
+    // shuffling then gathering with ids_restore gives the original order back
+    let shuffled = x
+        .clone()
+        .gather(1, noise.argsort(1).unsqueeze_dim::<3>(2).repeat_dim(2, d));
+    let restored = shuffled.gather(1, m.ids_restore.unsqueeze_dim::<3>(2).repeat_dim(2, d));
+    assert_eq!(to_vec(restored), to_vec(x));
+    assert!(m.pad.is_none());
+}
+
+fn tiny() -> FipMaeConfig {
+    FipMaeConfig::preset(Preset::Tiny)
+}
+
+#[test]
+fn loss_ignores_predictions_on_visible_patches() {
+    let device = dev();
+    let model = tiny().init::<B>(&device).expect("tiny");
+    let target: Tensor<B, 4> = uniform([2, 3, 32, 32], &device);
+    let pred: Tensor<B, 3> = uniform([2, 16, 192], &device);
+    let noise: Tensor<B, 2> = uniform([2, 16], &device);
+    let mask = random_masking(uniform::<B, 3>([2, 16, 4], &device), 4, noise).mask;
+    let a = model.forward_loss(target.clone(), pred.clone(), mask.clone());
+    // change the prediction only where mask == 0 (visible)
+    let visible = mask
+        .clone()
+        .equal_elem(0.0)
+        .unsqueeze_dim::<3>(2)
+        .repeat_dim(2, 192);
+    let changed = pred
+        .clone()
+        .mask_where(visible, Tensor::ones([2, 16, 192], &device) * 7.0);
+    let b = model.forward_loss(target.clone(), changed.clone(), mask.clone());
+    assert_eq!(to_vec(a.clone()), to_vec(b));
+    // …and changing a masked one does change it
+    let masked = mask
+        .equal_elem(1.0)
+        .unsqueeze_dim::<3>(2)
+        .repeat_dim(2, 192);
+    let c = model.forward_loss(
+        target,
+        pred.mask_where(masked, Tensor::zeros([2, 16, 192], &device)),
+        Tensor::ones([2, 16], &device),
+    );
+    assert_ne!(to_vec(a), to_vec(c));
+}
+
+struct GradCheck<'a> {
+    grads: &'a <AD as burn::tensor::backend::AutodiffBackend>::Gradients,
+    total: usize,
+    missing: usize,
+}
+
+impl ModuleVisitor<AD> for GradCheck<'_> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<AD, D>>) {
+        self.total += 1;
+        let has = param
+            .val()
+            .grad(self.grads)
+            .map(|g| to_vec(g.abs().sum())[0] > 0.0)
+            .unwrap_or(false);
+        if !has {
+            self.missing += 1;
+        }
+    }
+}
+
+#[test]
+fn every_parameter_receives_a_gradient() {
+    let device = Default::default();
+    let c = FipMaeConfig::preset_with_method(Preset::Tiny, Method::Fip);
+    let model = c.init::<AD>(&device).expect("tiny");
+    let out = model
+        .forward(&batch::<AD>(&c, 2, &device))
+        .expect("forward");
+    let grads = out.loss.backward();
+    let mut check = GradCheck {
+        grads: &grads,
+        total: 0,
+        missing: 0,
+    };
+    model.visit(&mut check);
+    assert!(check.total > 20);
+    assert_eq!(
+        check.missing, 0,
+        "{} of {} parameters got no gradient",
+        check.missing, check.total
+    );
+}
+
+#[test]
+fn one_example_does_not_see_the_others() {
+    // The public reference attends across the batch axis; ours must not.
+    let device = dev();
+    let c = tiny();
+    let model = c.init::<B>(&device).expect("tiny");
+    let mut inputs = batch::<B>(&c, 3, &device);
+    let first = model.forward(&inputs).expect("forward");
+    for x in inputs.iter_mut() {
+        let [b, ch, h, w] = x.input.dims();
+        let fresh: Tensor<B, 4> = uniform([b - 1, ch, h, w], &device);
+        x.input = Tensor::cat(
+            vec![x.input.clone().slice([0..1, 0..ch, 0..h, 0..w]), fresh],
+            0,
+        );
+    }
+    let second = model.forward(&inputs).expect("forward");
+    for (a, b) in first.modalities.iter().zip(&second.modalities) {
+        let [_, ch, h, w] = a.pred.dims();
+        let pa = to_vec(a.pred.clone().slice([0..1, 0..ch, 0..h, 0..w]));
+        let pb = to_vec(b.pred.clone().slice([0..1, 0..ch, 0..h, 0..w]));
+        let diff = pa
+            .iter()
+            .zip(&pb)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, f32::max);
+        assert!(diff < 1e-5, "{:?}: example 0 changed by {diff}", a.modality);
+        let rest_a = to_vec(a.pred.clone().slice([1..3, 0..ch, 0..h, 0..w]));
+        let rest_b = to_vec(b.pred.clone().slice([1..3, 0..ch, 0..h, 0..w]));
+        assert_ne!(rest_a, rest_b);
+    }
+}
+
+#[test]
+fn salience_masking_hides_salient_tokens_more_often_than_random() {
+    let device = dev();
+    let (b, l, d, keep) = (64, 16, 8, 4);
+    // tokens 0..4 are near-duplicates of each other: they draw attention from each other
+    let mut data = vec![0.0f32; b * l * d];
+    let mut rng = model::rng::Rng::from_seed(3);
+    for e in 0..b {
+        for t in 0..l {
+            for k in 0..d {
+                let v = if t < 4 {
+                    2.0 + 0.05 * rng.normal()
+                } else {
+                    rng.normal() * 0.7
+                };
+                data[(e * l + t) * d + k] = v as f32;
+            }
+        }
+    }
+    let x = Tensor::<B, 3>::from_data(TensorData::new(data, [b, l, d]), &device);
+    let sal = to_vec(salience(x.clone()));
+    assert!(sal.iter().all(|v| (0.0..=1.0 + 1e-6).contains(v)));
+    let noise: Tensor<B, 2> = uniform([b, l], &device);
+    let sbam = model::masking::keep_lowest(
+        x.clone(),
+        salience(x.clone()) + noise.clone() * 0.5,
+        &vec![keep; b],
+    );
+    let rand = random_masking(x, keep, noise);
+    let masked_share = |m: Tensor<B, 2>| -> f32 {
+        let v = to_vec(m);
+        let hits: f32 = v.chunks(l).map(|r| r[..4].iter().sum::<f32>()).sum();
+        hits / (b * 4) as f32
+    };
+    let (s, r) = (masked_share(sbam.mask), masked_share(rand.mask));
+    assert!(
+        s > r + 0.1,
+        "salient tokens masked {s:.2} of the time vs random {r:.2}"
+    );
+}
+
+#[test]
+fn adaptive_ratio_stays_in_bounds_and_follows_the_salient_fraction() {
+    let device = dev();
+    let sal = Tensor::<B, 2>::from_data(
+        TensorData::new(
+            vec![
+                0.0f32, 0.0, 0.0, 0.0, // none salient
+                0.9, 0.0, 0.0, 0.0, // a quarter
+                0.9, 0.9, 0.9, 0.9, // all
+            ],
+            [3, 4],
+        ),
+        &device,
+    );
+    let r = to_vec(adaptive_ratio(sal, 0.75, 0.1, 0.5));
+    assert!(
+        (r[0] - 0.65).abs() < 1e-6 && (r[2] - 0.85).abs() < 1e-6,
+        "{r:?}"
+    );
+    assert!(r[0] < r[1] && r[1] < r[2]);
+    assert!(r.iter().all(|v| (0.65 - 1e-6..=0.85 + 1e-6).contains(v)));
+
+    // per-sample AMR runs end to end with a key-padding mask
+    let mut c = tiny();
+    c.masking = MaskingConfig::new()
+        .with_strategy(MaskingStrategy::Adaptive)
+        .with_amr_per_sample(true)
+        .with_amr_spread(0.2);
+    let model = c.init::<B>(&device).expect("tiny");
+    let out = model.forward(&batch::<B>(&c, 4, &device)).expect("forward");
+    for m in &out.modalities {
+        for row in to_vec(m.mask.clone()).chunks(16) {
+            let masked = row.iter().sum::<f32>() / 16.0;
+            assert!((0.5..=1.0).contains(&masked), "{masked}");
+        }
+    }
+    assert!(to_vec(out.loss)[0].is_finite());
+}
+
+#[test]
+fn a_missing_modality_adds_no_loss() {
+    let device = dev();
+    let c = tiny();
+    let model = c.init::<B>(&device).expect("tiny");
+    let all = batch::<B>(&c, 2, &device);
+    let full = model.forward(&all).expect("forward");
+    let some: Vec<_> = all
+        .iter()
+        .filter(|x| x.modality != Modality::Noise && x.modality != Modality::Scalogram)
+        .cloned()
+        .collect();
+    let part = model
+        .forward(&some)
+        .expect("forward without noise and scalogram");
+    assert_eq!(part.modalities.len(), 2);
+    let sum: f32 = part
+        .modalities
+        .iter()
+        .map(|m| to_vec(m.loss.clone())[0] * 1.0)
+        .sum();
+    assert!((to_vec(part.loss.clone())[0] - sum).abs() < 1e-5);
+    assert!(to_vec(part.loss)[0] < to_vec(full.loss)[0]);
+    // and a modality configured as absent is refused by name
+    let mut c2 = tiny();
+    c2.modalities[3].present = false;
+    let m2 = c2.init::<B>(&device).expect("tiny");
+    assert!(m2.forward(&all).is_err());
+    assert!(m2.forward(&all[..3]).is_ok());
+}
+
+#[test]
+fn preset_parameter_counts() {
+    let device = dev();
+    // ViT-B/16's encoder has 85.8 M parameters; ours (fixed sin-cos positions, no learned
+    // position table) should land within 1 %.
+    let base = FipMaeConfig::preset(Preset::Base);
+    let cls = ClassifierConfig::new(base, 10)
+        .init::<B>(&device)
+        .expect("base");
+    let head = cls.norm.num_params() + cls.fc1.num_params() + cls.fc2.num_params();
+    let encoder = cls.num_params() - head;
+    assert!(
+        (encoder as f64 - 85.8e6).abs() < 0.01 * 85.8e6,
+        "base encoder: {encoder}"
+    );
+    let small = ClassifierConfig::new(FipMaeConfig::preset(Preset::Small), 10)
+        .init::<B>(&device)
+        .expect("small");
+    let tiny = ClassifierConfig::new(tiny(), 10)
+        .init::<B>(&device)
+        .expect("tiny");
+    assert!(tiny.num_params() < small.num_params());
+    assert!(
+        small.num_params() < 5_000_000,
+        "small: {}",
+        small.num_params()
+    );
+}
+
+#[test]
+fn weights_round_trip_and_reject_corruption() {
+    let device = dev();
+    let c = FipMaeConfig::preset_with_method(Preset::Tiny, Method::Fip);
+    let model = c.init::<B>(&device).expect("tiny");
+    let inputs = batch::<B>(&c, 2, &device);
+    let want = to_vec(model.forward(&inputs).expect("forward").loss);
+
+    let bytes = autoencoder_to_bytes(&model, Precision::Full);
+    let back = autoencoder_from_bytes::<B>(&bytes, Some(&c), &device).expect("load");
+    assert_eq!(to_vec(back.forward(&inputs).expect("forward").loss), want);
+    assert_eq!(
+        autoencoder_to_bytes(&back, Precision::Full),
+        bytes,
+        "not bit-exact"
+    );
+
+    let half = autoencoder_to_bytes(&model, Precision::Half);
+    assert!(half.len() < bytes.len() * 6 / 10);
+    let back = autoencoder_from_bytes::<B>(&half, None, &device).expect("load f16");
+    let got = to_vec(back.forward(&inputs).expect("forward").loss);
+    assert!(
+        (got[0] - want[0]).abs() < 1e-2 * want[0].abs().max(1.0),
+        "{got:?} vs {want:?}"
+    );
+
+    // corruption of every kind gives an error, never a panic
+    let mut flipped = bytes.clone();
+    flipped[bytes.len() / 2] ^= 0x40;
+    assert_eq!(
+        autoencoder_from_bytes::<B>(&flipped, None, &device).err(),
+        Some(WeightsError::Checksum)
+    );
+    assert!(matches!(
+        autoencoder_from_bytes::<B>(&bytes[..bytes.len() - 100], None, &device),
+        Err(WeightsError::Checksum | WeightsError::Truncated { .. })
+    ));
+    assert_eq!(
+        autoencoder_from_bytes::<B>(b"PNG....", None, &device).err(),
+        Some(WeightsError::Magic)
+    );
+    assert_eq!(
+        autoencoder_from_bytes::<B>(&[], None, &device).err(),
+        Some(WeightsError::Magic)
+    );
+    let other = FipMaeConfig::preset(Preset::Tiny);
+    assert_eq!(
+        autoencoder_from_bytes::<B>(&bytes, Some(&other), &device).err(),
+        Some(WeightsError::ConfigMismatch)
+    );
+    assert!(matches!(
+        classifier_from_bytes::<B>(&bytes, None, &device),
+        Err(WeightsError::Kind { .. })
+    ));
+
+    // a stored configuration that builds other shapes is caught tensor by tensor
+    let mut wider = c.clone();
+    wider.decoder_dim = 64;
+    let lying = rewrite_config(&bytes, &serde_json::to_string(&wider).expect("json"));
+    assert!(
+        matches!(
+            autoencoder_from_bytes::<B>(&lying, None, &device),
+            Err(WeightsError::Shape { .. })
+        ),
+        "{:?}",
+        autoencoder_from_bytes::<B>(&lying, None, &device).err()
+    );
+
+    // classifiers too
+    let cc = ClassifierConfig::new(c.clone(), 10);
+    let cls = cc
+        .init_from_pretrained(&model, &device)
+        .expect("classifier");
+    let images: Tensor<B, 4> = uniform([2, 3, 32, 32], &device);
+    let logits = to_vec(cls.forward(images.clone()).expect("forward"));
+    let back = classifier_from_bytes::<B>(
+        &classifier_to_bytes(&cls, Precision::Full),
+        Some(&cc),
+        &device,
+    )
+    .expect("load");
+    assert_eq!(to_vec(back.forward(images).expect("forward")), logits);
+}
+
+/// Replaces the JSON configuration inside a weight file and fixes up the checksum.
+fn rewrite_config(bytes: &[u8], json: &str) -> Vec<u8> {
+    let n = u32::from_le_bytes([bytes[10], bytes[11], bytes[12], bytes[13]]) as usize;
+    let mut out = bytes[..10].to_vec();
+    out.extend_from_slice(&(json.len() as u32).to_le_bytes());
+    out.extend_from_slice(json.as_bytes());
+    out.extend_from_slice(&bytes[14 + n..bytes.len() - 8]);
+    let sum = out.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ *b as u64).wrapping_mul(0x0000_0100_0000_01B3)
+    });
+    out.extend_from_slice(&sum.to_le_bytes());
+    out
+}
+
+#[test]
+fn classifier_carries_the_encoder_and_freezes_it_on_request() {
+    let device = Default::default();
+    let c = tiny();
+    let mae = c.init::<AD>(&device).expect("tiny");
+    let cls = ClassifierConfig::new(c.clone(), 10)
+        .with_freeze_encoder(true)
+        .init_from_pretrained(&mae, &device)
+        .expect("cls");
+    let carried = to_vec(cls.patch_embed.weight.val()) == to_vec(mae.patch_embeds[0].weight.val());
+    assert!(carried, "the patch embedding was not carried over");
+    let images: Tensor<AD, 4> = uniform([4, 3, 32, 32], &device);
+    let logits = cls.forward(images).expect("forward");
+    assert_eq!(logits.dims(), [4, 10]);
+    let grads = logits.sum().backward();
+    assert!(
+        cls.patch_embed.weight.val().grad(&grads).is_none(),
+        "frozen encoder got a gradient"
+    );
+    assert!(cls.fc2.weight.val().grad(&grads).is_some());
+    assert!(
+        cls.forward(uniform([1, 2, 32, 32], &device)).is_err(),
+        "wrong channels accepted"
+    );
+}
+
+/// Real rendered examples for every modality of `c` (inputs noisy, targets clean).
+fn rendered<Bk: Backend>(
+    c: &FipMaeConfig,
+    b: usize,
+    device: &Bk::Device,
+) -> Vec<ModalityInput<Bk>> {
+    use model::batch::images_to_tensor;
+    use model::{DatasetSpec, RenderConfig, Renderer, SnrSpec};
+    let spec = DatasetSpec::new(5, SnrSpec::Fixed { db: 5.0 });
+    let r = Renderer::new(RenderConfig::for_signal(&spec.signal, c.image_size)).expect("renderer");
+    let examples: Vec<_> = (0..b as u64).map(|i| spec.example(i)).collect();
+    c.modalities
+        .iter()
+        .map(|m| {
+            let pairs: Vec<_> = examples
+                .iter()
+                .map(|e| r.render_pair(m.modality, e).expect("render"))
+                .collect();
+            let inputs: Vec<_> = pairs.iter().map(|p| &p.input).collect();
+            let targets: Vec<_> = pairs.iter().map(|p| &p.target).collect();
+            ModalityInput {
+                modality: m.modality,
+                input: images_to_tensor(&inputs, device).expect("batch"),
+                target: images_to_tensor(&targets, device).expect("batch"),
+                noise: uniform([b, c.num_patches()], device),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn tiny_overfits_eight_fixed_examples() {
+    let device = Default::default();
+    let c = tiny();
+    let mut model: FipMae<AD> = c.init(&device).expect("tiny");
+    let inputs = rendered::<AD>(&c, 8, &device);
+    let mut optim = AdamWConfig::new().with_weight_decay(0.0).init();
+    let mut first = None;
+    let mut last = f32::MAX;
+    for _ in 0..300 {
+        let out = model.forward(&inputs).expect("forward");
+        let loss = to_vec(out.loss.clone())[0];
+        first.get_or_insert(loss);
+        last = loss;
+        let grads = GradientsParams::from_grads(out.loss.backward(), &model);
+        model = optim.step(2e-3, model, grads);
+    }
+    let first = first.unwrap_or(f32::MAX);
+    assert!(last < 0.5 * first, "loss {first} → {last}");
+}
