@@ -363,14 +363,37 @@ pub fn autoencoder_from_bytes<B: Backend>(
     expected: Option<&FipMaeConfig>,
     device: &B::Device,
 ) -> Result<FipMae<B>, WeightsError> {
+    decode(
+        bytes,
+        Kind::Autoencoder,
+        expected,
+        |c: &FipMaeConfig| c.init::<B>(device),
+        device,
+    )
+}
+
+/// Parses a weight file of `kind`, checks its configuration against `expected`, builds the
+/// model with `build` and loads the tensors into it.
+fn decode<B, M, C>(
+    bytes: &[u8],
+    kind: Kind,
+    expected: Option<&C>,
+    build: impl FnOnce(&C) -> Result<M, ConfigError>,
+    device: &B::Device,
+) -> Result<M, WeightsError>
+where
+    B: Backend,
+    M: Module<B>,
+    C: serde::de::DeserializeOwned + PartialEq,
+{
     let p = parse(bytes)?;
-    expect_kind(p.kind, Kind::Autoencoder)?;
-    let config: FipMaeConfig =
+    expect_kind(p.kind, kind)?;
+    let config: C =
         serde_json::from_str(&p.config).map_err(|e| WeightsError::Config(e.to_string()))?;
     if expected.is_some_and(|e| *e != config) {
         return Err(WeightsError::ConfigMismatch);
     }
-    load_into(config.init::<B>(device)?, &p.tensors, device)
+    load_into(build(&config)?, &p.tensors, device)
 }
 
 /// Serialises a classifier with its configuration.
@@ -386,12 +409,11 @@ pub fn classifier_from_bytes<B: Backend>(
     expected: Option<&ClassifierConfig>,
     device: &B::Device,
 ) -> Result<AmcClassifier<B>, WeightsError> {
-    let p = parse(bytes)?;
-    expect_kind(p.kind, Kind::Classifier)?;
-    let config: ClassifierConfig =
-        serde_json::from_str(&p.config).map_err(|e| WeightsError::Config(e.to_string()))?;
-    if expected.is_some_and(|e| *e != config) {
-        return Err(WeightsError::ConfigMismatch);
-    }
-    load_into(config.init::<B>(device)?, &p.tensors, device)
+    decode(
+        bytes,
+        Kind::Classifier,
+        expected,
+        |c: &ClassifierConfig| c.init::<B>(device),
+        device,
+    )
 }
