@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command (README, .ci/run). On a fresh machine with only the Rust
 # toolchain it installs what is missing, then: builds the web crate for wasm32, checks
-# that the `cuda` and `wgpu` trainer backends compile, and runs every native test in
+# that the `cuda` and `wgpu` trainer backends compile, runs clippy, runs every native test in
 # release mode, and has the reference Python `sigmf` package validate generated
 # recordings. Ends with one line: "tests: N passed, M failed".
 set -euo pipefail
@@ -24,6 +24,9 @@ cargo build --release --locked -p fipmae-web --target wasm32-unknown-unknown
 step "trainer: the cuda and wgpu backends compile"
 cargo check --release --locked -p fipmae-trainer --features cuda
 cargo check --release --locked -p fipmae-trainer --features wgpu
+
+step "lints: clippy, warnings are errors"
+cargo clippy --release --locked --workspace --exclude fipmae-web --all-targets -- -D warnings
 
 step "native tests (release)"
 log=$(mktemp)

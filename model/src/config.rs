@@ -284,7 +284,10 @@ impl FipMaeConfig {
                 reason,
             })
         };
-        if self.patch_size == 0 || self.image_size == 0 || self.image_size % self.patch_size != 0 {
+        if self.patch_size == 0
+            || self.image_size == 0
+            || !self.image_size.is_multiple_of(self.patch_size)
+        {
             return bad(
                 "image_size",
                 format!(
@@ -310,7 +313,7 @@ impl FipMaeConfig {
         if !(self.mlp_ratio > 0.0 && self.mlp_ratio <= 16.0) {
             return bad("mlp_ratio", "must be in (0, 16]".into());
         }
-        if self.encoder_dim % 4 != 0 || self.decoder_dim % 4 != 0 {
+        if !self.encoder_dim.is_multiple_of(4) || !self.decoder_dim.is_multiple_of(4) {
             return bad(
                 "encoder_dim",
                 "widths must be multiples of 4 (2-D sin-cos positions)".into(),
@@ -399,6 +402,7 @@ impl ClassifierConfig {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -278,7 +278,7 @@ impl RenderConfig {
             );
         }
         let s = &self.scalogram;
-        if s.num_scales < 2 || s.num_scales % 2 != 0 || s.num_scales > 4096 {
+        if s.num_scales < 2 || !s.num_scales.is_multiple_of(2) || s.num_scales > 4096 {
             return bad("scalogram.num_scales", "must be even and in 2..=4096");
         }
         if !(s.min_freq > 0.0 && s.min_freq < s.max_freq && s.max_freq <= 0.5) {
@@ -308,6 +308,9 @@ pub struct ModalityPair {
     pub target: Image,
 }
 
+/// A short inverse FFT of the scalogram: `(length M, plan, column table)`.
+type ShortPlan = (usize, Arc<dyn Fft<f32>>, Vec<(usize, usize)>);
+
 /// Renders bursts of one length into images; holds FFT plans and lookup tables, so build
 /// it once and reuse it (it is `Send + Sync`; each call allocates its own scratch).
 #[derive(Clone)]
@@ -321,7 +324,7 @@ pub struct Renderer {
     wavelets: Vec<(usize, Vec<f32>)>,
     /// Short inverse FFTs for the scalogram: `(length M, plan, column table)`; column `c`
     /// averages output samples `cols[c].0..cols[c].1` of a length-`M` transform.
-    short_plans: Vec<(usize, Arc<dyn Fft<f32>>, Vec<(usize, usize)>)>,
+    short_plans: Vec<ShortPlan>,
     /// Per scale row: index into `short_plans`.
     row_plan: Vec<usize>,
     /// Row resampling: `(lower row, upper row, weight of upper)` per output row.
@@ -487,7 +490,7 @@ impl Renderer {
         // M (a power of two, at least the band and the image width, at most N) that holds
         // it: |W| at M evenly spaced times, exactly, for a fraction of the cost.
         let p = config.image_size;
-        let mut short_plans: Vec<(usize, Arc<dyn Fft<f32>>, Vec<(usize, usize)>)> = Vec::new();
+        let mut short_plans: Vec<ShortPlan> = Vec::new();
         let mut row_plan = Vec::with_capacity(wavelets.len());
         for (_, gains) in &wavelets {
             let m = gains.len().max(p).next_power_of_two().min(n);
@@ -636,7 +639,7 @@ impl Renderer {
             WindowScale::Rms(k) => k * rms,
             WindowScale::Fixed(w) => w,
         };
-        if !(half_width > 0.0) {
+        if half_width.is_nan() || half_width <= 0.0 {
             return img;
         }
         let plane = p * p;
@@ -731,7 +734,7 @@ impl Renderer {
         let pooled = self.pooled_cwt_magnitude(x);
         let mut img = Image::zeros(1, p);
         let peak = pooled.iter().fold(0.0f32, |m, v| m.max(*v));
-        if !(peak > 1e-20) {
+        if peak.is_nan() || peak <= 1e-20 {
             return img;
         }
         let dr = self.config.scalogram.dynamic_range_db;
@@ -756,7 +759,7 @@ impl Renderer {
         let used = &x[..s * s];
         let rms = (crate::signal::mean_power(used) / 2.0).sqrt() as f32;
         let mut img = Image::zeros(2, p);
-        if !(rms > 1e-20) {
+        if rms.is_nan() || rms <= 1e-20 {
             return img;
         }
         let inv = 1.0 / rms;
@@ -808,6 +811,7 @@ pub fn render_example(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::signal::SignalConfig;

@@ -299,7 +299,7 @@ pub fn parse_metadata(bytes: &[u8]) -> Result<Metadata, SigmfError> {
 /// Converts raw sample bytes of `datatype` to complex samples.
 pub fn decode_samples(datatype: DataType, bytes: &[u8]) -> Result<Vec<C32>, SigmfError> {
     let sb = datatype.sample_bytes();
-    if bytes.len() % sb != 0 {
+    if !bytes.len().is_multiple_of(sb) {
         return Err(SigmfError::Truncated {
             bytes: bytes.len(),
             sample_bytes: sb,
@@ -434,6 +434,7 @@ pub fn write_metadata(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

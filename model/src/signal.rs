@@ -801,6 +801,7 @@ fn denomae_baseband(class: Modulation, n: usize, rng: &mut Rng) -> Vec<C64> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

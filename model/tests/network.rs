@@ -1,4 +1,5 @@
 //! The network, its masking and its weights, on the Flex CPU backend.
+#![allow(clippy::unwrap_used)]
 
 use burn::backend::{Autodiff, Flex};
 use burn::module::{Module, ModuleVisitor, Param};

@@ -1,4 +1,5 @@
 //! Properties of the signal generator that the rest of the project relies on.
+#![allow(clippy::unwrap_used)]
 
 use model::signal::{mean_power, reference_alphabet, synthesize, C32};
 use model::{

@@ -1,5 +1,6 @@
 //! Cross-crate: a recording written by the trainer, read back as bytes by `model`,
 //! rendered and batched into a Burn tensor equals the same path from regeneration.
+#![allow(clippy::unwrap_used)]
 
 use burn::backend::Flex;
 use model::batch::images_to_tensor;

@@ -1,4 +1,5 @@
 //! `generate` writes SigMF recordings that read back exactly and carry valid metadata.
+#![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
 
