@@ -2,7 +2,8 @@
 # The project's test command (README, .ci/run). On a fresh machine with only the Rust
 # toolchain it installs what is missing, then: builds the web crate for wasm32, checks
 # that the `cuda` and `wgpu` trainer backends compile, runs clippy, runs every native test in
-# release mode, and has the reference Python `sigmf` package validate generated
+# release mode, loads the wasm32 page in headless Chromium (scripts/browser_smoke.sh),
+# and has the reference Python `sigmf` package validate generated
 # recordings. Ends with one line: "tests: N passed, M failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +35,13 @@ set +e
 cargo test --release --locked --workspace --exclude fipmae-web 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
+
+step "browser: the wasm32 build runs in headless Chromium"
+set +e
+bash scripts/browser_smoke.sh 2>&1 | tee -a "$log"
+browser_status=${PIPESTATUS[0]}
+set -e
+[ "$status" -eq 0 ] && status=$browser_status
 
 step "SigMF output checked by the reference Python package"
 set +e

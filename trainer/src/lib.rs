@@ -7,6 +7,7 @@
 
 pub mod backend;
 pub mod bench;
+pub mod data;
 pub mod fsutil;
 pub mod generate;
 pub mod preview;

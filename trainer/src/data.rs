@@ -1,0 +1,203 @@
+//! On-the-fly training data: examples generated from `(seed, index)`, rendered on worker
+//! threads, stacked into tensors; masking noise derived from `(seed, epoch, index)` so a
+//! resumed run sees exactly the batches an uninterrupted one would.
+
+use anyhow::{Context, Result};
+use burn::tensor::{backend::Backend, Tensor, TensorData};
+use model::mae::ModalityInput;
+use model::rng::{Rng, Stream};
+use model::{DatasetSpec, Modality, Renderer};
+
+/// One rendered batch, on the host.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostBatch {
+    /// Example indices, in batch order.
+    pub indices: Vec<u64>,
+    /// Labels (index into the dataset's class list).
+    pub labels: Vec<usize>,
+    /// SNR of each example, dB.
+    pub snr_db: Vec<f64>,
+    /// Image size, pixels.
+    pub size: usize,
+    /// Per requested modality: `(modality, channels, inputs, targets)`, each
+    /// `batch × channels × size × size` values.
+    pub modalities: Vec<(Modality, usize, Vec<f32>, Vec<f32>)>,
+}
+
+/// Renders the examples `indices` of `spec` for `modalities`, on `threads` worker threads
+/// (results are in `indices` order whatever the thread count).
+pub fn render_batch(
+    spec: &DatasetSpec,
+    renderer: &Renderer,
+    indices: &[u64],
+    modalities: &[Modality],
+    threads: usize,
+) -> Result<HostBatch> {
+    let threads = threads.clamp(1, indices.len().max(1));
+    let chunk = indices.len().div_ceil(threads).max(1);
+    let parts: Vec<Result<Vec<_>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = indices
+            .chunks(chunk)
+            .map(|ids| {
+                s.spawn(move || -> Result<Vec<_>> {
+                    ids.iter()
+                        .map(|&i| {
+                            let ex = spec.example(i);
+                            let pairs = modalities
+                                .iter()
+                                .map(|&m| renderer.render_pair(m, &ex))
+                                .collect::<Result<Vec<_>, _>>()
+                                .with_context(|| format!("rendering example {i}"))?;
+                            Ok((ex.label, ex.snr_db, pairs))
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a render thread panicked")))
+            })
+            .collect()
+    });
+    let size = renderer.config().image_size;
+    let mut batch = HostBatch {
+        indices: indices.to_vec(),
+        labels: Vec::with_capacity(indices.len()),
+        snr_db: Vec::with_capacity(indices.len()),
+        size,
+        modalities: modalities
+            .iter()
+            .map(|&m| (m, m.channels(renderer.config()), Vec::new(), Vec::new()))
+            .collect(),
+    };
+    for part in parts {
+        for (label, snr, pairs) in part? {
+            batch.labels.push(label);
+            batch.snr_db.push(snr);
+            for (slot, pair) in batch.modalities.iter_mut().zip(pairs) {
+                slot.2.extend_from_slice(&pair.input.data);
+                slot.3.extend_from_slice(&pair.target.data);
+            }
+        }
+    }
+    Ok(batch)
+}
+
+/// Masking noise in `[0, 1)` for each example of a batch, `batch × tokens` values,
+/// a pure function of `(seed, epoch, index, modality position)`.
+pub fn masking_noise(
+    seed: u64,
+    epoch: u64,
+    indices: &[u64],
+    slot: usize,
+    tokens: usize,
+) -> Vec<f32> {
+    let mut out = Vec::with_capacity(indices.len() * tokens);
+    for &i in indices {
+        let mixed = seed
+            ^ epoch.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            ^ (slot as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
+        let mut r = Rng::for_example(mixed, i, Stream::Masking);
+        out.extend((0..tokens).map(|_| r.uniform() as f32));
+    }
+    out
+}
+
+impl HostBatch {
+    /// Examples in the batch.
+    pub fn len(&self) -> usize {
+        self.indices.len()
+    }
+
+    /// Whether the batch is empty.
+    pub fn is_empty(&self) -> bool {
+        self.indices.is_empty()
+    }
+
+    /// The batch as network inputs on `device`, with masking noise for `(seed, epoch)`.
+    pub fn to_inputs<B: Backend>(
+        &self,
+        seed: u64,
+        epoch: u64,
+        tokens: usize,
+        device: &B::Device,
+    ) -> Vec<ModalityInput<B>> {
+        let b = self.len();
+        let s = self.size;
+        self.modalities
+            .iter()
+            .enumerate()
+            .map(|(slot, (m, c, input, target))| {
+                let shape = [b, *c, s, s];
+                ModalityInput {
+                    modality: *m,
+                    input: Tensor::from_data(TensorData::new(input.clone(), shape), device),
+                    target: Tensor::from_data(TensorData::new(target.clone(), shape), device),
+                    noise: Tensor::from_data(
+                        TensorData::new(
+                            masking_noise(seed, epoch, &self.indices, slot, tokens),
+                            [b, tokens],
+                        ),
+                        device,
+                    ),
+                }
+            })
+            .collect()
+    }
+}
+
+/// Learning rate at `step` (0-based) of `total`: linear warm-up over `warmup` steps to
+/// `base`, then cosine decay to `min`.
+pub fn learning_rate(step: usize, total: usize, warmup: usize, base: f64, min: f64) -> f64 {
+    if step < warmup {
+        return base * (step + 1) as f64 / warmup as f64;
+    }
+    let span = total.saturating_sub(warmup).max(1) as f64;
+    let t = ((step - warmup) as f64 / span).min(1.0);
+    min + (base - min) * 0.5 * (1.0 + (std::f64::consts::PI * t).cos())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use model::{RenderConfig, SnrSpec};
+
+    #[test]
+    fn batches_do_not_depend_on_thread_count() {
+        let spec = DatasetSpec::new(4, SnrSpec::default());
+        let r = Renderer::new(RenderConfig::for_signal(&spec.signal, 32)).unwrap();
+        let ids: Vec<u64> = (100..107).collect();
+        let one = render_batch(&spec, &r, &ids, &Modality::ALL, 1).unwrap();
+        let three = render_batch(&spec, &r, &ids, &Modality::ALL, 3).unwrap();
+        assert_eq!(one, three);
+        assert_eq!(one.len(), 7);
+        assert_eq!(one.modalities[0].2.len(), 7 * 3 * 32 * 32);
+        assert_eq!(
+            one.labels,
+            ids.iter().map(|i| (*i % 10) as usize).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn masking_noise_is_reproducible_and_varies() {
+        let a = masking_noise(1, 0, &[5, 6], 0, 16);
+        assert_eq!(a, masking_noise(1, 0, &[5, 6], 0, 16));
+        assert_ne!(a, masking_noise(1, 1, &[5, 6], 0, 16));
+        assert_ne!(a, masking_noise(1, 0, &[5, 6], 1, 16));
+        assert_ne!(a[..16], a[16..]);
+        assert!(a.iter().all(|v| (0.0..1.0).contains(v)));
+    }
+
+    #[test]
+    fn schedule_warms_up_then_decays() {
+        let lr = |s| learning_rate(s, 100, 10, 1e-3, 1e-5);
+        assert!((lr(0) - 1e-4).abs() < 1e-12);
+        assert!((lr(9) - 1e-3).abs() < 1e-12);
+        assert!(lr(10) <= 1e-3 && lr(50) < lr(20) && lr(99) < lr(50));
+        assert!((learning_rate(100, 100, 10, 1e-3, 1e-5) - 1e-5).abs() < 1e-12);
+    }
+}
