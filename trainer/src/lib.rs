@@ -10,4 +10,5 @@ pub mod bench;
 pub mod data;
 pub mod fsutil;
 pub mod generate;
+pub mod pretrain;
 pub mod preview;

@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use trainer::{backend, bench, generate};
+use trainer::{backend, bench, generate, pretrain};
 
 /// FIP-DenoMAE: generate signals, pretrain, fine-tune, evaluate and export.
 #[derive(Debug, Parser)]
@@ -16,6 +16,8 @@ struct Cli {
 enum Command {
     /// Write a seeded dataset as SigMF recordings (+ optional PNG previews).
     Generate(generate::GenerateArgs),
+    /// Pretrain the masked autoencoder on examples generated on the fly.
+    Pretrain(pretrain::PretrainArgs),
     /// Measure throughput (examples/s).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -48,6 +50,17 @@ fn main() -> Result<()> {
                 args.out.display(),
                 t.elapsed().as_secs_f64()
             );
+        }
+        Command::Pretrain(args) => {
+            let s = pretrain::run(&args)?;
+            if let Some(last) = s.epochs.last() {
+                println!(
+                    "pretrained {} epochs: val loss {:.4}; weights in {}",
+                    last.epoch,
+                    last.val_loss,
+                    s.weights.display()
+                );
+            }
         }
         Command::Bench(BenchCommand::Render(args)) => {
             let results = bench::render(&args)?;

@@ -1,0 +1,142 @@
+//! `pretrain`: files, resume equality, corrupt checkpoints.
+#![allow(clippy::unwrap_used)]
+
+use std::path::PathBuf;
+
+use model::config::{MaskingStrategy, Method, Preset};
+use trainer::pretrain::{run, EpochMetrics, PretrainArgs};
+
+fn args(out: PathBuf) -> PretrainArgs {
+    PretrainArgs {
+        preset: Preset::Tiny,
+        method: Method::Fip,
+        mask_target: None,
+        mask_other: None,
+        depth_target: None,
+        depth_other: None,
+        weight_target: None,
+        weight_other: None,
+        masking: MaskingStrategy::Random,
+        examples: 48,
+        val_examples: 16,
+        epochs: 3,
+        batch_size: 16,
+        lr: 1e-3,
+        warmup_epochs: 1.0,
+        seed: 3,
+        out,
+        resume: false,
+        stop_after: None,
+        threads: Some(2),
+    }
+}
+
+/// Burn's parameter initialisation draws from one process-wide generator that `run` seeds;
+/// runs in parallel test threads would interleave their draws.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("fipmae-pt-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+#[test]
+fn resumed_run_matches_an_uninterrupted_one() -> anyhow::Result<()> {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let whole = tmp("whole");
+    let s = run(&args(whole.clone()))?;
+    assert_eq!(s.epochs.len(), 3);
+    assert!(
+        s.epochs[2].train_loss < s.epochs[0].train_loss,
+        "{:?}",
+        s.epochs
+    );
+    for f in [
+        "run.json",
+        "metrics.jsonl",
+        "model.fipmae",
+        "checkpoint.bin",
+    ] {
+        assert!(whole.join(f).exists(), "{f} missing");
+    }
+    // the weights load back as a model
+    let bytes = std::fs::read(whole.join("model.fipmae"))?;
+    model::weights::autoencoder_from_bytes::<burn::backend::Flex>(
+        &bytes,
+        None,
+        &Default::default(),
+    )?;
+
+    let parts = tmp("parts");
+    let mut a = args(parts.clone());
+    a.stop_after = Some(1);
+    assert_eq!(run(&a)?.epochs.len(), 1);
+    // a second start without --resume is refused, not overwritten
+    let err = run(&args(parts.clone())).unwrap_err();
+    assert!(format!("{err:#}").contains("--resume"), "{err:#}");
+    let mut a = args(parts.clone());
+    a.resume = true;
+    a.epochs = 99; // ignored: run.json decides
+    let resumed = run(&a)?;
+    assert_eq!(resumed.epochs.len(), 3);
+    // everything but the measured speed must be identical
+    let metrics = |dir: &PathBuf| -> anyhow::Result<Vec<EpochMetrics>> {
+        let text = std::fs::read_to_string(dir.join("metrics.jsonl"))?;
+        text.lines()
+            .map(|l| {
+                let mut m: EpochMetrics = serde_json::from_str(l)?;
+                m.examples_per_s = 0.0;
+                Ok(m)
+            })
+            .collect()
+    };
+    assert_eq!(
+        metrics(&whole)?,
+        metrics(&parts)?,
+        "resumed and uninterrupted runs differ"
+    );
+    assert_eq!(
+        std::fs::read(whole.join("model.fipmae"))?,
+        std::fs::read(parts.join("model.fipmae"))?
+    );
+    std::fs::remove_dir_all(&whole)?;
+    std::fs::remove_dir_all(&parts)?;
+    Ok(())
+}
+
+#[test]
+fn a_corrupt_checkpoint_is_named_and_nothing_is_overwritten() -> anyhow::Result<()> {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tmp("corrupt");
+    let mut a = args(dir.clone());
+    a.stop_after = Some(1);
+    run(&a)?;
+    let ckpt = dir.join("checkpoint.bin");
+    let mut bytes = std::fs::read(&ckpt)?;
+    let n = bytes.len();
+    bytes[n / 2] ^= 0x10;
+    std::fs::write(&ckpt, &bytes)?;
+    let weights_before = std::fs::read(dir.join("model.fipmae"))?;
+    let mut a = args(dir.clone());
+    a.resume = true;
+    let err = format!("{:#}", run(&a).unwrap_err());
+    assert!(
+        err.contains("checkpoint.bin") && err.contains("corrupt"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(&ckpt)?,
+        bytes,
+        "the corrupt checkpoint was replaced"
+    );
+    assert_eq!(std::fs::read(dir.join("model.fipmae"))?, weights_before);
+    std::fs::write(&ckpt, &bytes[..100])?;
+    assert!(format!("{:#}", run(&a).unwrap_err()).contains("corrupt"));
+    // a missing run folder is named too
+    let mut a = args(tmp("nowhere"));
+    a.resume = true;
+    assert!(format!("{:#}", run(&a).unwrap_err()).contains("run.json"));
+    std::fs::remove_dir_all(&dir)?;
+    Ok(())
+}
