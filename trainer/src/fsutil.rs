@@ -41,6 +41,17 @@ pub fn create_dir(path: &Path) -> Result<()> {
         .with_context(|| format!("cannot create folder `{}`", path.display()))
 }
 
+/// Appends one line to a text file (logs such as `metrics.jsonl` only grow).
+pub fn append_line(path: &Path, line: &str) -> Result<()> {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("cannot open `{}`", path.display()))?;
+    writeln!(f, "{line}").with_context(|| format!("cannot write `{}`", path.display()))
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

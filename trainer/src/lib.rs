@@ -8,6 +8,8 @@
 pub mod backend;
 pub mod bench;
 pub mod data;
+pub mod eval;
+pub mod finetune;
 pub mod fsutil;
 pub mod generate;
 pub mod pretrain;

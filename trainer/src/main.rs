@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use trainer::{backend, bench, generate, pretrain};
+use trainer::{backend, bench, eval, finetune, generate, pretrain};
 
 /// FIP-DenoMAE: generate signals, pretrain, fine-tune, evaluate and export.
 #[derive(Debug, Parser)]
@@ -18,6 +18,10 @@ enum Command {
     Generate(generate::GenerateArgs),
     /// Pretrain the masked autoencoder on examples generated on the fly.
     Pretrain(pretrain::PretrainArgs),
+    /// Fine-tune the AMC classifier on few labels (from a pretraining run or from scratch).
+    Finetune(finetune::FinetuneArgs),
+    /// Accuracy per SNR, confusion matrix and report files for a fine-tuned classifier.
+    Eval(eval::EvalArgs),
     /// Measure throughput (examples/s).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -61,6 +65,24 @@ fn main() -> Result<()> {
                     s.weights.display()
                 );
             }
+        }
+        Command::Finetune(args) => {
+            let s = finetune::run(&args)?;
+            println!(
+                "fine-tuned {} epochs: best val accuracy {:.1} %; weights in {}",
+                s.epochs.len(),
+                100.0 * s.best_val_accuracy,
+                s.weights.display()
+            );
+        }
+        Command::Eval(args) => {
+            let r = eval::run(&args)?;
+            println!(
+                "accuracy {:.1} % overall, {:.1} % mean over 0..10 dB; report in {}",
+                100.0 * r.overall,
+                100.0 * r.mean_0_to_10_db,
+                args.out.display()
+            );
         }
         Command::Bench(BenchCommand::Render(args)) => {
             let results = bench::render(&args)?;

@@ -8,7 +8,7 @@
 //! reaches exactly the metrics of an uninterrupted run: data order and masking noise are
 //! functions of `(seed, epoch, index)`.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::backend::{self, TrainBackend};
 use crate::data::{learning_rate, render_batch};
-use crate::fsutil::{create_dir, write_atomic};
+use crate::fsutil::{append_line, create_dir, write_atomic};
 
 /// Options of `fipmae pretrain`.
 #[derive(Debug, Clone, Args)]
@@ -476,14 +476,4 @@ fn decode_checkpoint(bytes: &[u8], path: &Path) -> Result<Checkpoint> {
     let optim = parts.pop().unwrap_or_default();
     let model = parts.pop().unwrap_or_default();
     Ok((epochs, step, model, optim))
-}
-
-/// Appends one line to a JSONL file (the metrics log only grows; earlier lines stay).
-fn append_line(path: &Path, line: &str) -> Result<()> {
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .with_context(|| format!("cannot open `{}`", path.display()))?;
-    writeln!(f, "{line}").with_context(|| format!("cannot write `{}`", path.display()))
 }

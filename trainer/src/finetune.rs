@@ -1,0 +1,356 @@
+//! `fipmae finetune`: the AMC classifier on few labels, from a pretraining run or from
+//! scratch (`--method vit`), with a validation split for model selection.
+//!
+//! A run folder holds `run.json` (a [`FinetuneRun`]), `metrics.jsonl` (one line per epoch)
+//! and `classifier.fipmae` (the weights of the epoch with the best validation accuracy).
+//! Labelled data comes from its own seed, disjoint from pretraining's and evaluation's.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use burn::module::AutodiffModule;
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::optim::{AdamWConfig, GradientsParams, Optimizer};
+use burn::tensor::{backend::Backend as _, Tensor, TensorData};
+use clap::Args;
+use model::classifier::AmcClassifier;
+use model::config::{ClassifierConfig, FipMaeConfig, Method, Preset};
+use model::weights::{autoencoder_from_bytes, classifier_to_bytes, Precision};
+use model::{DatasetSpec, Modality, RenderConfig, Renderer, SnrSpec};
+use serde::{Deserialize, Serialize};
+
+use crate::backend::{self, TrainBackend};
+use crate::data::{learning_rate, render_batch};
+use crate::fsutil::{append_line, create_dir, read, write_atomic};
+use crate::pretrain::PretrainRun;
+
+/// Salt that separates the labelled data's seed from pretraining's.
+pub const LABELLED_SALT: u64 = 0x1ABE_11ED;
+
+/// Options of `fipmae finetune`.
+#[derive(Debug, Clone, Args)]
+pub struct FinetuneArgs {
+    /// Pretraining run folder whose encoder to start from.
+    #[arg(long, conflicts_with = "method")]
+    pub pretrained: Option<PathBuf>,
+    /// `vit`: train the same classifier from scratch (the baseline).
+    #[arg(long)]
+    pub method: Option<Method>,
+    /// Size preset for `--method vit` (a pretrained run brings its own).
+    #[arg(long, default_value = "small")]
+    pub preset: Preset,
+    /// Labelled training examples per class (SNR ~ U[−10, 10] dB).
+    #[arg(long, default_value_t = 100)]
+    pub labels_per_class: u64,
+    /// Validation examples per class, for model selection.
+    #[arg(long, default_value_t = 20)]
+    pub val_per_class: u64,
+    /// Epochs.
+    #[arg(long, default_value_t = 30)]
+    pub epochs: usize,
+    /// Batch size.
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+    /// Peak learning rate (AdamW, warm-up of one epoch, cosine decay).
+    #[arg(long, default_value_t = 5e-4)]
+    pub lr: f64,
+    /// Label smoothing in [0, 1).
+    #[arg(long, default_value_t = 0.1)]
+    pub label_smoothing: f64,
+    /// Train the head only, encoder frozen.
+    #[arg(long)]
+    pub freeze_encoder: bool,
+    /// Seed of the labelled data, order and initialisation.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Run folder (created; must not already hold a run).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Rendering threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+/// Everything that defines a fine-tuning run, saved as `run.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FinetuneRun {
+    /// The classifier.
+    pub classifier: ClassifierConfig,
+    /// Where its encoder came from (`None`: from scratch).
+    pub pretrained: Option<PathBuf>,
+    /// The labelled data: training indices `0..train`, validation after them.
+    pub dataset: DatasetSpec,
+    /// Rendering settings.
+    pub render: RenderConfig,
+    /// Training examples.
+    pub train: u64,
+    /// Validation examples.
+    pub val: u64,
+    /// Epochs.
+    pub epochs: usize,
+    /// Batch size.
+    pub batch_size: usize,
+    /// Peak learning rate.
+    pub lr: f64,
+    /// Label smoothing.
+    pub label_smoothing: f64,
+    /// Seed.
+    pub seed: u64,
+}
+
+/// One line of `metrics.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochMetrics {
+    /// Epoch, from 1.
+    pub epoch: usize,
+    /// Mean training loss.
+    pub train_loss: f64,
+    /// Training accuracy.
+    pub train_accuracy: f64,
+    /// Validation accuracy.
+    pub val_accuracy: f64,
+    /// Whether this epoch's weights were kept (best validation accuracy so far).
+    pub kept: bool,
+}
+
+/// What a finished run reports.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    /// Per-epoch metrics.
+    pub epochs: Vec<EpochMetrics>,
+    /// Best validation accuracy.
+    pub best_val_accuracy: f64,
+    /// Where the kept weights are.
+    pub weights: PathBuf,
+}
+
+/// Class predictions (argmax of logits) for a batch of target-modality images.
+pub fn predict<B: burn::tensor::backend::Backend>(
+    model: &AmcClassifier<B>,
+    images: Tensor<B, 4>,
+) -> Result<Vec<usize>> {
+    let logits = model.forward(images)?;
+    let classes = logits.dims()[1];
+    let v: Vec<f32> = logits
+        .into_data()
+        .convert::<f32>()
+        .into_vec::<f32>()
+        .map_err(|e| anyhow::anyhow!("reading logits back: {e:?}"))?;
+    Ok(v.chunks(classes.max(1))
+        .map(|row| {
+            row.iter()
+                .enumerate()
+                .max_by(|a, b| a.1.total_cmp(b.1))
+                .map_or(0, |(k, _)| k)
+        })
+        .collect())
+}
+
+/// The target-modality images of a host batch as a tensor, `[batch, channels, size, size]`.
+pub fn images<B: burn::tensor::backend::Backend>(
+    batch: &crate::data::HostBatch,
+    device: &B::Device,
+) -> Result<Tensor<B, 4>> {
+    let (_, c, input, _) = batch.modalities.first().context("empty batch")?;
+    let s = batch.size;
+    Ok(Tensor::from_data(
+        TensorData::new(input.clone(), [batch.len(), *c, s, s]),
+        device,
+    ))
+}
+
+fn shuffled(n: u64, seed: u64, epoch: u64) -> Vec<u64> {
+    let mut order: Vec<u64> = (0..n).collect();
+    let mut r =
+        model::rng::Rng::from_seed(seed ^ 0x5EED_F1E7 ^ epoch.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    for i in (1..order.len()).rev() {
+        order.swap(i, r.below(i + 1));
+    }
+    order
+}
+
+/// Accuracy of `model` on examples `ids` of `run.dataset`.
+fn accuracy<B: burn::tensor::backend::Backend>(
+    model: &AmcClassifier<B>,
+    run: &FinetuneRun,
+    renderer: &Renderer,
+    ids: &[u64],
+    target: Modality,
+    threads: usize,
+    device: &B::Device,
+) -> Result<f64> {
+    let mut correct = 0usize;
+    for chunk in ids.chunks(run.batch_size.max(1)) {
+        let batch = render_batch(&run.dataset, renderer, chunk, &[target], threads)?;
+        let pred = predict(model, images::<B>(&batch, device)?)?;
+        correct += pred
+            .iter()
+            .zip(&batch.labels)
+            .filter(|(p, l)| p == l)
+            .count();
+    }
+    Ok(correct as f64 / ids.len().max(1) as f64)
+}
+
+/// Runs `finetune`.
+pub fn run(args: &FinetuneArgs) -> Result<Summary> {
+    let run_path = args.out.join("run.json");
+    if run_path.exists() {
+        bail!(
+            "`{}` already holds a run; choose another --out",
+            args.out.display()
+        );
+    }
+    let (mae_config, pretrained_bytes) = match (&args.pretrained, args.method) {
+        (Some(dir), _) => {
+            let p = dir.join("run.json");
+            let pre: PretrainRun = serde_json::from_slice(&read(&p)?).with_context(|| {
+                format!("`{}` is not a pretraining run description", p.display())
+            })?;
+            (pre.model, Some(read(&dir.join("model.fipmae"))?))
+        }
+        (None, Some(Method::Vit)) => (FipMaeConfig::preset(args.preset), None),
+        (None, Some(m)) => {
+            bail!("--method {m:?} needs pretraining: pass --pretrained RUN (or --method vit)")
+        }
+        (None, None) => bail!("pass --pretrained RUN, or --method vit to train from scratch"),
+    };
+    if !(0.0..1.0).contains(&args.label_smoothing) {
+        bail!("--label-smoothing must be in [0, 1)");
+    }
+    if args.labels_per_class == 0 || args.batch_size == 0 || args.epochs == 0 {
+        bail!("--labels-per-class, --batch-size and --epochs must be at least 1");
+    }
+    let mut dataset = DatasetSpec::new(args.seed ^ LABELLED_SALT, SnrSpec::default());
+    dataset.validate()?;
+    let classes = dataset.classes.len() as u64;
+    let classifier = ClassifierConfig::new(mae_config.clone(), classes as usize)
+        .with_freeze_encoder(args.freeze_encoder);
+    classifier.validate()?;
+    let run = FinetuneRun {
+        render: RenderConfig::for_signal(&dataset.signal, mae_config.image_size),
+        classifier,
+        pretrained: args.pretrained.clone(),
+        train: args.labels_per_class * classes,
+        val: args.val_per_class * classes,
+        dataset: {
+            dataset.seed = args.seed ^ LABELLED_SALT;
+            dataset
+        },
+        epochs: args.epochs,
+        batch_size: args.batch_size,
+        lr: args.lr,
+        label_smoothing: args.label_smoothing,
+        seed: args.seed,
+    };
+    create_dir(&args.out)?;
+    write_atomic(&run_path, &serde_json::to_vec_pretty(&run)?)?;
+
+    let device = backend::device()?;
+    TrainBackend::seed(&device, args.seed);
+    let mut model = match &pretrained_bytes {
+        Some(bytes) => {
+            let mae = autoencoder_from_bytes::<TrainBackend>(bytes, Some(&mae_config), &device)
+                .context("loading the pretrained autoencoder")?;
+            run.classifier.init_from_pretrained(&mae, &device)?
+        }
+        None => run.classifier.init::<TrainBackend>(&device)?,
+    };
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let renderer = Renderer::new(run.render.clone())?;
+    let target = mae_config.target;
+    let loss_fn = CrossEntropyLossConfig::new()
+        .with_smoothing((run.label_smoothing > 0.0).then_some(run.label_smoothing as f32))
+        .init::<TrainBackend>(&device);
+    let mut optim = AdamWConfig::new().with_weight_decay(0.05).init();
+    let steps_per_epoch = (run.train as usize).div_ceil(run.batch_size);
+    let total = steps_per_epoch * run.epochs;
+    let val_ids: Vec<u64> = (run.train..run.train + run.val).collect();
+    let weights = args.out.join("classifier.fipmae");
+    let metrics_path = args.out.join("metrics.jsonl");
+    let (mut best, mut history, mut step) = (-1.0f64, Vec::new(), 0usize);
+    for epoch in 0..run.epochs {
+        let started = Instant::now();
+        let (mut loss_sum, mut correct, mut seen) = (0.0, 0usize, 0usize);
+        for ids in shuffled(run.train, run.seed, epoch as u64).chunks(run.batch_size) {
+            let batch = render_batch(&run.dataset, &renderer, ids, &[target], threads)?;
+            let x = images::<TrainBackend>(&batch, &device)?;
+            let labels: Vec<f32> = batch.labels.iter().map(|l| *l as f32).collect();
+            let y =
+                Tensor::<TrainBackend, 1>::from_data(TensorData::new(labels, [ids.len()]), &device)
+                    .int();
+            let logits = model.forward(x)?;
+            let pred: Vec<f32> = logits
+                .clone()
+                .argmax(1)
+                .float()
+                .into_data()
+                .convert::<f32>()
+                .into_vec::<f32>()
+                .unwrap_or_default();
+            correct += pred
+                .iter()
+                .zip(&batch.labels)
+                .filter(|(p, l)| **p as usize == **l)
+                .count();
+            let loss = loss_fn.forward(logits, y);
+            let value: f32 = loss
+                .clone()
+                .into_data()
+                .convert::<f32>()
+                .into_vec::<f32>()
+                .unwrap_or_default()
+                .first()
+                .copied()
+                .unwrap_or(f32::NAN);
+            if !value.is_finite() {
+                bail!(
+                    "the loss became {value} at epoch {}; the best weights so far are in `{}`",
+                    epoch + 1,
+                    weights.display()
+                );
+            }
+            let lr = learning_rate(step, total, steps_per_epoch, run.lr, run.lr / 100.0);
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            model = optim.step(lr, model, grads);
+            step += 1;
+            loss_sum += value as f64 * ids.len() as f64;
+            seen += ids.len();
+        }
+        let valid = model.valid();
+        let val_accuracy = accuracy(&valid, &run, &renderer, &val_ids, target, threads, &device)?;
+        let kept = val_accuracy > best;
+        if kept {
+            best = val_accuracy;
+            write_atomic(&weights, &classifier_to_bytes(&valid, Precision::Full))?;
+        }
+        let m = EpochMetrics {
+            epoch: epoch + 1,
+            train_loss: loss_sum / seen.max(1) as f64,
+            train_accuracy: correct as f64 / seen.max(1) as f64,
+            val_accuracy,
+            kept,
+        };
+        append_line(&metrics_path, &serde_json::to_string(&m)?)?;
+        eprintln!(
+            "epoch {}/{}: loss {:.4}, train acc {:.3}, val acc {:.3}{} ({:.1} s)",
+            m.epoch,
+            run.epochs,
+            m.train_loss,
+            m.train_accuracy,
+            m.val_accuracy,
+            if kept { ", kept" } else { "" },
+            started.elapsed().as_secs_f64()
+        );
+        history.push(m);
+    }
+    Ok(Summary {
+        epochs: history,
+        best_val_accuracy: best,
+        weights,
+    })
+}
