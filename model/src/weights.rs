@@ -312,7 +312,9 @@ impl<B: Backend> ModuleMapper<B> for Load<'_, B> {
             Some((dims, values)) => {
                 let mut shape = [0usize; D];
                 shape.copy_from_slice(dims);
+                // a fresh tensor is untracked: keep the parameter trainable if it was
                 Tensor::from_data(TensorData::new(values.clone(), shape), &self.device)
+                    .set_require_grad(tensor.is_require_grad())
             }
         };
         Param::from_mapped_value(id, loaded, mapper)

@@ -160,6 +160,25 @@ fn every_parameter_receives_a_gradient() {
         "{} of {} parameters got no gradient",
         check.missing, check.total
     );
+
+    // weights loaded from bytes stay trainable
+    let bytes = autoencoder_to_bytes(&model, Precision::Full);
+    let loaded = autoencoder_from_bytes::<AD>(&bytes, Some(&c), &device).expect("load");
+    let out = loaded
+        .forward(&batch::<AD>(&c, 2, &device))
+        .expect("forward");
+    let grads = out.loss.backward();
+    let mut check = GradCheck {
+        grads: &grads,
+        total: 0,
+        missing: 0,
+    };
+    loaded.visit(&mut check);
+    assert_eq!(
+        check.missing, 0,
+        "{} loaded parameters got no gradient",
+        check.missing
+    );
 }
 
 #[test]
