@@ -105,7 +105,8 @@ impl From<ConfigError> for WeightsError {
     }
 }
 
-fn fnv1a(bytes: &[u8]) -> u64 {
+/// FNV-1a 64-bit checksum (the weight files' integrity check; reused by checkpoints).
+pub fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
         (h ^ *b as u64).wrapping_mul(0x0000_0100_0000_01B3)
     })

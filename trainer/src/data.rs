@@ -149,6 +149,24 @@ impl HostBatch {
     }
 }
 
+/// The order of examples `0..n` in `epoch`: a Fisher-Yates shuffle seeded by
+/// `(seed, salt, epoch)` (the salt keeps pretraining and fine-tuning orders apart).
+pub fn shuffled(n: u64, seed: u64, salt: u64, epoch: u64) -> Vec<u64> {
+    let mut order: Vec<u64> = (0..n).collect();
+    let mut r = Rng::from_seed(seed ^ salt ^ epoch.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    for i in (1..order.len()).rev() {
+        order.swap(i, r.below(i + 1));
+    }
+    order
+}
+
+/// Worker threads: the user's choice, or every core.
+pub fn threads(choice: Option<usize>) -> usize {
+    choice
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1)
+}
+
 /// Learning rate at `step` (0-based) of `total`: linear warm-up over `warmup` steps to
 /// `base`, then cosine decay to `min`.
 pub fn learning_rate(step: usize, total: usize, warmup: usize, base: f64, min: f64) -> f64 {

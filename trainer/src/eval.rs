@@ -99,10 +99,7 @@ pub fn run(args: &EvalArgs) -> Result<Report> {
     let model = classifier_from_bytes::<Backend>(&read(&weights)?, Some(&ft.classifier), &device)
         .with_context(|| format!("loading `{}`", weights.display()))?;
     let renderer = Renderer::new(ft.render.clone())?;
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
+    let threads = crate::data::threads(args.threads);
     let classes = ft.dataset.classes.clone();
     let k = classes.len();
     let target = ft.classifier.mae.target;

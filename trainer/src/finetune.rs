@@ -21,7 +21,7 @@ use model::{DatasetSpec, Modality, RenderConfig, Renderer, SnrSpec};
 use serde::{Deserialize, Serialize};
 
 use crate::backend::{self, TrainBackend};
-use crate::data::{learning_rate, render_batch};
+use crate::data::{learning_rate, render_batch, shuffled, threads};
 use crate::fsutil::{append_line, create_dir, read, write_atomic};
 use crate::pretrain::PretrainRun;
 
@@ -160,16 +160,6 @@ pub fn images<B: burn::tensor::backend::Backend>(
     ))
 }
 
-fn shuffled(n: u64, seed: u64, epoch: u64) -> Vec<u64> {
-    let mut order: Vec<u64> = (0..n).collect();
-    let mut r =
-        model::rng::Rng::from_seed(seed ^ 0x5EED_F1E7 ^ epoch.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    for i in (1..order.len()).rev() {
-        order.swap(i, r.below(i + 1));
-    }
-    order
-}
-
 /// Accuracy of `model` on examples `ids` of `run.dataset`.
 fn accuracy<B: burn::tensor::backend::Backend>(
     model: &AmcClassifier<B>,
@@ -257,10 +247,7 @@ pub fn run(args: &FinetuneArgs) -> Result<Summary> {
         }
         None => run.classifier.init::<TrainBackend>(&device)?,
     };
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
+    let threads = threads(args.threads);
     let renderer = Renderer::new(run.render.clone())?;
     let target = mae_config.target;
     let loss_fn = CrossEntropyLossConfig::new()
@@ -276,7 +263,7 @@ pub fn run(args: &FinetuneArgs) -> Result<Summary> {
     for epoch in 0..run.epochs {
         let started = Instant::now();
         let (mut loss_sum, mut correct, mut seen) = (0.0, 0usize, 0usize);
-        for ids in shuffled(run.train, run.seed, epoch as u64).chunks(run.batch_size) {
+        for ids in shuffled(run.train, run.seed, 0x5EED_F1E7, epoch as u64).chunks(run.batch_size) {
             let batch = render_batch(&run.dataset, &renderer, ids, &[target], threads)?;
             let x = images::<TrainBackend>(&batch, &device)?;
             let labels: Vec<f32> = batch.labels.iter().map(|l| *l as f32).collect();

@@ -184,10 +184,7 @@ pub fn run(args: &GenerateArgs) -> Result<Summary> {
         &args.out.join("dataset.json"),
         &serde_json::to_vec_pretty(&manifest).context("dataset manifest")?,
     )?;
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1) as u64;
+    let threads = crate::data::threads(args.threads) as u64;
     let end = args
         .start
         .checked_add(args.count)

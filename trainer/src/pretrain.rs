@@ -19,13 +19,12 @@ use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Recorder};
 use clap::Args;
 use model::config::{FipMaeConfig, MaskingStrategy, Method, Preset};
 use model::mae::FipMae;
-use model::rng::Rng;
-use model::weights::{autoencoder_to_bytes, Precision};
+use model::weights::{autoencoder_to_bytes, fnv1a, Precision};
 use model::{DatasetSpec, Modality, RenderConfig, Renderer, SnrSpec};
 use serde::{Deserialize, Serialize};
 
 use crate::backend::{self, TrainBackend};
-use crate::data::{learning_rate, render_batch};
+use crate::data::{learning_rate, render_batch, shuffled, threads};
 use crate::fsutil::{append_line, create_dir, write_atomic};
 
 /// Options of `fipmae pretrain`.
@@ -197,15 +196,6 @@ pub struct Summary {
     pub weights: PathBuf,
 }
 
-fn shuffled(n: u64, seed: u64, epoch: u64) -> Vec<u64> {
-    let mut order: Vec<u64> = (0..n).collect();
-    let mut r = Rng::from_seed(seed ^ 0x00DD_BA11 ^ epoch.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    for i in (1..order.len()).rev() {
-        order.swap(i, r.below(i + 1));
-    }
-    order
-}
-
 fn validate<B: burn::tensor::backend::Backend>(
     model: &FipMae<B>,
     run: &PretrainRun,
@@ -279,10 +269,7 @@ pub fn run(args: &PretrainArgs) -> Result<Summary> {
     let metrics_path = args.out.join("metrics.jsonl");
     let weights = args.out.join("model.fipmae");
     let device = backend::device()?;
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
+    let threads = threads(args.threads);
     let renderer = Renderer::new(run.render.clone())?;
     let modalities: Vec<Modality> = run
         .model
@@ -337,7 +324,7 @@ pub fn run(args: &PretrainArgs) -> Result<Summary> {
     let last_epoch = args.stop_after.map_or(run.epochs, |s| s.min(run.epochs));
     for epoch in first_epoch..last_epoch {
         let started = Instant::now();
-        let order = shuffled(run.examples, run.seed, epoch as u64);
+        let order = shuffled(run.examples, run.seed, 0x00DD_BA11, epoch as u64);
         let (mut sum, mut seen) = (0.0, 0usize);
         let mut lr = run.lr;
         for (k, ids) in order.chunks(run.batch_size).enumerate() {
@@ -418,12 +405,6 @@ pub fn run(args: &PretrainArgs) -> Result<Summary> {
 }
 
 const CKPT_MAGIC: &[u8; 8] = b"FIPCKPT1";
-
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ *b as u64).wrapping_mul(0x0000_0100_0000_01B3)
-    })
-}
 
 /// Frames `(epochs done, step, model record, optimizer record)` with a checksum.
 fn encode_checkpoint(epochs_done: usize, step: usize, model: &[u8], optim: &[u8]) -> Vec<u8> {
