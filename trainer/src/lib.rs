@@ -7,8 +7,10 @@
 
 pub mod backend;
 pub mod bench;
+pub mod classify;
 pub mod data;
 pub mod eval;
+pub mod export;
 pub mod finetune;
 pub mod fsutil;
 pub mod generate;

@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use trainer::{backend, bench, eval, finetune, generate, pretrain};
+use trainer::{backend, bench, classify, eval, export, finetune, generate, pretrain};
 
 /// FIP-DenoMAE: generate signals, pretrain, fine-tune, evaluate and export.
 #[derive(Debug, Parser)]
@@ -22,6 +22,10 @@ enum Command {
     Finetune(finetune::FinetuneArgs),
     /// Accuracy per SNR, confusion matrix and report files for a fine-tuned classifier.
     Eval(eval::EvalArgs),
+    /// Classify the bursts of SigMF recordings with a fine-tuned classifier.
+    Classify(classify::ClassifyArgs),
+    /// Write what the browser needs (weights, settings, report) into one folder.
+    Export(export::ExportArgs),
     /// Measure throughput (examples/s).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -81,6 +85,30 @@ fn main() -> Result<()> {
                 "accuracy {:.1} % overall, {:.1} % mean over 0..10 dB; report in {}",
                 100.0 * r.overall,
                 100.0 * r.mean_0_to_10_db,
+                args.out.display()
+            );
+        }
+        Command::Classify(args) => {
+            let segments = classify::run(&args)?;
+            if args.json {
+                for s in &segments {
+                    println!("{}", serde_json::to_string(s)?);
+                }
+            } else {
+                print!("{}", classify::table(&segments));
+            }
+        }
+        Command::Export(args) => {
+            let b = export::run(&args)?;
+            println!(
+                "exported {} classes, classifier{}{} to {}",
+                b.classes.len(),
+                if b.autoencoder.is_some() {
+                    ", autoencoder"
+                } else {
+                    ""
+                },
+                if b.report.is_some() { ", report" } else { "" },
                 args.out.display()
             );
         }

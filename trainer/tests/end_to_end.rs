@@ -136,6 +136,85 @@ fn pretrain_finetune_eval_on_the_tiny_preset() {
     let acc = report["overall"].as_f64().unwrap();
     assert!(acc > 0.2, "accuracy at 10 dB {acc}");
 
+    // classify generated recordings: one JSON object per annotated burst
+    let rec = tmp("rec");
+    fipmae(&[
+        "generate",
+        "--out",
+        &s(&rec),
+        "--count",
+        "3",
+        "--seed",
+        "9",
+        "--snr-db",
+        "10",
+    ]);
+    let meta = rec.join("example_000001.sigmf-meta");
+    let data = rec.join("example_000002.sigmf-data");
+    let out = fipmae(&[
+        "classify",
+        "--model",
+        &s(&scratch),
+        "--json",
+        &s(&meta),
+        &s(&data),
+    ]);
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    for (l, want) in lines.iter().zip(["4ASK", "8ASK"]) {
+        assert_eq!(l["label"].as_str(), Some(want));
+        assert_eq!(l["sample_count"].as_u64(), Some(1024));
+        let p: f64 = l["probabilities"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_f64().unwrap())
+            .sum();
+        assert!((p - 1.0).abs() < 1e-6);
+        assert!(l["predicted"].is_string());
+    }
+    let table = fipmae(&["classify", "--model", &s(&scratch), &s(&meta)]);
+    assert!(
+        table.contains("predicted") && table.contains("4ASK"),
+        "{table}"
+    );
+    std::fs::write(&data, b"short").unwrap();
+    let bad = Command::new(env!("CARGO_BIN_EXE_fipmae"))
+        .args(["classify", "--model", &s(&scratch), &s(&data)])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("truncated"));
+    let _ = std::fs::remove_dir_all(&rec);
+
+    // export the pretrained + fine-tuned pair with its report, in half precision
+    let bundle = tmp("static");
+    fipmae(&[
+        "export",
+        "--model",
+        &s(&ft),
+        "--pretrained",
+        &s(&pre),
+        "--report",
+        &s(&rep),
+        "--half",
+        "--out",
+        &s(&bundle),
+    ]);
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(bundle.join("bundle.json")).unwrap()).unwrap();
+    assert_eq!(index["classes"].as_array().map(Vec::len), Some(10));
+    for f in ["classifier.fipmae", "autoencoder.fipmae", "report.json"] {
+        assert!(bundle.join(f).exists(), "export wrote no {f}");
+    }
+    let bytes = std::fs::read(bundle.join("classifier.fipmae")).unwrap();
+    model::weights::classifier_from_bytes::<burn::backend::Flex>(&bytes, None, &Default::default())
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&bundle);
+
     // errors name what is wrong
     let bad = Command::new(env!("CARGO_BIN_EXE_fipmae"))
         .args(["eval", "--model", "/nonexistent/run", "--out", &s(&rep2)])
@@ -150,7 +229,9 @@ fn pretrain_finetune_eval_on_the_tiny_preset() {
 
 #[test]
 fn every_flag_of_every_subcommand_is_documented() {
-    for cmd in ["generate", "pretrain", "finetune", "eval", "info"] {
+    for cmd in [
+        "generate", "pretrain", "finetune", "eval", "classify", "info",
+    ] {
         let help = fipmae(&[cmd, "--help"]);
         let mut flags = 0;
         for line in help.lines() {
