@@ -14,6 +14,7 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$want" ]; th
   cargo install -q wasm-bindgen-cli --version "=$want"
 fi
 if ! command -v chromium >/dev/null; then
+  export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq && apt-get install -y -qq chromium >/dev/null
 fi
 
