@@ -23,8 +23,8 @@ step "web: wasm32 release build"
 cargo build --release --locked -p fipmae-web --target wasm32-unknown-unknown
 
 step "trainer: the cuda and wgpu backends compile"
-cargo check --release --locked -p fipmae-trainer --features cuda
-cargo check --release --locked -p fipmae-trainer --features wgpu
+cargo check --release --locked -p trainer --features cuda
+cargo check --release --locked -p trainer --features wgpu
 
 step "lints: clippy, warnings are errors"
 cargo clippy --release --locked --workspace --exclude fipmae-web --all-targets -- -D warnings
@@ -48,7 +48,7 @@ set +e
 (
   set -e
   out=$(mktemp -d)
-  cargo run --release --locked -q -p fipmae-trainer -- generate --out "$out" --count 20 --seed 1
+  cargo run --release --locked -q -p trainer -- generate --out "$out" --count 20 --seed 1
   venv="${FIPMAE_VENV:-/var/tmp/fipmae-venv}"
   if ! "$venv/bin/python" -c "import sigmf" 2>/dev/null; then
     python3 -m venv "$venv"
