@@ -8,6 +8,7 @@
 pub mod backend;
 pub mod bench;
 pub mod classify;
+pub mod compare;
 pub mod data;
 pub mod eval;
 pub mod export;

@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use trainer::{backend, bench, classify, eval, export, finetune, generate, pretrain};
+use trainer::{backend, bench, classify, compare, eval, export, finetune, generate, pretrain};
 
 /// FIP-DenoMAE: generate signals, pretrain, fine-tune, evaluate and export.
 #[derive(Debug, Parser)]
@@ -22,6 +22,8 @@ enum Command {
     Finetune(finetune::FinetuneArgs),
     /// Accuracy per SNR, confusion matrix and report files for a fine-tuned classifier.
     Eval(eval::EvalArgs),
+    /// ViT, DenoMAE and FIP-DenoMAE at equal budgets over several seeds: table and plot.
+    Compare(compare::CompareArgs),
     /// Classify the bursts of SigMF recordings with a fine-tuned classifier.
     Classify(classify::ClassifyArgs),
     /// Write what the browser needs (weights, settings, report) into one folder.
@@ -87,6 +89,10 @@ fn main() -> Result<()> {
                 100.0 * r.mean_0_to_10_db,
                 args.out.display()
             );
+        }
+        Command::Compare(args) => {
+            let curves = compare::run(&args)?;
+            print!("{}", compare::markdown(&curves, &args));
         }
         Command::Classify(args) => {
             let segments = classify::run(&args)?;

@@ -228,6 +228,48 @@ fn pretrain_finetune_eval_on_the_tiny_preset() {
 }
 
 #[test]
+fn compare_runs_the_three_methods_and_writes_table_and_plot() {
+    let out = tmp("compare");
+    let s = out.to_string_lossy().to_string();
+    let text = fipmae(&[
+        "compare",
+        "--preset",
+        "tiny",
+        "--seeds",
+        "1",
+        "--examples",
+        "32",
+        "--pretrain-epochs",
+        "1",
+        "--labels-per-class",
+        "2",
+        "--finetune-epochs",
+        "1",
+        "--batch-size",
+        "16",
+        "--per-class",
+        "1",
+        "--out",
+        &s,
+    ]);
+    assert!(
+        text.contains("| SNR (dB) | vit | denomae | fip |"),
+        "{text}"
+    );
+    let curves: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("compare.json")).unwrap()).unwrap();
+    let curves = curves.as_array().unwrap();
+    assert_eq!(curves.len(), 3);
+    for c in curves {
+        assert_eq!(c["mean"].as_array().map(Vec::len), Some(21));
+    }
+    assert!(std::fs::read_to_string(out.join("compare.svg"))
+        .unwrap()
+        .contains("polyline"));
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
 fn every_flag_of_every_subcommand_is_documented() {
     for cmd in [
         "generate", "pretrain", "finetune", "eval", "classify", "info",

@@ -1,0 +1,239 @@
+//! `fipmae compare`: ViT from scratch, DenoMAE and FIP-DenoMAE at equal pretraining and
+//! fine-tuning budgets over several seeds; one table (mean ± standard deviation per SNR) and
+//! one plot with the three curves.
+//!
+//! Layout of `--out`: `seed-S/{denomae,fip}-pre`, `seed-S/{vit,denomae,fip}` (fine-tuning
+//! runs), `seed-S/{vit,denomae,fip}-eval` (reports), then `compare.json`, `compare.md`,
+//! `compare.svg`.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Args;
+use model::config::{MaskingStrategy, Method, Preset};
+use serde::{Deserialize, Serialize};
+
+use crate::fsutil::{create_dir, write_atomic};
+use crate::{eval, finetune, pretrain};
+
+/// Options of `fipmae compare`.
+#[derive(Debug, Clone, Args)]
+pub struct CompareArgs {
+    /// Size preset.
+    #[arg(long, default_value = "small")]
+    pub preset: Preset,
+    /// Seeds (0..K), each a full set of runs.
+    #[arg(long, default_value_t = 3)]
+    pub seeds: u64,
+    /// Pretraining examples per epoch.
+    #[arg(long, default_value_t = 10_000)]
+    pub examples: u64,
+    /// Pretraining epochs.
+    #[arg(long, default_value_t = 10)]
+    pub pretrain_epochs: usize,
+    /// Labelled examples per class.
+    #[arg(long, default_value_t = 100)]
+    pub labels_per_class: u64,
+    /// Fine-tuning epochs.
+    #[arg(long, default_value_t = 30)]
+    pub finetune_epochs: usize,
+    /// Batch size (both stages).
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+    /// Test examples per (class, SNR).
+    #[arg(long, default_value_t = 20)]
+    pub per_class: u64,
+    /// Output folder.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// One method's accuracy per SNR over seeds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Curve {
+    /// Method name.
+    pub method: String,
+    /// SNRs, dB.
+    pub snr_db: Vec<f64>,
+    /// Mean accuracy per SNR over seeds.
+    pub mean: Vec<f64>,
+    /// Standard deviation per SNR over seeds (0 for one seed).
+    pub std: Vec<f64>,
+    /// Mean over 0..10 dB, per seed.
+    pub mean_0_to_10_db: Vec<f64>,
+}
+
+fn stats(values: &[f64]) -> (f64, f64) {
+    let n = values.len().max(1) as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+    (mean, if values.len() > 1 { var.sqrt() } else { 0.0 })
+}
+
+/// Runs every method for every seed and writes the comparison.
+pub fn run(args: &CompareArgs) -> Result<Vec<Curve>> {
+    create_dir(&args.out)?;
+    let methods = [Method::Vit, Method::Denomae, Method::Fip];
+    let mut reports: Vec<Vec<eval::Report>> = vec![Vec::new(); methods.len()];
+    for seed in 0..args.seeds {
+        let dir = args.out.join(format!("seed-{seed}"));
+        for (k, method) in methods.iter().enumerate() {
+            let name = format!("{method:?}").to_lowercase();
+            let pretrained = if *method == Method::Vit {
+                None
+            } else {
+                let pre = dir.join(format!("{name}-pre"));
+                pretrain::run(&pretrain::PretrainArgs {
+                    preset: args.preset,
+                    method: *method,
+                    mask_target: None,
+                    mask_other: None,
+                    depth_target: None,
+                    depth_other: None,
+                    weight_target: None,
+                    weight_other: None,
+                    masking: MaskingStrategy::Random,
+                    examples: args.examples,
+                    val_examples: (args.examples / 20).max(1),
+                    epochs: args.pretrain_epochs,
+                    batch_size: args.batch_size,
+                    lr: 1e-3,
+                    warmup_epochs: 1.0,
+                    seed,
+                    out: pre.clone(),
+                    resume: false,
+                    stop_after: None,
+                    threads: None,
+                })?;
+                Some(pre)
+            };
+            let ft = dir.join(&name);
+            finetune::run(&finetune::FinetuneArgs {
+                method: pretrained.is_none().then_some(Method::Vit),
+                pretrained,
+                preset: args.preset,
+                labels_per_class: args.labels_per_class,
+                val_per_class: (args.labels_per_class / 5).max(1),
+                epochs: args.finetune_epochs,
+                batch_size: args.batch_size,
+                lr: 1e-3,
+                label_smoothing: 0.1,
+                freeze_encoder: false,
+                seed,
+                out: ft.clone(),
+                threads: None,
+            })?;
+            reports[k].push(eval::run(&eval::EvalArgs {
+                model: ft,
+                out: dir.join(format!("{name}-eval")),
+                per_class: args.per_class,
+                snr_min: -10,
+                snr_max: 10,
+                snr_step: 1,
+                seed: eval::TEST_SEED,
+                threads: None,
+            })?);
+        }
+    }
+    let curves: Vec<Curve> = methods
+        .iter()
+        .zip(&reports)
+        .map(|(m, rs)| {
+            let snr_db: Vec<f64> = rs
+                .first()
+                .map_or(Vec::new(), |r| r.per_snr.iter().map(|a| a.snr_db).collect());
+            let (mean, std) = (0..snr_db.len())
+                .map(|i| stats(&rs.iter().map(|r| r.per_snr[i].accuracy).collect::<Vec<_>>()))
+                .unzip();
+            Curve {
+                method: format!("{m:?}").to_lowercase(),
+                snr_db,
+                mean,
+                std,
+                mean_0_to_10_db: rs.iter().map(|r| r.mean_0_to_10_db).collect(),
+            }
+        })
+        .collect();
+    write_atomic(
+        &args.out.join("compare.json"),
+        &serde_json::to_vec_pretty(&curves)?,
+    )?;
+    write_atomic(
+        &args.out.join("compare.md"),
+        markdown(&curves, args).as_bytes(),
+    )?;
+    write_atomic(&args.out.join("compare.svg"), svg(&curves).as_bytes())?;
+    Ok(curves)
+}
+
+/// The comparison as a Markdown table (accuracy in %, mean ± standard deviation).
+pub fn markdown(curves: &[Curve], args: &CompareArgs) -> String {
+    let mut s = format!(
+        "# Method comparison ({:?} preset, {} seed(s), {} pretraining examples × {} epochs, {} labels/class × {} epochs)\n\n",
+        args.preset, args.seeds, args.examples, args.pretrain_epochs, args.labels_per_class, args.finetune_epochs
+    );
+    let names: Vec<&str> = curves.iter().map(|c| c.method.as_str()).collect();
+    let _ = writeln!(
+        s,
+        "| SNR (dB) | {} |\n|---|{}",
+        names.join(" | "),
+        "---|".repeat(names.len())
+    );
+    let rows = curves.first().map_or(0, |c| c.snr_db.len());
+    for i in 0..rows {
+        let cells: Vec<String> = curves
+            .iter()
+            .map(|c| format!("{:.1} ± {:.1}", 100.0 * c.mean[i], 100.0 * c.std[i]))
+            .collect();
+        let _ = writeln!(s, "| {} | {} |", curves[0].snr_db[i], cells.join(" | "));
+    }
+    let cells: Vec<String> = curves
+        .iter()
+        .map(|c| {
+            let (m, d) = stats(&c.mean_0_to_10_db);
+            format!("{:.1} ± {:.1}", 100.0 * m, 100.0 * d)
+        })
+        .collect();
+    let _ = writeln!(s, "| mean 0..10 | {} |", cells.join(" | "));
+    s
+}
+
+/// The three accuracy curves in one SVG plot.
+pub fn svg(curves: &[Curve]) -> String {
+    let (w, h, m) = (520.0, 320.0, 40.0);
+    let colors = ["#7f7f7f", "#1f77b4", "#d62728"];
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"11\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+    );
+    for (k, c) in curves.iter().enumerate() {
+        let (lo, hi) = (
+            c.snr_db.first().copied().unwrap_or(-10.0),
+            c.snr_db.last().copied().unwrap_or(10.0),
+        );
+        let span = (hi - lo).max(1.0);
+        let pts: Vec<String> = c
+            .snr_db
+            .iter()
+            .zip(&c.mean)
+            .map(|(x, y)| {
+                format!(
+                    "{:.1},{:.1}",
+                    m + (x - lo) / span * (w - 2.0 * m),
+                    h - m - y * (h - 2.0 * m)
+                )
+            })
+            .collect();
+        let color = colors[k % colors.len()];
+        let _ = writeln!(
+            s,
+            "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" points=\"{}\"/>\n<text x=\"{}\" y=\"{}\" fill=\"{color}\">{}</text>",
+            pts.join(" "),
+            m + 10.0,
+            m + 14.0 * k as f64,
+            c.method
+        );
+    }
+    s.push_str("</svg>\n");
+    s
+}
