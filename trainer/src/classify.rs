@@ -8,12 +8,10 @@ use anyhow::{bail, Context, Result};
 use burn::tensor::{Tensor, TensorData};
 use clap::Args;
 use model::sigmf::Recording;
-use model::weights::classifier_from_bytes;
 use model::{Renderer, C32};
 use serde::Serialize;
 
 use crate::backend::{self, Backend};
-use crate::finetune::FinetuneRun;
 use crate::fsutil::read;
 
 /// Options of `fipmae classify`.
@@ -57,17 +55,8 @@ fn meta_path(p: &Path) -> PathBuf {
 
 /// Runs `classify` and returns every segment's verdict (printing is the caller's).
 pub fn run(args: &ClassifyArgs) -> Result<Vec<Segment>> {
-    let run_path = args.model.join("run.json");
-    let ft: FinetuneRun = serde_json::from_slice(&read(&run_path)?).with_context(|| {
-        format!(
-            "`{}` is not a fine-tuning run description",
-            run_path.display()
-        )
-    })?;
-    let weights = args.model.join("classifier.fipmae");
     let device = backend::device()?;
-    let model = classifier_from_bytes::<Backend>(&read(&weights)?, Some(&ft.classifier), &device)
-        .with_context(|| format!("loading `{}`", weights.display()))?;
+    let (ft, model) = crate::finetune::load_run::<Backend>(&args.model, &device)?;
     let renderer = Renderer::new(ft.render.clone())?;
     let n = ft.render.num_samples;
     let target = ft.classifier.mae.target;

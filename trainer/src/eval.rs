@@ -8,16 +8,15 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::Args;
-use model::weights::classifier_from_bytes;
 use model::{Renderer, SnrSpec};
 use serde::{Deserialize, Serialize};
 
 use crate::backend::{self, Backend};
 use crate::data::render_batch;
-use crate::finetune::{images, predict, FinetuneRun};
-use crate::fsutil::{create_dir, read, write_atomic};
+use crate::finetune::{images, predict};
+use crate::fsutil::{create_dir, write_atomic};
 
 /// Seed of the test set unless `--seed` says otherwise.
 pub const TEST_SEED: u64 = 0x7E57_5EED;
@@ -87,17 +86,8 @@ pub fn run(args: &EvalArgs) -> Result<Report> {
     if args.snr_step <= 0 || args.snr_min > args.snr_max || args.per_class == 0 {
         bail!("need --snr-step > 0, --snr-min ≤ --snr-max and --per-class ≥ 1");
     }
-    let run_path = args.model.join("run.json");
-    let ft: FinetuneRun = serde_json::from_slice(&read(&run_path)?).with_context(|| {
-        format!(
-            "`{}` is not a fine-tuning run description",
-            run_path.display()
-        )
-    })?;
-    let weights = args.model.join("classifier.fipmae");
     let device = backend::device()?;
-    let model = classifier_from_bytes::<Backend>(&read(&weights)?, Some(&ft.classifier), &device)
-        .with_context(|| format!("loading `{}`", weights.display()))?;
+    let (ft, model) = crate::finetune::load_run::<Backend>(&args.model, &device)?;
     let renderer = Renderer::new(ft.render.clone())?;
     let threads = crate::data::threads(args.threads);
     let classes = ft.dataset.classes.clone();

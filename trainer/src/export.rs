@@ -9,12 +9,10 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 use model::weights::{
-    autoencoder_from_bytes, autoencoder_to_bytes, classifier_from_bytes, classifier_to_bytes,
-    Precision,
+    autoencoder_from_bytes, autoencoder_to_bytes, classifier_to_bytes, Precision,
 };
 use serde::{Deserialize, Serialize};
 
-use crate::finetune::FinetuneRun;
 use crate::fsutil::{create_dir, read, write_atomic};
 use crate::pretrain::PretrainRun;
 
@@ -59,13 +57,6 @@ pub struct Bundle {
 
 /// Runs `export`; returns the bundle index it wrote.
 pub fn run(args: &ExportArgs) -> Result<Bundle> {
-    let ft_path = args.model.join("run.json");
-    let ft: FinetuneRun = serde_json::from_slice(&read(&ft_path)?).with_context(|| {
-        format!(
-            "`{}` is not a fine-tuning run description",
-            ft_path.display()
-        )
-    })?;
     let precision = if args.half {
         Precision::Half
     } else {
@@ -73,9 +64,7 @@ pub fn run(args: &ExportArgs) -> Result<Bundle> {
     };
     let device = crate::backend::device()?;
     type Cpu = crate::backend::Backend;
-    let cls_path = args.model.join("classifier.fipmae");
-    let cls = classifier_from_bytes::<Cpu>(&read(&cls_path)?, Some(&ft.classifier), &device)
-        .with_context(|| format!("loading `{}`", cls_path.display()))?;
+    let (ft, cls) = crate::finetune::load_run::<Cpu>(&args.model, &device)?;
     create_dir(&args.out)?;
     write_atomic(
         &args.out.join("classifier.fipmae"),

@@ -125,6 +125,26 @@ pub struct Summary {
     pub weights: PathBuf,
 }
 
+/// Reads a fine-tuning run folder: its `run.json` and its `classifier.fipmae`, checked
+/// against each other; errors name the file.
+pub fn load_run<B: burn::tensor::backend::Backend>(
+    dir: &std::path::Path,
+    device: &B::Device,
+) -> Result<(FinetuneRun, AmcClassifier<B>)> {
+    let run_path = dir.join("run.json");
+    let run: FinetuneRun = serde_json::from_slice(&read(&run_path)?).with_context(|| {
+        format!(
+            "`{}` is not a fine-tuning run description",
+            run_path.display()
+        )
+    })?;
+    let weights = dir.join("classifier.fipmae");
+    let model =
+        model::weights::classifier_from_bytes::<B>(&read(&weights)?, Some(&run.classifier), device)
+            .with_context(|| format!("loading `{}`", weights.display()))?;
+    Ok((run, model))
+}
+
 /// Class predictions (argmax of logits) for a batch of target-modality images.
 pub fn predict<B: burn::tensor::backend::Backend>(
     model: &AmcClassifier<B>,
