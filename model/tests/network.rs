@@ -147,18 +147,11 @@ fn every_parameter_receives_a_gradient() {
     let out = model
         .forward(&batch::<AD>(&c, 2, &device))
         .expect("forward");
-    let grads = out.loss.backward();
-    let mut check = GradCheck {
-        grads: &grads,
-        total: 0,
-        missing: 0,
-    };
-    model.visit(&mut check);
-    assert!(check.total > 20);
+    let (missing, total) = ungraded(&model, out.loss);
+    assert!(total > 20);
     assert_eq!(
-        check.missing, 0,
-        "{} of {} parameters got no gradient",
-        check.missing, check.total
+        missing, 0,
+        "{missing} of {total} parameters got no gradient"
     );
 
     // weights loaded from bytes stay trainable
@@ -167,18 +160,20 @@ fn every_parameter_receives_a_gradient() {
     let out = loaded
         .forward(&batch::<AD>(&c, 2, &device))
         .expect("forward");
-    let grads = out.loss.backward();
+    let (missing, _) = ungraded(&loaded, out.loss);
+    assert_eq!(missing, 0, "{missing} loaded parameters got no gradient");
+}
+
+/// `(parameters without a non-zero gradient, all parameters)` after `loss.backward()`.
+fn ungraded<M: Module<AD>>(model: &M, loss: Tensor<AD, 1>) -> (usize, usize) {
+    let grads = loss.backward();
     let mut check = GradCheck {
         grads: &grads,
         total: 0,
         missing: 0,
     };
-    loaded.visit(&mut check);
-    assert_eq!(
-        check.missing, 0,
-        "{} loaded parameters got no gradient",
-        check.missing
-    );
+    model.visit(&mut check);
+    (check.missing, check.total)
 }
 
 #[test]

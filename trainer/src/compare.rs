@@ -11,11 +11,11 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args;
-use model::config::{MaskingStrategy, Method, Preset};
+use model::config::{Method, Preset};
 use serde::{Deserialize, Serialize};
 
 use crate::fsutil::{create_dir, write_atomic};
-use crate::{eval, finetune, pretrain};
+use crate::{args_from, eval, finetune, pretrain};
 
 /// Options of `fipmae compare`.
 #[derive(Debug, Clone, Args)]
@@ -84,56 +84,38 @@ pub fn run(args: &CompareArgs) -> Result<Vec<Curve>> {
                 None
             } else {
                 let pre = dir.join(format!("{name}-pre"));
-                pretrain::run(&pretrain::PretrainArgs {
-                    preset: args.preset,
-                    method: *method,
-                    mask_target: None,
-                    mask_other: None,
-                    depth_target: None,
-                    depth_other: None,
-                    weight_target: None,
-                    weight_other: None,
-                    masking: MaskingStrategy::Random,
-                    examples: args.examples,
-                    val_examples: (args.examples / 20).max(1),
-                    epochs: args.pretrain_epochs,
-                    batch_size: args.batch_size,
-                    lr: 1e-3,
-                    warmup_epochs: 1.0,
-                    seed,
-                    out: pre.clone(),
-                    resume: false,
-                    stop_after: None,
-                    threads: None,
-                })?;
+                let mut a: pretrain::PretrainArgs = args_from(&["--out", &pre.to_string_lossy()])?;
+                a.preset = args.preset;
+                a.method = *method;
+                a.examples = args.examples;
+                a.val_examples = (args.examples / 20).max(1);
+                a.epochs = args.pretrain_epochs;
+                a.batch_size = args.batch_size;
+                a.seed = seed;
+                pretrain::run(&a)?;
                 Some(pre)
             };
             let ft = dir.join(&name);
-            finetune::run(&finetune::FinetuneArgs {
-                method: pretrained.is_none().then_some(Method::Vit),
-                pretrained,
-                preset: args.preset,
-                labels_per_class: args.labels_per_class,
-                val_per_class: (args.labels_per_class / 5).max(1),
-                epochs: args.finetune_epochs,
-                batch_size: args.batch_size,
-                lr: 1e-3,
-                label_smoothing: 0.1,
-                freeze_encoder: false,
-                seed,
-                out: ft.clone(),
-                threads: None,
-            })?;
-            reports[k].push(eval::run(&eval::EvalArgs {
-                model: ft,
-                out: dir.join(format!("{name}-eval")),
-                per_class: args.per_class,
-                snr_min: -10,
-                snr_max: 10,
-                snr_step: 1,
-                seed: eval::TEST_SEED,
-                threads: None,
-            })?);
+            let mut f: finetune::FinetuneArgs = args_from(&["--out", &ft.to_string_lossy()])?;
+            f.method = pretrained.is_none().then_some(Method::Vit);
+            f.pretrained = pretrained;
+            f.preset = args.preset;
+            f.labels_per_class = args.labels_per_class;
+            f.val_per_class = (args.labels_per_class / 5).max(1);
+            f.epochs = args.finetune_epochs;
+            f.batch_size = args.batch_size;
+            f.lr = 1e-3;
+            f.seed = seed;
+            finetune::run(&f)?;
+            let eval_dir = dir.join(format!("{name}-eval"));
+            let mut e: eval::EvalArgs = args_from(&[
+                "--model",
+                &ft.to_string_lossy(),
+                "--out",
+                &eval_dir.to_string_lossy(),
+            ])?;
+            e.per_class = args.per_class;
+            reports[k].push(eval::run(&e)?);
         }
     }
     let curves: Vec<Curve> = methods

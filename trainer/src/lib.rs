@@ -17,3 +17,13 @@ pub mod fsutil;
 pub mod generate;
 pub mod pretrain;
 pub mod preview;
+
+/// A subcommand's options as the command line would give them for `flags`, every other
+/// option at its documented default (so callers such as `compare` and tests repeat no
+/// default).
+pub fn args_from<A: clap::Args>(flags: &[&str]) -> anyhow::Result<A> {
+    let cmd = A::augment_args(clap::Command::new("fipmae"));
+    let matches =
+        cmd.try_get_matches_from(std::iter::once("fipmae").chain(flags.iter().copied()))?;
+    Ok(A::from_arg_matches(&matches)?)
+}

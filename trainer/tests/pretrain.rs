@@ -3,32 +3,20 @@
 
 use std::path::PathBuf;
 
-use model::config::{MaskingStrategy, Method, Preset};
+use model::config::{Method, Preset};
 use trainer::pretrain::{run, EpochMetrics, PretrainArgs};
 
 fn args(out: PathBuf) -> PretrainArgs {
-    PretrainArgs {
-        preset: Preset::Tiny,
-        method: Method::Fip,
-        mask_target: None,
-        mask_other: None,
-        depth_target: None,
-        depth_other: None,
-        weight_target: None,
-        weight_other: None,
-        masking: MaskingStrategy::Random,
-        examples: 48,
-        val_examples: 16,
-        epochs: 3,
-        batch_size: 16,
-        lr: 1e-3,
-        warmup_epochs: 1.0,
-        seed: 3,
-        out,
-        resume: false,
-        stop_after: None,
-        threads: Some(2),
-    }
+    let mut a: PretrainArgs = trainer::args_from(&["--out", &out.to_string_lossy()]).unwrap();
+    a.preset = Preset::Tiny;
+    a.method = Method::Fip;
+    a.examples = 48;
+    a.val_examples = 16;
+    a.epochs = 3;
+    a.batch_size = 16;
+    a.seed = 3;
+    a.threads = Some(2);
+    a
 }
 
 /// Burn's parameter initialisation draws from one process-wide generator that `run` seeds;
