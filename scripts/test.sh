@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The project's test command (README, .ci/run). On a fresh machine with only the Rust
-# toolchain it installs what is missing, then: builds the web crate for wasm32, checks
-# that the `cuda` and `wgpu` trainer backends compile, runs clippy, runs every native test in
-# release mode, loads the wasm32 page in headless Chromium (scripts/browser_smoke.sh),
-# and has the reference Python `sigmf` package validate generated
-# recordings. Ends with one line: "tests: N passed, M failed".
+# toolchain it installs what is missing (scripts/tools.sh), then: builds the web crate for
+# wasm32, checks that the `cuda` and `wgpu` trainer backends compile, runs clippy, runs every
+# native test in release mode, runs the browser tests in headless Chromium
+# (scripts/browser_tests.sh), builds the page with trunk and checks that the served page
+# reaches "ready" (scripts/build_web.sh, scripts/e2e.sh), and has the reference Python
+# `sigmf` package validate generated recordings. Ends with one line:
+# "tests: N passed, M failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,9 +17,8 @@ started=$(date +%s)
 step() { echo "== $* (+$(( $(date +%s) - started )) s)"; }
 
 step "toolchain"
-if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
-  rustup target add wasm32-unknown-unknown
-fi
+source scripts/tools.sh
+ensure_wasm_target
 
 step "web: wasm32 release build"
 cargo build --release --locked -p fipmae-web --target wasm32-unknown-unknown
@@ -36,12 +37,19 @@ cargo test --release --locked --workspace --exclude fipmae-web 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 
-step "browser: the wasm32 build runs in headless Chromium"
+step "browser tests (wasm-bindgen-test, headless Chromium, CPU and WebGPU)"
 set +e
-bash scripts/browser_smoke.sh 2>&1 | tee -a "$log"
+bash scripts/browser_tests.sh 2>&1 | tee -a "$log"
 browser_status=${PIPESTATUS[0]}
 set -e
 [ "$status" -eq 0 ] && status=$browser_status
+
+step "end to end: the trunk-built page served on localhost reaches ready"
+set +e
+(bash scripts/build_web.sh && bash scripts/e2e.sh) 2>&1 | tee -a "$log"
+e2e_status=${PIPESTATUS[0]}
+set -e
+[ "$status" -eq 0 ] && status=$e2e_status
 
 step "SigMF output checked by the reference Python package"
 set +e

@@ -1,5 +1,9 @@
-//! Masking strategies, batched (argsort and gather, no per-example loops), with the
+//! Masking strategies, batched (rank and gather, no per-example loops), with the
 //! randomness passed in as a noise tensor so that tests are deterministic.
+//!
+//! Token order comes from [`stable_order`], a sort-free stable argsort: Burn 0.21's GPU
+//! backends have no sort kernel and fall back to a synchronous host read, which WebGPU
+//! forbids, so masking by comparisons is what lets the browser run the autoencoder there.
 //!
 //! - **random** (MAE): keep the `K` tokens with the lowest noise.
 //! - **salience** (SBAM): salience of token `j` = column sum of `softmax_row(X Xᵀ)` over the
@@ -30,6 +34,51 @@ pub struct Masked<B: Backend> {
     pub pad: Option<Tensor<B, 2, Bool>>,
 }
 
+/// The ascending order of `score` along its second dimension, stable for ties, without a
+/// sort: `rank_i = #{j : s_j < s_i} + #{j < i : s_j = s_i}`, and its inverse permutation
+/// (`O(L²)` comparisons per example, exact in `f32` for `L < 2²⁴`).
+///
+/// # Shapes
+/// - `score`: `[batch, L]`
+/// - output: `(ids_shuffle, ids_restore)`, both `[batch, L]`: `ids_shuffle[k]` is the token
+///   of rank `k` (what `argsort` returns), `ids_restore[i]` the rank of token `i`.
+pub fn stable_order<B: Backend>(score: Tensor<B, 2>) -> (Tensor<B, 2, Int>, Tensor<B, 2, Int>) {
+    let [b, l] = score.dims();
+    let device = score.device();
+    // element (i, j) of each [L, L] slice compares token i (rows) with token j (columns)
+    let si = score.clone().unsqueeze_dim::<3>(2).repeat_dim(2, l);
+    let sj = score.unsqueeze_dim::<3>(1).repeat_dim(1, l);
+    let before: Vec<f32> = (0..l * l)
+        .map(|n| if n % l < n / l { 1.0 } else { 0.0 })
+        .collect();
+    let before = Tensor::<B, 2>::from_data(TensorData::new(before, [l, l]), &device)
+        .unsqueeze_dim::<3>(0)
+        .repeat_dim(0, b);
+    let less = sj.clone().lower(si.clone()).float();
+    let ties = sj.equal(si).float() * before;
+    let rank: Tensor<B, 2> = (less + ties).sum_dim(2).squeeze_dim(2);
+    // ids_shuffle[k] = Σ_i i · [rank_i = k]
+    let positions: Vec<f32> = (0..l).map(|k| k as f32).collect();
+    let positions = Tensor::<B, 1>::from_data(TensorData::new(positions, [l]), &device);
+    let ks = positions
+        .clone()
+        .reshape([1, 1, l])
+        .repeat_dim(0, b)
+        .repeat_dim(1, l);
+    let is = positions
+        .reshape([1, l, 1])
+        .repeat_dim(0, b)
+        .repeat_dim(2, l);
+    let hit = rank
+        .clone()
+        .unsqueeze_dim::<3>(2)
+        .repeat_dim(2, l)
+        .equal(ks)
+        .float();
+    let shuffle: Tensor<B, 2> = (hit * is).sum_dim(1).squeeze_dim(1);
+    (shuffle.int(), rank.int())
+}
+
 /// Keeps, per example, the tokens with the lowest `score`; example `b` keeps
 /// `keep[b]` of them (all equal for a plain MAE mask).
 ///
@@ -40,8 +89,7 @@ pub fn keep_lowest<B: Backend>(x: Tensor<B, 3>, score: Tensor<B, 2>, keep: &[usi
     let [b, l, d] = x.dims();
     let device = x.device();
     let k_max = keep.iter().copied().max().unwrap_or(1).clamp(1, l);
-    let ids_shuffle = score.argsort(1);
-    let ids_restore = ids_shuffle.clone().argsort(1);
+    let (ids_shuffle, ids_restore) = stable_order(score);
     let ids_keep = ids_shuffle.slice([0..b, 0..k_max]);
     let visible = x.gather(1, ids_keep.unsqueeze_dim::<3>(2).repeat_dim(2, d));
     // Counts and ranks are compared as floats: integer tensors may differ in integer type
@@ -136,4 +184,24 @@ pub fn mask_tokens<B: Backend>(
             keep_lowest(x, sal + noise * 0.5, &keep)
         }
     }
+}
+
+/// Masking noise in `[0, 1)` for each example of a batch, `batch × tokens` values,
+/// a pure function of `(seed, epoch, index, modality position)`.
+pub fn masking_noise(
+    seed: u64,
+    epoch: u64,
+    indices: &[u64],
+    slot: usize,
+    tokens: usize,
+) -> Vec<f32> {
+    let mut out = Vec::with_capacity(indices.len() * tokens);
+    for &i in indices {
+        let mixed = seed
+            ^ epoch.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            ^ (slot as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
+        let mut r = crate::rng::Rng::for_example(mixed, i, crate::rng::Stream::Masking);
+        out.extend((0..tokens).map(|_| r.uniform() as f32));
+    }
+    out
 }

@@ -132,6 +132,34 @@ pub struct Image {
 }
 
 impl Image {
+    /// Maps one image to 8-bit RGB: 3 channels as R, G, B; 1 channel as grey; 2 channels
+    /// (standardised I/Q) as R = I, G = Q with `0.5 + v/6` (±3 RMS spans the range).
+    ///
+    /// Returns `size × size × 3` bytes, row-major.
+    pub fn to_rgb(&self, modality: Modality) -> Vec<u8> {
+        let img = self;
+        let n = img.size * img.size;
+        let standardised = matches!(modality, Modality::Signal | Modality::Noise);
+        let level = |c: usize, i: usize| -> u8 {
+            if c >= img.channels {
+                return 0;
+            }
+            let v = img.data[c * n + i];
+            let v = if standardised { 0.5 + v / 6.0 } else { v };
+            (v.clamp(0.0, 1.0) * 255.0).round() as u8
+        };
+        let mut out = Vec::with_capacity(n * 3);
+        for i in 0..n {
+            if img.channels == 1 {
+                let g = level(0, i);
+                out.extend_from_slice(&[g, g, g]);
+            } else {
+                out.extend_from_slice(&[level(0, i), level(1, i), level(2, i)]);
+            }
+        }
+        out
+    }
+
     /// An all-zero image.
     pub fn zeros(channels: usize, size: usize) -> Self {
         Self {

@@ -9,7 +9,7 @@ use model::config::{
     ClassifierConfig, FipMaeConfig, MaskingConfig, MaskingStrategy, Method, Preset,
 };
 use model::mae::{patchify, unpatchify, FipMae, ModalityInput};
-use model::masking::{adaptive_ratio, random_masking, salience};
+use model::masking::{adaptive_ratio, random_masking, salience, stable_order};
 use model::weights::{
     autoencoder_from_bytes, autoencoder_to_bytes, classifier_from_bytes, classifier_to_bytes,
     Precision, WeightsError,
@@ -80,6 +80,33 @@ fn random_masking_keeps_exactly_k_and_restores_order() {
     let restored = shuffled.gather(1, m.ids_restore.unsqueeze_dim::<3>(2).repeat_dim(2, d));
     assert_eq!(to_vec(restored), to_vec(x));
     assert!(m.pad.is_none());
+}
+
+#[test]
+fn stable_order_is_a_stable_argsort() {
+    let device = dev();
+    // ties (0.5 three times, 0.25 twice) must keep index order, as a stable sort does
+    let rows = [
+        vec![0.5f32, 0.1, 0.5, 0.9, 0.25, 0.5, 0.0, 0.25],
+        vec![0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1],
+    ];
+    let flat: Vec<f32> = rows.iter().flatten().copied().collect();
+    let score = Tensor::<B, 2>::from_data(TensorData::new(flat, [2, 8]), &device);
+    let (shuffle, restore) = stable_order(score);
+    let got_shuffle = to_vec(shuffle.float());
+    let got_restore = to_vec(restore.float());
+    for (r, row) in rows.iter().enumerate() {
+        let mut want: Vec<usize> = (0..8).collect();
+        want.sort_by(|&a, &b| row[a].total_cmp(&row[b]));
+        let shuffle: Vec<usize> = got_shuffle[r * 8..(r + 1) * 8]
+            .iter()
+            .map(|v| *v as usize)
+            .collect();
+        assert_eq!(shuffle, want, "row {r}");
+        for (rank, &i) in want.iter().enumerate() {
+            assert_eq!(got_restore[r * 8 + i] as usize, rank);
+        }
+    }
 }
 
 fn tiny() -> FipMaeConfig {

@@ -1,14 +1,19 @@
 //! `fipmae classify`: modulation of every annotated burst (or of consecutive windows where a
-//! recording has no annotations) in SigMF recordings, with a fine-tuned classifier.
+//! recording has no annotations) in SigMF recordings (`.sigmf-meta` + `.sigmf-data` pairs or
+//! `.sigmf` archives) and raw `cf32_le` captures, with a fine-tuned classifier or an exported
+//! bundle.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use burn::tensor::{Tensor, TensorData};
 use clap::Args;
-use model::sigmf::Recording;
-use model::{Renderer, C32};
+use model::bundle::Bundle;
+use model::classifier::AmcClassifier;
+use model::segment::{argmax, mean_probabilities, segments, window_images};
+use model::sigmf::{read_archive, Recording};
+use model::{Modality, RenderConfig, Renderer};
 use serde::Serialize;
 
 use crate::backend::{self, Backend};
@@ -17,13 +22,15 @@ use crate::fsutil::read;
 /// Options of `fipmae classify`.
 #[derive(Debug, Clone, Args)]
 pub struct ClassifyArgs {
-    /// Fine-tuning run folder (holds run.json and classifier.fipmae).
+    /// Fine-tuning run folder (run.json + classifier.fipmae) or exported bundle folder
+    /// (bundle.json + its weight files).
     #[arg(long)]
     pub model: PathBuf,
     /// Print one JSON object per segment instead of a table.
     #[arg(long)]
     pub json: bool,
-    /// Recordings: `.sigmf-meta` or `.sigmf-data` paths (the pair is found by name).
+    /// Recordings: `.sigmf-meta` or `.sigmf-data` (the pair is found by name), `.sigmf`
+    /// archives, or raw `cf32_le` captures (`.cf32`, `.cfile`, `.iq`; classified in windows).
     #[arg(required = true)]
     pub recordings: Vec<PathBuf>,
 }
@@ -31,7 +38,7 @@ pub struct ClassifyArgs {
 /// The verdict on one segment.
 #[derive(Debug, Clone, Serialize)]
 pub struct Segment {
-    /// The recording's metadata file.
+    /// The recording: its metadata file, raw capture, or `archive.sigmf:member`.
     pub recording: PathBuf,
     /// First sample of the segment.
     pub sample_start: u64,
@@ -45,108 +52,139 @@ pub struct Segment {
     pub probabilities: BTreeMap<String, f64>,
 }
 
-/// The `.sigmf-meta` path of a recording given by either of its files.
-fn meta_path(p: &Path) -> PathBuf {
-    match p.extension().and_then(|e| e.to_str()) {
-        Some("sigmf-data") => p.with_extension("sigmf-meta"),
-        _ => p.to_path_buf(),
+/// A classifier with what it needs to judge recordings.
+pub struct Loaded {
+    /// Class names, in label order.
+    pub classes: Vec<String>,
+    /// Rendering settings the classifier expects.
+    pub render: RenderConfig,
+    /// The modality it reads.
+    pub target: Modality,
+    /// The network.
+    pub model: AmcClassifier<Backend>,
+}
+
+/// Loads a fine-tuning run folder or an exported bundle folder; errors name the file.
+pub fn load(dir: &Path, device: &burn::tensor::Device<Backend>) -> Result<Loaded> {
+    if dir.join("run.json").is_file() {
+        let (ft, model) = crate::finetune::load_run::<Backend>(dir, device)?;
+        return Ok(Loaded {
+            classes: ft
+                .dataset
+                .classes
+                .iter()
+                .map(|c| c.name().to_string())
+                .collect(),
+            render: ft.render,
+            target: ft.classifier.mae.target,
+            model,
+        });
+    }
+    let index = dir.join("bundle.json");
+    if !index.is_file() {
+        anyhow::bail!(
+            "`{}` is neither a fine-tuning run (no run.json) nor an exported bundle (no bundle.json)",
+            dir.display()
+        );
+    }
+    let bundle = Bundle::from_json(&read(&index)?)
+        .with_context(|| format!("`{}` is not a bundle index", index.display()))?;
+    let w = dir.join(&bundle.classifier);
+    let model = model::weights::classifier_from_bytes::<Backend>(&read(&w)?, None, device)
+        .with_context(|| format!("loading `{}`", w.display()))?;
+    if model.config.num_classes != bundle.classes.len() {
+        anyhow::bail!(
+            "`{}` has {} outputs but `{}` lists {} classes",
+            w.display(),
+            model.config.num_classes,
+            index.display(),
+            bundle.classes.len()
+        );
+    }
+    Ok(Loaded {
+        classes: bundle.classes,
+        render: bundle.render,
+        target: model.config.mae.target,
+        model,
+    })
+}
+
+/// The recordings in one path given on the command line, each with the name to report.
+fn recordings(given: &Path) -> Result<Vec<(PathBuf, Recording)>> {
+    let ext = given.extension().and_then(|e| e.to_str()).unwrap_or("");
+    match ext {
+        "sigmf" => {
+            let recs = read_archive(&read(given)?)
+                .with_context(|| format!("reading `{}`", given.display()))?;
+            Ok(recs
+                .into_iter()
+                .map(|(name, r)| (PathBuf::from(format!("{}:{name}", given.display())), r))
+                .collect())
+        }
+        "cf32" | "cfile" | "iq" => {
+            let r = Recording::from_raw_cf32(&read(given)?)
+                .with_context(|| format!("invalid cf32 capture `{}`", given.display()))?;
+            Ok(vec![(given.to_path_buf(), r)])
+        }
+        _ => {
+            let meta = if ext == "sigmf-data" {
+                given.with_extension("sigmf-meta")
+            } else {
+                given.to_path_buf()
+            };
+            let data = meta.with_extension("sigmf-data");
+            let r = Recording::from_bytes(&read(&meta)?, &read(&data)?).with_context(|| {
+                format!(
+                    "invalid SigMF recording `{}` / `{}`",
+                    meta.display(),
+                    data.display()
+                )
+            })?;
+            Ok(vec![(meta, r)])
+        }
     }
 }
 
 /// Runs `classify` and returns every segment's verdict (printing is the caller's).
 pub fn run(args: &ClassifyArgs) -> Result<Vec<Segment>> {
     let device = backend::device()?;
-    let (ft, model) = crate::finetune::load_run::<Backend>(&args.model, &device)?;
-    let renderer = Renderer::new(ft.render.clone())?;
-    let n = ft.render.num_samples;
-    let target = ft.classifier.mae.target;
-    let classes: Vec<String> = ft
-        .dataset
-        .classes
-        .iter()
-        .map(|c| c.name().to_string())
-        .collect();
+    let loaded = load(&args.model, &device)?;
+    let renderer = Renderer::new(loaded.render.clone())?;
+    let k = loaded.classes.len();
     let mut out = Vec::new();
     for given in &args.recordings {
-        let meta = meta_path(given);
-        let data = meta.with_extension("sigmf-data");
-        let rec = Recording::from_bytes(&read(&meta)?, &read(&data)?).with_context(|| {
-            format!(
-                "invalid SigMF recording `{}` / `{}`",
-                meta.display(),
-                data.display()
-            )
-        })?;
-        // (start, samples, label) of each segment to classify
-        let segments: Vec<(u64, &[C32], Option<String>)> = if rec.meta.annotations.is_empty() {
-            rec.samples
-                .chunks_exact(n)
-                .enumerate()
-                .map(|(k, w)| ((k * n) as u64, w, None))
-                .collect()
-        } else {
-            rec.meta
-                .annotations
-                .iter()
-                .map(|a| (a.sample_start, rec.segment(a), a.label.clone()))
-                .collect()
-        };
-        if segments.is_empty() {
-            bail!(
-                "`{}` holds {} samples, fewer than one {n}-sample window",
-                meta.display(),
-                rec.samples.len()
-            );
-        }
-        for (start, samples, label) in segments {
-            if samples.len() < n {
-                bail!(
-                    "`{}`: the segment at sample {start} has {} samples; the classifier needs {n}",
-                    meta.display(),
-                    samples.len()
+        for (name, rec) in recordings(given)? {
+            let segs = segments(&rec, loaded.render.num_samples)
+                .with_context(|| format!("`{}`", name.display()))?;
+            for seg in segs {
+                // average the class probabilities over the segment's consecutive windows
+                let windows = window_images(&renderer, loaded.target, seg.samples)?;
+                let (c, s) = (windows[0].channels, windows[0].size);
+                let data: Vec<f32> = windows
+                    .iter()
+                    .flat_map(|i| i.data.iter().copied())
+                    .collect();
+                let images = Tensor::<Backend, 4>::from_data(
+                    TensorData::new(data, [windows.len(), c, s, s]),
+                    &device,
                 );
+                let logits: Vec<f32> = loaded
+                    .model
+                    .forward(images)?
+                    .into_data()
+                    .convert::<f32>()
+                    .into_vec::<f32>()
+                    .map_err(|e| anyhow::anyhow!("reading logits back: {e:?}"))?;
+                let probs = mean_probabilities(&logits, k);
+                out.push(Segment {
+                    recording: name.clone(),
+                    sample_start: seg.sample_start,
+                    sample_count: seg.samples.len() as u64,
+                    label: seg.label,
+                    predicted: loaded.classes[argmax(&probs)].clone(),
+                    probabilities: loaded.classes.iter().cloned().zip(probs).collect(),
+                });
             }
-            // average the class probabilities over the segment's consecutive windows
-            let windows: Vec<_> = samples
-                .chunks_exact(n)
-                .map(|w| renderer.render(target, w))
-                .collect::<Result<_, _>>()?;
-            let (c, s) = (windows[0].channels, windows[0].size);
-            let data: Vec<f32> = windows
-                .iter()
-                .flat_map(|i| i.data.iter().copied())
-                .collect();
-            let images = Tensor::<Backend, 4>::from_data(
-                TensorData::new(data, [windows.len(), c, s, s]),
-                &device,
-            );
-            let logits: Vec<f32> = model
-                .forward(images)?
-                .into_data()
-                .convert::<f32>()
-                .into_vec::<f32>()
-                .map_err(|e| anyhow::anyhow!("reading logits back: {e:?}"))?;
-            let k = classes.len();
-            let mut probs = vec![0.0f64; k];
-            for row in logits.chunks(k) {
-                let max = row.iter().cloned().fold(f32::MIN, f32::max);
-                let exp: Vec<f64> = row.iter().map(|v| ((v - max) as f64).exp()).collect();
-                let sum: f64 = exp.iter().sum();
-                for (p, e) in probs.iter_mut().zip(exp) {
-                    *p += e / sum / windows.len() as f64;
-                }
-            }
-            let best = (0..k)
-                .max_by(|&a, &b| probs[a].total_cmp(&probs[b]))
-                .unwrap_or(0);
-            out.push(Segment {
-                recording: meta.clone(),
-                sample_start: start,
-                sample_count: samples.len() as u64,
-                label,
-                predicted: classes[best].clone(),
-                probabilities: classes.iter().cloned().zip(probs).collect(),
-            });
         }
     }
     Ok(out)

@@ -2,9 +2,13 @@
 //! fine-tuning budgets over several seeds; one table (mean ± standard deviation per SNR) and
 //! one plot with the three curves.
 //!
-//! Layout of `--out`: `seed-S/{denomae,fip}-pre`, `seed-S/{vit,denomae,fip}` (fine-tuning
-//! runs), `seed-S/{vit,denomae,fip}-eval` (reports), then `compare.json`, `compare.md`,
-//! `compare.svg`.
+//! With `--sweep KNOB=V1,V2,…` it instead runs FIP-DenoMAE once per value of one FIP knob
+//! (`mask-target` = p_target, `depth-target` = L_target, `weight-target` = w_target), for
+//! ablations, and draws one curve per value.
+//!
+//! Layout of `--out`: `seed-S/NAME-pre` (pretraining runs), `seed-S/NAME` (fine-tuning
+//! runs), `seed-S/NAME-eval` (reports) for each variant NAME (`vit`, `denomae`, `fip`, or
+//! `fip-KNOB-VALUE`), then `compare.json`, `compare.md`, `compare.svg`.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -44,9 +48,109 @@ pub struct CompareArgs {
     /// Test examples per (class, SNR).
     #[arg(long, default_value_t = 20)]
     pub per_class: u64,
+    /// Ablation instead of the three methods: `KNOB=V1,V2,…` with KNOB one of mask-target
+    /// (p_target), depth-target (L_target), weight-target (w_target); one FIP-DenoMAE run
+    /// per value.
+    #[arg(long)]
+    pub sweep: Option<Sweep>,
     /// Output folder.
     #[arg(long)]
     pub out: PathBuf,
+}
+
+/// A FIP knob `compare --sweep` varies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Knob {
+    /// p_target, the target modality's mask ratio.
+    MaskTarget,
+    /// L_target, the target decoder's depth.
+    DepthTarget,
+    /// w_target, the target loss weight.
+    WeightTarget,
+}
+
+/// `--sweep KNOB=V1,V2,…`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sweep {
+    /// The knob.
+    pub knob: Knob,
+    /// Its values, in order.
+    pub values: Vec<f64>,
+}
+
+impl std::str::FromStr for Sweep {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (name, list) = s.split_once('=').ok_or_else(|| {
+            format!("`{s}`: expected KNOB=V1,V2,… (e.g. mask-target=0.5,0.75,0.9)")
+        })?;
+        let knob = match name {
+            "mask-target" | "p_target" => Knob::MaskTarget,
+            "depth-target" | "L_target" => Knob::DepthTarget,
+            "weight-target" | "w_target" => Knob::WeightTarget,
+            other => {
+                return Err(format!(
+                    "unknown knob `{other}` (expected mask-target, depth-target or weight-target)"
+                ))
+            }
+        };
+        let values = list
+            .split(',')
+            .map(|v| {
+                let x: f64 = v.trim().parse().map_err(|_| format!("`{v}` is not a number"))?;
+                let ok = match knob {
+                    Knob::MaskTarget => (0.0..1.0).contains(&x),
+                    Knob::DepthTarget => x >= 1.0 && x.fract() == 0.0,
+                    Knob::WeightTarget => x.is_finite() && x >= 0.0,
+                };
+                if ok {
+                    Ok(x)
+                } else {
+                    Err(format!("{v} is out of range for {name} (mask-target in [0, 1), depth-target a whole number ≥ 1, weight-target ≥ 0)"))
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self { knob, values })
+    }
+}
+
+/// One line of the comparison: a method, and for sweeps one knob setting.
+#[derive(Debug, Clone, PartialEq)]
+struct Variant {
+    name: String,
+    method: Method,
+    knob: Option<(Knob, f64)>,
+}
+
+impl CompareArgs {
+    fn variants(&self) -> Vec<Variant> {
+        match &self.sweep {
+            None => [Method::Vit, Method::Denomae, Method::Fip]
+                .into_iter()
+                .map(|m| Variant {
+                    name: format!("{m:?}").to_lowercase(),
+                    method: m,
+                    knob: None,
+                })
+                .collect(),
+            Some(sw) => sw
+                .values
+                .iter()
+                .map(|&v| {
+                    let label = match sw.knob {
+                        Knob::MaskTarget => "mask-target",
+                        Knob::DepthTarget => "depth-target",
+                        Knob::WeightTarget => "weight-target",
+                    };
+                    Variant {
+                        name: format!("fip-{label}-{v}"),
+                        method: Method::Fip,
+                        knob: Some((sw.knob, v)),
+                    }
+                })
+                .collect(),
+        }
+    }
 }
 
 /// One method's accuracy per SNR over seeds.
@@ -74,28 +178,34 @@ fn stats(values: &[f64]) -> (f64, f64) {
 /// Runs every method for every seed and writes the comparison.
 pub fn run(args: &CompareArgs) -> Result<Vec<Curve>> {
     create_dir(&args.out)?;
-    let methods = [Method::Vit, Method::Denomae, Method::Fip];
-    let mut reports: Vec<Vec<eval::Report>> = vec![Vec::new(); methods.len()];
+    let variants = args.variants();
+    let mut reports: Vec<Vec<eval::Report>> = vec![Vec::new(); variants.len()];
     for seed in 0..args.seeds {
         let dir = args.out.join(format!("seed-{seed}"));
-        for (k, method) in methods.iter().enumerate() {
-            let name = format!("{method:?}").to_lowercase();
-            let pretrained = if *method == Method::Vit {
+        for (k, v) in variants.iter().enumerate() {
+            let name = &v.name;
+            let pretrained = if v.method == Method::Vit {
                 None
             } else {
                 let pre = dir.join(format!("{name}-pre"));
                 let mut a: pretrain::PretrainArgs = args_from(&["--out", &pre.to_string_lossy()])?;
                 a.preset = args.preset;
-                a.method = *method;
+                a.method = v.method;
                 a.examples = args.examples;
                 a.val_examples = (args.examples / 20).max(1);
                 a.epochs = args.pretrain_epochs;
                 a.batch_size = args.batch_size;
                 a.seed = seed;
+                match v.knob {
+                    Some((Knob::MaskTarget, x)) => a.mask_target = Some(x),
+                    Some((Knob::DepthTarget, x)) => a.depth_target = Some(x as usize),
+                    Some((Knob::WeightTarget, x)) => a.weight_target = Some(x),
+                    None => {}
+                }
                 pretrain::run(&a)?;
                 Some(pre)
             };
-            let ft = dir.join(&name);
+            let ft = dir.join(name);
             let mut f: finetune::FinetuneArgs = args_from(&["--out", &ft.to_string_lossy()])?;
             f.method = pretrained.is_none().then_some(Method::Vit);
             f.pretrained = pretrained;
@@ -118,7 +228,7 @@ pub fn run(args: &CompareArgs) -> Result<Vec<Curve>> {
             reports[k].push(eval::run(&e)?);
         }
     }
-    let curves: Vec<Curve> = methods
+    let curves: Vec<Curve> = variants
         .iter()
         .zip(&reports)
         .map(|(m, rs)| {
@@ -129,7 +239,7 @@ pub fn run(args: &CompareArgs) -> Result<Vec<Curve>> {
                 .map(|i| stats(&rs.iter().map(|r| r.per_snr[i].accuracy).collect::<Vec<_>>()))
                 .unzip();
             Curve {
-                method: format!("{m:?}").to_lowercase(),
+                method: m.name.clone(),
                 snr_db,
                 mean,
                 std,
@@ -151,9 +261,13 @@ pub fn run(args: &CompareArgs) -> Result<Vec<Curve>> {
 
 /// The comparison as a Markdown table (accuracy in %, mean ± standard deviation).
 pub fn markdown(curves: &[Curve], args: &CompareArgs) -> String {
+    let title = match &args.sweep {
+        Some(sw) => format!("FIP-DenoMAE ablation over {:?}", sw.knob),
+        None => "Method comparison".to_string(),
+    };
     let mut s = format!(
-        "# Method comparison ({:?} preset, {} seed(s), {} pretraining examples × {} epochs, {} labels/class × {} epochs)\n\n",
-        args.preset, args.seeds, args.examples, args.pretrain_epochs, args.labels_per_class, args.finetune_epochs
+        "# {} ({:?} preset, {} seed(s), {} pretraining examples × {} epochs, {} labels/class × {} epochs)\n\n",
+        title, args.preset, args.seeds, args.examples, args.pretrain_epochs, args.labels_per_class, args.finetune_epochs
     );
     let names: Vec<&str> = curves.iter().map(|c| c.method.as_str()).collect();
     let _ = writeln!(
@@ -181,10 +295,12 @@ pub fn markdown(curves: &[Curve], args: &CompareArgs) -> String {
     s
 }
 
-/// The three accuracy curves in one SVG plot.
+/// The accuracy curves (one per method or knob value) in one SVG plot.
 pub fn svg(curves: &[Curve]) -> String {
     let (w, h, m) = (520.0, 320.0, 40.0);
-    let colors = ["#7f7f7f", "#1f77b4", "#d62728"];
+    let colors = [
+        "#7f7f7f", "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e",
+    ];
     let mut s = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"11\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
     );

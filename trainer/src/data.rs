@@ -5,7 +5,7 @@
 use anyhow::{Context, Result};
 use burn::tensor::{backend::Backend, Tensor, TensorData};
 use model::mae::ModalityInput;
-use model::rng::{Rng, Stream};
+use model::rng::Rng;
 use model::{DatasetSpec, Modality, Renderer};
 
 /// One rendered batch, on the host.
@@ -86,25 +86,7 @@ pub fn render_batch(
     Ok(batch)
 }
 
-/// Masking noise in `[0, 1)` for each example of a batch, `batch × tokens` values,
-/// a pure function of `(seed, epoch, index, modality position)`.
-pub fn masking_noise(
-    seed: u64,
-    epoch: u64,
-    indices: &[u64],
-    slot: usize,
-    tokens: usize,
-) -> Vec<f32> {
-    let mut out = Vec::with_capacity(indices.len() * tokens);
-    for &i in indices {
-        let mixed = seed
-            ^ epoch.wrapping_mul(0x9E37_79B9_7F4A_7C15)
-            ^ (slot as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
-        let mut r = Rng::for_example(mixed, i, Stream::Masking);
-        out.extend((0..tokens).map(|_| r.uniform() as f32));
-    }
-    out
-}
+pub use model::masking::masking_noise;
 
 impl HostBatch {
     /// Examples in the batch.

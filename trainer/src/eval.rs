@@ -2,8 +2,10 @@
 //!
 //! The test set has its own seed (disjoint from pretraining and fine-tuning data), every
 //! class at every SNR from `--snr-min` to `--snr-max` in `--snr-step` dB steps, with
-//! `--per-class` examples per (class, SNR). Writes `report.json`, `report.md` and
-//! `accuracy.svg` into `--out`.
+//! `--per-class` examples per (class, SNR). Writes `report.json`, `report.md`,
+//! `accuracy.svg` and `confusion.svg` into `--out`; for a classifier fine-tuned from a
+//! pretraining run (or with `--pretrained`), also the autoencoder's reconstruction PSNR/SSIM
+//! per class and modality (in the report) and `reconstructions.png`.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -11,12 +13,12 @@ use std::path::PathBuf;
 use anyhow::{bail, Result};
 use clap::Args;
 use model::{Renderer, SnrSpec};
-use serde::{Deserialize, Serialize};
 
 use crate::backend::{self, Backend};
 use crate::data::render_batch;
 use crate::finetune::{images, predict};
 use crate::fsutil::{create_dir, write_atomic};
+use crate::recon;
 
 /// Seed of the test set unless `--seed` says otherwise.
 pub const TEST_SEED: u64 = 0x7E57_5EED;
@@ -46,40 +48,20 @@ pub struct EvalArgs {
     /// Test-set seed (fixed by default so reports compare).
     #[arg(long, default_value_t = TEST_SEED)]
     pub seed: u64,
+    /// Pretraining run whose autoencoder's reconstructions to measure (default: the run the
+    /// classifier was fine-tuned from, when that folder still exists).
+    #[arg(long)]
+    pub pretrained: Option<PathBuf>,
+    /// Reconstruction examples per (class, SNR) for PSNR/SSIM; 0 skips the reconstruction
+    /// part.
+    #[arg(long, default_value_t = 1)]
+    pub recon_per_class: u64,
     /// Rendering threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
 }
 
-/// Accuracy at one SNR.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SnrAccuracy {
-    /// SNR, dB.
-    pub snr_db: f64,
-    /// Fraction correct.
-    pub accuracy: f64,
-    /// Test examples at this SNR.
-    pub examples: u64,
-}
-
-/// `report.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Report {
-    /// The evaluated run folder.
-    pub model: PathBuf,
-    /// Class names, in label order.
-    pub classes: Vec<String>,
-    /// Test-set seed.
-    pub test_seed: u64,
-    /// Accuracy per SNR.
-    pub per_snr: Vec<SnrAccuracy>,
-    /// Mean accuracy over the SNRs in 0..=10 dB.
-    pub mean_0_to_10_db: f64,
-    /// Accuracy over all test examples.
-    pub overall: f64,
-    /// `confusion[true][predicted]`, counts over all SNRs.
-    pub confusion: Vec<Vec<u64>>,
-}
+pub use model::report::{Report, SnrAccuracy};
 
 /// Runs `eval`.
 pub fn run(args: &EvalArgs) -> Result<Report> {
@@ -125,6 +107,46 @@ pub fn run(args: &EvalArgs) -> Result<Report> {
         .filter(|a| (0.0..=10.0).contains(&a.snr_db))
         .map(|a| a.accuracy)
         .collect();
+    let snrs: Vec<f64> = per_snr.iter().map(|a| a.snr_db).collect();
+    let autoencoder = match (&args.pretrained, &ft.pretrained) {
+        _ if args.recon_per_class == 0 => None,
+        (Some(dir), _) => Some(dir.clone()),
+        (None, Some(dir)) if dir.join("model.fipmae").is_file() => Some(dir.clone()),
+        (None, Some(dir)) => {
+            eprintln!(
+                "note: `{}` (the pretraining run of this classifier) is gone; \
+                 no reconstruction metrics (pass --pretrained RUN)",
+                dir.display()
+            );
+            None
+        }
+        (None, None) => None,
+    };
+    let mut recon_png = None;
+    let reconstruction = match autoencoder {
+        Some(dir) => {
+            let (_, mae) = crate::pretrain::load_run::<Backend>(&dir, &device)?;
+            let mut spec = ft.dataset.clone();
+            spec.seed = args.seed;
+            let r = recon::measure(
+                &mae,
+                &dir,
+                &spec,
+                &renderer,
+                &snrs,
+                args.recon_per_class,
+                ft.batch_size,
+                threads,
+                &device,
+            )?;
+            let top = snrs.last().copied().unwrap_or(10.0);
+            recon_png = Some(recon::reconstructions_png(
+                &mae, &spec, &renderer, top, &device,
+            )?);
+            Some(r)
+        }
+        None => None,
+    };
     let total: u64 = confusion.iter().flatten().sum();
     let right: u64 = (0..k).map(|i| confusion[i][i]).sum();
     let report = Report {
@@ -139,8 +161,16 @@ pub fn run(args: &EvalArgs) -> Result<Report> {
         },
         overall: right as f64 / total.max(1) as f64,
         confusion,
+        reconstruction,
     };
     create_dir(&args.out)?;
+    write_atomic(
+        &args.out.join("confusion.svg"),
+        confusion_svg(&report).as_bytes(),
+    )?;
+    if let Some(png) = recon_png {
+        write_atomic(&args.out.join("reconstructions.png"), &png)?;
+    }
     write_atomic(
         &args.out.join("report.json"),
         &serde_json::to_vec_pretty(&report)?,
@@ -184,6 +214,89 @@ pub fn markdown(r: &Report) -> String {
         let cells: Vec<String> = row.iter().map(u64::to_string).collect();
         let _ = writeln!(s, "| **{name}** | {} |", cells.join(" | "));
     }
+    if let Some(rc) = &r.reconstruction {
+        let _ = writeln!(
+            s,
+            "\n## Reconstruction by `{}` (clean target vs reconstruction; noisy input in brackets)\n",
+            rc.autoencoder.display()
+        );
+        let names: Vec<&str> = rc.overall.iter().map(|q| q.modality.name()).collect();
+        let _ = writeln!(
+            s,
+            "PSNR in dB / SSIM, mean over {} SNRs from {} to {} dB.\n",
+            rc.snr_db.len(),
+            rc.snr_db.first().copied().unwrap_or(f64::NAN),
+            rc.snr_db.last().copied().unwrap_or(f64::NAN)
+        );
+        let _ = writeln!(
+            s,
+            "| class | {} |\n|---|{}",
+            names.join(" | "),
+            "---|".repeat(names.len())
+        );
+        let rows = rc
+            .per_class
+            .iter()
+            .map(|c| (c.class.as_str(), &c.modalities))
+            .chain(std::iter::once(("**all**", &rc.overall)));
+        for (class, qs) in rows {
+            let cells: Vec<String> = qs
+                .iter()
+                .map(|q| {
+                    format!(
+                        "{:.1} / {:.3} ({:.1} / {:.3})",
+                        q.psnr_db, q.ssim, q.input_psnr_db, q.input_ssim
+                    )
+                })
+                .collect();
+            let _ = writeln!(s, "| {class} | {} |", cells.join(" | "));
+        }
+    }
+    s
+}
+
+/// The confusion matrix as an SVG heat map (rows: true class, columns: predicted; each
+/// row's shading is its fraction of that class's examples).
+pub fn confusion_svg(r: &Report) -> String {
+    let k = r.classes.len();
+    let (cell, left, top) = (34.0, 90.0, 90.0);
+    let size = left + cell * k as f64 + 10.0;
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{size}\" height=\"{}\" font-family=\"sans-serif\" font-size=\"10\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
+        top + cell * k as f64 + 24.0
+    );
+    for (i, name) in r.classes.iter().enumerate() {
+        let c = cell * i as f64 + cell / 2.0;
+        let _ = writeln!(
+            s,
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{name}</text><text transform=\"translate({},{}) rotate(-60)\">{name}</text>",
+            left - 4.0,
+            top + c + 3.0,
+            left + c + 3.0,
+            top - 4.0
+        );
+    }
+    for (i, row) in r.confusion.iter().enumerate() {
+        let n = row.iter().sum::<u64>().max(1) as f64;
+        for (j, &v) in row.iter().enumerate() {
+            let f = v as f64 / n;
+            let shade = (255.0 * (1.0 - f)).round() as u8;
+            let (x, y) = (left + cell * j as f64, top + cell * i as f64);
+            let ink = if f > 0.5 { "white" } else { "black" };
+            let _ = writeln!(
+                s,
+                "<rect x=\"{x}\" y=\"{y}\" width=\"{cell}\" height=\"{cell}\" fill=\"rgb({shade},{shade},255)\" stroke=\"#ccc\"/><text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"{ink}\">{v}</text>",
+                x + cell / 2.0,
+                y + cell / 2.0 + 3.0
+            );
+        }
+    }
+    let _ = writeln!(
+        s,
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">predicted →   (rows: true class)</text>\n</svg>",
+        left + cell * k as f64 / 2.0,
+        top + cell * k as f64 + 18.0
+    );
     s
 }
 

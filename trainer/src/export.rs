@@ -6,15 +6,11 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
-use model::weights::{
-    autoencoder_from_bytes, autoencoder_to_bytes, classifier_to_bytes, Precision,
-};
-use serde::{Deserialize, Serialize};
+use model::weights::{autoencoder_to_bytes, classifier_to_bytes, Precision};
 
 use crate::fsutil::{create_dir, read, write_atomic};
-use crate::pretrain::PretrainRun;
 
 /// Options of `fipmae export`.
 #[derive(Debug, Clone, Args)]
@@ -36,24 +32,7 @@ pub struct ExportArgs {
     pub out: PathBuf,
 }
 
-/// `bundle.json`: the index of an exported folder.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Bundle {
-    /// Class names, in label order.
-    pub classes: Vec<String>,
-    /// Signal generator settings of the training data.
-    pub signal: model::SignalConfig,
-    /// Rendering settings the classifier expects.
-    pub render: model::RenderConfig,
-    /// Classifier weight file name.
-    pub classifier: String,
-    /// Autoencoder weight file name, if shipped.
-    pub autoencoder: Option<String>,
-    /// Evaluation report file name, if shipped.
-    pub report: Option<String>,
-    /// Whether weights are stored as f16.
-    pub half_precision: bool,
-}
+pub use model::bundle::Bundle;
 
 /// Runs `export`; returns the bundle index it wrote.
 pub fn run(args: &ExportArgs) -> Result<Bundle> {
@@ -72,13 +51,7 @@ pub fn run(args: &ExportArgs) -> Result<Bundle> {
     )?;
     let autoencoder = match &args.pretrained {
         Some(dir) => {
-            let p = dir.join("run.json");
-            let pre: PretrainRun = serde_json::from_slice(&read(&p)?).with_context(|| {
-                format!("`{}` is not a pretraining run description", p.display())
-            })?;
-            let w = dir.join("model.fipmae");
-            let mae = autoencoder_from_bytes::<Cpu>(&read(&w)?, Some(&pre.model), &device)
-                .with_context(|| format!("loading `{}`", w.display()))?;
+            let (_, mae) = crate::pretrain::load_run::<Cpu>(dir, &device)?;
             write_atomic(
                 &args.out.join("autoencoder.fipmae"),
                 &autoencoder_to_bytes(&mae, precision),

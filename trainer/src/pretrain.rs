@@ -196,6 +196,25 @@ pub struct Summary {
     pub weights: PathBuf,
 }
 
+/// Reads a pretraining run folder: its `run.json` and its `model.fipmae`, checked against
+/// each other; errors name the file.
+pub fn load_run<B: burn::tensor::backend::Backend>(
+    dir: &Path,
+    device: &B::Device,
+) -> Result<(PretrainRun, FipMae<B>)> {
+    let p = dir.join("run.json");
+    let run: PretrainRun = serde_json::from_slice(&crate::fsutil::read(&p)?)
+        .with_context(|| format!("`{}` is not a pretraining run description", p.display()))?;
+    let w = dir.join("model.fipmae");
+    let mae = model::weights::autoencoder_from_bytes::<B>(
+        &crate::fsutil::read(&w)?,
+        Some(&run.model),
+        device,
+    )
+    .with_context(|| format!("loading `{}`", w.display()))?;
+    Ok((run, mae))
+}
+
 fn validate<B: burn::tensor::backend::Backend>(
     model: &FipMae<B>,
     run: &PretrainRun,

@@ -97,6 +97,22 @@ fn pretrain_finetune_eval_on_the_tiny_preset() {
     assert!(std::fs::read_to_string(rep.join("accuracy.svg"))
         .unwrap()
         .starts_with("<svg"));
+    assert!(std::fs::read_to_string(rep.join("confusion.svg"))
+        .unwrap()
+        .contains("GMSK"));
+    // fine-tuned from a pretraining run: the autoencoder's reconstructions are measured
+    let recon = &report["reconstruction"];
+    assert_eq!(recon["per_class"].as_array().map(Vec::len), Some(10));
+    for q in recon["overall"].as_array().unwrap() {
+        assert!(q["psnr_db"].as_f64().unwrap().is_finite(), "{q}");
+        let ssim = q["ssim"].as_f64().unwrap();
+        assert!((-1.0..=1.0).contains(&ssim), "{q}");
+    }
+    let png = std::fs::read(rep.join("reconstructions.png")).unwrap();
+    assert_eq!(&png[..4], b"\x89PNG");
+    assert!(std::fs::read_to_string(rep.join("report.md"))
+        .unwrap()
+        .contains("## Reconstruction"));
 
     // a classifier trained from scratch on 400 labels beats chance (10 %) clearly at 10 dB
     fipmae(&[
@@ -213,6 +229,66 @@ fn pretrain_finetune_eval_on_the_tiny_preset() {
     let bytes = std::fs::read(bundle.join("classifier.fipmae")).unwrap();
     model::weights::classifier_from_bytes::<burn::backend::Flex>(&bytes, None, &Default::default())
         .unwrap();
+
+    // classify with the exported bundle: a `.sigmf` archive and a raw cf32 capture
+    let rec = tmp("rec2");
+    fipmae(&[
+        "generate",
+        "--out",
+        &s(&rec),
+        "--count",
+        "2",
+        "--seed",
+        "4",
+        "--snr-db",
+        "10",
+    ]);
+    let read = |n: &str| std::fs::read(rec.join(n)).unwrap();
+    let (m0, d0, m1, d1) = (
+        read("example_000000.sigmf-meta"),
+        read("example_000000.sigmf-data"),
+        read("example_000001.sigmf-meta"),
+        read("example_000001.sigmf-data"),
+    );
+    let archive = model::sigmf::write_archive("pair", &[("a", &m0, &d0), ("b", &m1, &d1)]);
+    std::fs::write(rec.join("pair.sigmf"), archive).unwrap();
+    let mut raw = d0.clone();
+    raw.extend_from_slice(&d1);
+    std::fs::write(rec.join("two.cf32"), raw).unwrap();
+    let out = fipmae(&[
+        "classify",
+        "--model",
+        &s(&bundle),
+        "--json",
+        &s(&rec.join("pair.sigmf")),
+        &s(&rec.join("two.cf32")),
+    ]);
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4, "{out}");
+    assert!(lines[0]["recording"]
+        .as_str()
+        .unwrap()
+        .ends_with("pair.sigmf:pair/a"));
+    assert_eq!(lines[1]["label"].as_str(), Some("4ASK"));
+    // the raw capture has no annotations: two 1024-sample windows, no label
+    assert_eq!(lines[3]["sample_start"].as_u64(), Some(1024));
+    assert!(lines[3]["label"].is_null());
+    std::fs::write(rec.join("bad.sigmf"), b"not a tar file at all").unwrap();
+    let bad = Command::new(env!("CARGO_BIN_EXE_fipmae"))
+        .args([
+            "classify",
+            "--model",
+            &s(&bundle),
+            &s(&rec.join("bad.sigmf")),
+        ])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("bad.sigmf"));
+    let _ = std::fs::remove_dir_all(&rec);
     let _ = std::fs::remove_dir_all(&bundle);
 
     // errors name what is wrong
@@ -267,12 +343,60 @@ fn compare_runs_the_three_methods_and_writes_table_and_plot() {
         .unwrap()
         .contains("polyline"));
     let _ = std::fs::remove_dir_all(&out);
+
+    // an ablation over p_target: one FIP curve per value
+    let text = fipmae(&[
+        "compare",
+        "--preset",
+        "tiny",
+        "--seeds",
+        "1",
+        "--examples",
+        "32",
+        "--pretrain-epochs",
+        "1",
+        "--labels-per-class",
+        "2",
+        "--finetune-epochs",
+        "1",
+        "--batch-size",
+        "16",
+        "--per-class",
+        "1",
+        "--sweep",
+        "mask-target=0.5,0.9",
+        "--out",
+        &s,
+    ]);
+    assert!(
+        text.contains("| fip-mask-target-0.5 | fip-mask-target-0.9 |"),
+        "{text}"
+    );
+    let run: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(out.join("seed-0/fip-mask-target-0.9-pre/run.json")).unwrap(),
+    )
+    .unwrap();
+    let ratios: Vec<f64> = run["model"]["modalities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["modality"] == "constellation")
+        .map(|m| m["mask_ratio"].as_f64().unwrap())
+        .collect();
+    assert_eq!(ratios, vec![0.9]);
+    let bad = Command::new(env!("CARGO_BIN_EXE_fipmae"))
+        .args(["compare", "--sweep", "p_other=0.5", "--out", &s])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown knob `p_other`"));
+    let _ = std::fs::remove_dir_all(&out);
 }
 
 #[test]
 fn every_flag_of_every_subcommand_is_documented() {
     for cmd in [
-        "generate", "pretrain", "finetune", "eval", "classify", "info",
+        "generate", "pretrain", "finetune", "eval", "compare", "classify", "export", "info",
     ] {
         let help = fipmae(&[cmd, "--help"]);
         let mut flags = 0;

@@ -1,9 +1,5 @@
-//! Browser demo entry point: installs the panic hook and mounts [`app::App`].
-
-mod app;
-mod components;
+//! Browser demo entry point: mounts [`fipmae_web::app::App`] (see [`fipmae_web::start`]).
 
 fn main() {
-    console_error_panic_hook::set_once();
-    leptos::mount::mount_to_body(app::App);
+    fipmae_web::start();
 }

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs, when missing, what the browser build and tests need on a fresh machine that has
+# only the Rust toolchain, Python and npm: the wasm32 target, wasm-bindgen-cli at the
+# version Cargo.lock pins, trunk 0.21.14, and Debian's chromium + chromium-driver.
+# Source it, then call the ensure_* functions you need.
+
+fipmae_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+ensure_wasm_target() {
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    rustup target add wasm32-unknown-unknown
+  fi
+}
+
+ensure_wasm_bindgen() {
+  local want
+  want=$(grep -A1 '^name = "wasm-bindgen"$' "$fipmae_root/Cargo.lock" | sed -n 's/^version = "\(.*\)"/\1/p')
+  if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$want" ]; then
+    # without --locked: the tool's own lock file names an entry the registry lacks
+    echo "installing wasm-bindgen-cli $want (a few minutes, once)"
+    cargo install -q wasm-bindgen-cli --version "=$want"
+  fi
+}
+
+ensure_trunk() {
+  if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" != "0.21.14" ]; then
+    # 0.22 needs a newer rustc than this toolchain
+    echo "installing trunk 0.21.14 (about 8 minutes, once)"
+    cargo install -q --locked trunk --version 0.21.14
+  fi
+}
+
+ensure_chromium() {
+  if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get update -qq && $sudo apt-get install -y -qq chromium chromium-driver >/dev/null
+  fi
+}
+
+# Chromium flags for a machine with no display, no sandbox and a closed network.
+chromium_flags=(--headless --no-sandbox --no-first-run --disable-background-networking
+  --disable-component-update --disable-sync --disable-quic)
