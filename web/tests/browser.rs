@@ -32,7 +32,9 @@ const CPU_TOLERANCE: f32 = 1e-3;
 /// Browser WebGPU (SwiftShader in CI) vs native CPU.
 const GPU_TOLERANCE: f32 = 1e-2;
 /// Whether the test run promises WebGPU (CI starts Chromium with --enable-unsafe-webgpu).
-const EXPECT_WEBGPU: bool = matches!(option_env!("FIPMAE_EXPECT_WEBGPU"), Some("1"));
+fn expect_webgpu() -> bool {
+    option_env!("FIPMAE_EXPECT_WEBGPU") == Some("1")
+}
 
 fn files() -> BundleFiles {
     BundleFiles {
@@ -110,7 +112,7 @@ async fn webgpu_outputs_equal_the_native_golden_values() {
             assert!(logits <= GPU_TOLERANCE, "logits differ by {logits}");
         }
         Err(reason) => {
-            assert!(!EXPECT_WEBGPU, "WebGPU was expected but: {reason}");
+            assert!(!expect_webgpu(), "WebGPU was expected but: {reason}");
             web_sys::console::log_1(&format!("no WebGPU here: {reason}").into());
         }
     }
@@ -258,14 +260,11 @@ async fn a_corrupt_bundle_shows_an_error_and_the_page_survives() {
 
 /// Puts `files` into the upload input and fires its change event.
 fn pick(root: &web_sys::HtmlElement, files: &[(&str, Vec<u8>)]) {
-    let dt = js_sys::Reflect::construct(
-        &js_sys::Reflect::get(&js_sys::global(), &"DataTransfer".into())
-            .unwrap()
-            .dyn_into()
-            .unwrap(),
-        &js_sys::Array::new(),
-    )
-    .unwrap();
+    let ctor: js_sys::Function = js_sys::Reflect::get(&js_sys::global(), &"DataTransfer".into())
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    let dt = js_sys::Reflect::construct(&ctor, &js_sys::Array::new()).unwrap();
     let items = js_sys::Reflect::get(&dt, &"items".into()).unwrap();
     let add: js_sys::Function = js_sys::Reflect::get(&items, &"add".into())
         .unwrap()
@@ -370,7 +369,7 @@ async fn the_page_runs_on_webgpu_when_the_browser_offers_it() {
     let kind = backend.get_attribute("data-backend").unwrap_or_default();
     let text = backend.text_content().unwrap_or_default();
     web_sys::console::log_1(&JsValue::from_str(&format!("page backend: {text}")));
-    if EXPECT_WEBGPU {
+    if expect_webgpu() {
         assert_eq!(kind, "webgpu", "{text}");
     } else if kind == "cpu" {
         // the fallback must say why
