@@ -29,6 +29,7 @@ cargo check --release --locked -p trainer --features wgpu
 
 step "lints: clippy, warnings are errors"
 cargo clippy --release --locked --workspace --exclude fipmae-web --all-targets -- -D warnings
+cargo clippy --release --locked --target wasm32-unknown-unknown -p fipmae-web --all-targets -- -D warnings
 
 step "native tests (release)"
 log=$(mktemp)

@@ -164,7 +164,7 @@ fn select(
     removed: impl Fn(usize) -> f32,
 ) -> Result<Image, MetricError> {
     let s = image.size;
-    if patch == 0 || s % patch != 0 || (s / patch) * (s / patch) != mask.len() {
+    if patch == 0 || !s.is_multiple_of(patch) || (s / patch) * (s / patch) != mask.len() {
         return Err(MetricError::Mask {
             mask: mask.len(),
             size: s,

@@ -137,7 +137,7 @@ mod tests {
 
     #[test]
     fn windows_without_annotations_and_bursts_with() {
-        let data = encode_cf32_le(&vec![C32::new(1.0, 0.0); 10]);
+        let data = encode_cf32_le(&[C32::new(1.0, 0.0); 10]);
         let raw = Recording::from_raw_cf32(&data).unwrap();
         let s = segments(&raw, 4).unwrap();
         assert_eq!(
@@ -150,13 +150,10 @@ mod tests {
         );
         let meta = write_metadata(1.0, "", "standard", &[burst(2, 5), burst(7, 3)]);
         let rec = Recording::from_bytes(&meta, &data).unwrap();
-        assert_eq!(
-            segments(&rec, 4)
-                .unwrap_err()
-                .to_string()
-                .contains("sample 7"),
-            true
-        );
+        assert!(segments(&rec, 4)
+            .unwrap_err()
+            .to_string()
+            .contains("sample 7"));
         let ok = segments(&rec, 3).unwrap();
         assert_eq!(ok[0].samples.len(), 5);
         assert_eq!(ok[1].label.as_deref(), Some("GMSK"));

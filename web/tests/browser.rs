@@ -27,10 +27,12 @@ const AUTOENCODER: &[u8] = include_bytes!("../../static/autoencoder.fipmae");
 const REPORT: &[u8] = include_bytes!("../../static/report.json");
 const GOLDEN: &str = include_str!("../../tests/golden/studio.json");
 
-/// Browser CPU (Flex in wasm) vs native CPU (Flex, SIMD): same weights, same inputs.
-const CPU_TOLERANCE: f32 = 1e-3;
-/// Browser WebGPU (SwiftShader in CI) vs native CPU.
-const GPU_TOLERANCE: f32 = 1e-2;
+/// Browser CPU (Flex in wasm) vs native CPU (Flex, SIMD): same weights, same inputs
+/// (measured: 8.5e-7 on reconstructions, 7.2e-7 on logits).
+const CPU_TOLERANCE: f32 = 1e-4;
+/// Browser WebGPU vs native CPU (measured on SwiftShader: 6.6e-7 and 7.2e-7; a hardware
+/// GPU may sum in another order).
+const GPU_TOLERANCE: f32 = 1e-3;
 /// Whether the test run promises WebGPU (CI starts Chromium with --enable-unsafe-webgpu).
 fn expect_webgpu() -> bool {
     option_env!("FIPMAE_EXPECT_WEBGPU") == Some("1")

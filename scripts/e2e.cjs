@@ -1,0 +1,46 @@
+// Opens the served page in Debian's Chromium through playwright-core, waits until it says
+// "ready", then runs the studio on five more bursts and reports the page's own timings.
+// Usage: node scripts/e2e.cjs URL cpu|webgpu   (prints one JSON line; exit 1 on failure)
+const { chromium } = require('playwright-core');
+
+(async () => {
+  const [url, mode = 'cpu'] = process.argv.slice(2);
+  const args = ['--no-sandbox', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--disable-quic'];
+  args.push(mode === 'webgpu' ? '--enable-unsafe-webgpu' : '--disable-gpu');
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args });
+  const out = { mode, errors: [] };
+  try {
+    const page = await browser.newPage();
+    page.on('pageerror', (e) => out.errors.push(String(e)));
+    page.on('console', (m) => { if (m.type() === 'error') out.errors.push(m.text()); });
+    await page.goto(url);
+    await page.waitForSelector('#status[data-state="ready"], #status[data-state="failed"]',
+      { timeout: 300000 });
+    out.state = await page.getAttribute('#status', 'data-state');
+    out.status = (await page.textContent('#status')).trim();
+    if (out.state === 'ready') {
+      out.backend = (await page.textContent('#backend')).trim();
+      await page.waitForSelector('#prediction');
+      out.prediction = (await page.textContent('#prediction')).trim();
+      out.inference_ms = [];
+      for (const cls of ['4ASK', '8ASK', 'OQPSK', 'GFSK', 'GMSK']) {
+        await page.selectOption('#studio-class', cls);
+        await page.waitForFunction(
+          (c) => (document.querySelector('#prediction')?.textContent || '').includes(`true class ${c}:`),
+          cls, { timeout: 120000 });
+        const t = await page.textContent('#studio-time');
+        out.inference_ms.push(parseFloat(t));
+      }
+      out.last_time = (await page.textContent('#studio-time')).trim();
+    }
+  } catch (e) {
+    out.errors.push(String(e));
+  } finally {
+    await browser.close();
+  }
+  console.log(JSON.stringify(out));
+  const ok = out.state === 'ready' && out.inference_ms && out.inference_ms.length === 5 &&
+    out.errors.filter((e) => !e.includes('favicon')).length === 0;
+  process.exit(ok ? 0 : 1);
+})();
