@@ -33,6 +33,9 @@ const { chromium } = require('playwright-core');
         out.inference_ms.push(parseFloat(t));
       }
       out.last_time = (await page.textContent('#studio-time')).trim();
+      if (process.env.FIPMAE_SCREENSHOT) {
+        await page.screenshot({ path: `${process.env.FIPMAE_SCREENSHOT}-${mode}.png`, fullPage: true });
+      }
     }
   } catch (e) {
     out.errors.push(String(e));

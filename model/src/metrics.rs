@@ -132,6 +132,15 @@ pub fn ssim(x: &Image, reference: &Image, range: f64) -> Result<f64, MetricError
     Ok(total / count.max(1) as f64)
 }
 
+/// The value masked patches are drawn with for `modality`: mid-dark grey for the `[0, 1]`
+/// images (their background is 0), zero (mid-scale) for the standardised I/Q images.
+pub fn mask_fill(modality: Modality) -> f32 {
+    match modality {
+        Modality::Constellation | Modality::Scalogram => 0.3,
+        Modality::Signal | Modality::Noise => 0.0,
+    }
+}
+
 /// `image` with the patches that `mask` removes (1 = removed, 0 = kept, row-major patch
 /// order, `(size / patch)²` entries) set to `fill`: what the encoder saw.
 pub fn masked_image(

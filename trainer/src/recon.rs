@@ -14,7 +14,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use burn::tensor::backend::Backend;
 use model::mae::FipMae;
-use model::metrics::{data_range, masked_image, paste, psnr, ssim};
+use model::metrics::{data_range, mask_fill, masked_image, paste, psnr, ssim};
 use model::{DatasetSpec, Image, Modality, Renderer, SnrSpec};
 
 use crate::data::{render_batch, HostBatch};
@@ -88,7 +88,7 @@ fn views<B: Backend>(
         for (i, views) in per_example.iter_mut().enumerate() {
             let noisy = image_at(input, i, *c, s);
             let m_i = &mask[i * l..(i + 1) * l];
-            let masked = masked_image(&noisy, m_i, p, 0.0)?;
+            let masked = masked_image(&noisy, m_i, p, mask_fill(*m))?;
             let raw = image_at(&pred, i, *c, s);
             let reconstruction = if mae.config.loss_on_all_patches {
                 raw

@@ -10,7 +10,7 @@ use model::bundle::Bundle;
 use model::classifier::AmcClassifier;
 use model::config::MaskingStrategy;
 use model::mae::FipMae;
-use model::metrics::{data_range, masked_image, paste, psnr};
+use model::metrics::{data_range, mask_fill, masked_image, paste, psnr};
 use model::report::Report;
 use model::segment::{argmax, mean_probabilities, segments, window_images};
 use model::sigmf::Recording;
@@ -228,7 +228,8 @@ async fn studio_on<B: Backend>(
                 };
                 let range = data_range(pair.modality, &pair.target);
                 let masked =
-                    masked_image(&pair.input, &mask, p, 0.0).map_err(|e| format!("mask: {e}"))?;
+                    masked_image(&pair.input, &mask, p, mask_fill(pair.modality))
+                    .map_err(|e| format!("mask: {e}"))?;
                 views.push(ModalityViews {
                     modality: pair.modality,
                     psnr_db: psnr(&reconstruction, &pair.target, range).unwrap_or(f64::NAN),

@@ -205,11 +205,15 @@ fn studio_view(r: StudioResult, classes: Vec<String>) -> impl IntoView {
                 <div class="modality-row">
                     <h3>
                         {format!(
-                            "{} — {:.0} % of patches masked; PSNR {:.1} dB reconstructed vs {:.1} dB noisy",
+                            "{} — {:.0} % of patches masked; PSNR {:.1} dB reconstructed vs {}",
                             m.name(),
                             100.0 * v.masked_fraction,
                             v.psnr_db,
-                            v.noisy_psnr_db
+                            if v.noisy_psnr_db.is_finite() {
+                                format!("{:.1} dB noisy", v.noisy_psnr_db)
+                            } else {
+                                "the noisy input, which is the target here".to_string()
+                            }
                         )}
                     </h3>
                     <ImageCanvas image=v.noisy modality=m caption="noisy input".to_string()/>
