@@ -283,6 +283,7 @@ pub fn run(args: &FinetuneArgs) -> Result<Summary> {
     for epoch in 0..run.epochs {
         let started = Instant::now();
         let (mut loss_sum, mut correct, mut seen) = (0.0, 0usize, 0usize);
+        let bar = crate::progress::EpochProgress::start(epoch + 1, run.epochs, run.train as usize);
         for ids in shuffled(run.train, run.seed, 0x5EED_F1E7, epoch as u64).chunks(run.batch_size) {
             let batch = render_batch(&run.dataset, &renderer, ids, &[target], threads)?;
             let x = images::<TrainBackend>(&batch, &device)?;
@@ -327,7 +328,9 @@ pub fn run(args: &FinetuneArgs) -> Result<Summary> {
             step += 1;
             loss_sum += value as f64 * ids.len() as f64;
             seen += ids.len();
+            bar.update(seen, loss_sum / seen as f64, lr);
         }
+        bar.finish();
         let valid = model.valid();
         let val_accuracy = accuracy(&valid, &run, &renderer, &val_ids, target, threads, &device)?;
         let kept = val_accuracy > best;

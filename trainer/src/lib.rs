@@ -17,6 +17,7 @@ pub mod fsutil;
 pub mod generate;
 pub mod pretrain;
 pub mod preview;
+pub mod progress;
 pub mod recon;
 
 /// A subcommand's options as the command line would give them for `flags`, every other

@@ -8,9 +8,7 @@
 //! reaches exactly the metrics of an uninterrupted run: data order and masking noise are
 //! functions of `(seed, epoch, index)`.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use burn::module::{AutodiffModule, Module};
@@ -26,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::backend::{self, TrainBackend};
 use crate::data::{learning_rate, render_batch, shuffled, threads};
 use crate::fsutil::{append_line, create_dir, write_atomic};
+use crate::progress::EpochProgress;
 
 /// Options of `fipmae pretrain`.
 #[derive(Debug, Clone, Args)]
@@ -308,7 +307,6 @@ pub fn run(args: &PretrainArgs) -> Result<Summary> {
     let steps_per_epoch = (run.examples as usize).div_ceil(run.batch_size);
     let total = steps_per_epoch * run.epochs;
     let warmup = (run.warmup_epochs * steps_per_epoch as f64).round() as usize;
-    let tty = std::io::stderr().is_terminal();
     let recorder = NamedMpkBytesRecorder::<FullPrecisionSettings>::default();
     let mut history: Vec<EpochMetrics> = Vec::new();
     let mut step = 0usize;
@@ -342,7 +340,7 @@ pub fn run(args: &PretrainArgs) -> Result<Summary> {
     }
     let last_epoch = args.stop_after.map_or(run.epochs, |s| s.min(run.epochs));
     for epoch in first_epoch..last_epoch {
-        let started = Instant::now();
+        let bar = EpochProgress::start(epoch + 1, run.epochs, run.examples as usize);
         let order = shuffled(run.examples, run.seed, 0x00DD_BA11, epoch as u64);
         let (mut sum, mut seen) = (0.0, 0usize);
         let mut lr = run.lr;
@@ -370,23 +368,9 @@ pub fn run(args: &PretrainArgs) -> Result<Summary> {
             step += 1;
             sum += loss * ids.len() as f64;
             seen += ids.len();
-            if tty {
-                let rate = seen as f64 / started.elapsed().as_secs_f64().max(1e-9);
-                let left = (run.examples as usize - seen) as f64 / rate;
-                eprint!(
-                    "\repoch {}/{} step {}/{} loss {:.4} lr {:.2e} {:.1} ex/s ETA {:.0} s   ",
-                    epoch + 1,
-                    run.epochs,
-                    k + 1,
-                    steps_per_epoch,
-                    sum / seen as f64,
-                    lr,
-                    rate,
-                    left
-                );
-            }
+            bar.update(seen, sum / seen as f64, lr);
         }
-        let rate = seen as f64 / started.elapsed().as_secs_f64().max(1e-9);
+        let rate = bar.rate(seen);
         let valid = model.valid();
         let (val_loss, val_modality_loss) = validate(&valid, &run, &renderer, threads, &device)?;
         write_atomic(&weights, &autoencoder_to_bytes(&valid, Precision::Full))?;
@@ -408,9 +392,7 @@ pub fn run(args: &PretrainArgs) -> Result<Summary> {
             examples_per_s: rate,
         };
         append_line(&metrics_path, &serde_json::to_string(&m)?)?;
-        if tty {
-            eprintln!();
-        }
+        bar.finish();
         eprintln!(
             "epoch {}/{}: train loss {:.4}, val loss {:.4}, {:.1} examples/s",
             m.epoch, run.epochs, m.train_loss, m.val_loss, m.examples_per_s

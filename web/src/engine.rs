@@ -227,8 +227,7 @@ async fn studio_on<B: Backend>(
                     paste(&pair.input, &raw, &mask, p).map_err(|e| format!("mask: {e}"))?
                 };
                 let range = data_range(pair.modality, &pair.target);
-                let masked =
-                    masked_image(&pair.input, &mask, p, mask_fill(pair.modality))
+                let masked = masked_image(&pair.input, &mask, p, mask_fill(pair.modality))
                     .map_err(|e| format!("mask: {e}"))?;
                 views.push(ModalityViews {
                     modality: pair.modality,
