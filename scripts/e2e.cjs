@@ -12,6 +12,13 @@ const { chromium } = require('playwright-core');
   const out = { mode, errors: [] };
   try {
     const page = await browser.newPage();
+    // main-thread tasks over 50 ms, to check that inference does not freeze the page
+    await page.addInitScript(() => {
+      window.__longtasks = [];
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) window.__longtasks.push([e.startTime, e.duration]);
+      }).observe({ type: 'longtask', buffered: true });
+    });
     page.on('pageerror', (e) => out.errors.push(String(e)));
     page.on('console', (m) => { if (m.type() === 'error') out.errors.push(m.text()); });
     await page.goto(url);
@@ -24,6 +31,7 @@ const { chromium } = require('playwright-core');
       await page.waitForSelector('#prediction');
       out.prediction = (await page.textContent('#prediction')).trim();
       out.inference_ms = [];
+      const readyAt = await page.evaluate(() => performance.now());
       for (const cls of ['4ASK', '8ASK', 'OQPSK', 'GFSK', 'GMSK']) {
         await page.selectOption('#studio-class', cls);
         await page.waitForFunction(
@@ -33,6 +41,9 @@ const { chromium } = require('playwright-core');
         out.inference_ms.push(parseFloat(t));
       }
       out.last_time = (await page.textContent('#studio-time')).trim();
+      // the longest main-thread task while the studio ran, ms (0: none over 50 ms)
+      out.longest_task_after_ready_ms = await page.evaluate((t0) => Math.max(0,
+        ...window.__longtasks.filter(([start]) => start > t0).map(([, d]) => Math.round(d))), readyAt);
       if (process.env.FIPMAE_SCREENSHOT) {
         await page.screenshot({ path: `${process.env.FIPMAE_SCREENSHOT}-${mode}.png`, fullPage: true });
       }
