@@ -264,6 +264,15 @@ impl FipMaeConfig {
         self.grid() * self.grid()
     }
 
+    /// The modalities present in the data, in token order.
+    pub fn present_modalities(&self) -> Vec<Modality> {
+        self.modalities
+            .iter()
+            .filter(|m| m.present)
+            .map(|m| m.modality)
+            .collect()
+    }
+
     /// Index of `modality` in `modalities`, if configured.
     pub fn index_of(&self, modality: Modality) -> Option<usize> {
         self.modalities.iter().position(|m| m.modality == modality)

@@ -376,6 +376,11 @@ impl DatasetSpec {
         }
     }
 
+    /// The class names, in label order.
+    pub fn class_names(&self) -> Vec<String> {
+        self.classes.iter().map(|c| c.name().to_string()).collect()
+    }
+
     /// Checks the class list, SNR range and generator settings.
     pub fn validate(&self) -> Result<(), SignalError> {
         if self.classes.is_empty() {

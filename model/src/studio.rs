@@ -95,14 +95,9 @@ impl StudioRequest {
         example: &Example,
     ) -> Result<Vec<ModalityPair>, StudioError> {
         mae.config
-            .modalities
-            .iter()
-            .filter(|m| m.present)
-            .map(|m| {
-                renderer
-                    .render_pair(m.modality, example)
-                    .map_err(Into::into)
-            })
+            .present_modalities()
+            .into_iter()
+            .map(|m| renderer.render_pair(m, example).map_err(Into::into))
             .collect()
     }
 

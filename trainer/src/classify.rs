@@ -69,12 +69,7 @@ pub fn load(dir: &Path, device: &burn::tensor::Device<Backend>) -> Result<Loaded
     if dir.join("run.json").is_file() {
         let (ft, model) = crate::finetune::load_run::<Backend>(dir, device)?;
         return Ok(Loaded {
-            classes: ft
-                .dataset
-                .classes
-                .iter()
-                .map(|c| c.name().to_string())
-                .collect(),
+            classes: ft.dataset.class_names(),
             render: ft.render,
             target: ft.classifier.mae.target,
             model,

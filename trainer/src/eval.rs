@@ -151,7 +151,7 @@ pub fn run(args: &EvalArgs) -> Result<Report> {
     let right: u64 = (0..k).map(|i| confusion[i][i]).sum();
     let report = Report {
         model: args.model.clone(),
-        classes: classes.iter().map(|c| c.name().to_string()).collect(),
+        classes: ft.dataset.class_names(),
         test_seed: args.seed,
         per_snr,
         mean_0_to_10_db: if upper.is_empty() {

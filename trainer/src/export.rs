@@ -71,12 +71,7 @@ pub fn run(args: &ExportArgs) -> Result<Bundle> {
         None => None,
     };
     let bundle = Bundle {
-        classes: ft
-            .dataset
-            .classes
-            .iter()
-            .map(|c| c.name().to_string())
-            .collect(),
+        classes: ft.dataset.class_names(),
         signal: ft.dataset.signal.clone(),
         render: ft.render.clone(),
         classifier: "classifier.fipmae".into(),

@@ -222,13 +222,7 @@ fn validate<B: burn::tensor::backend::Backend>(
     device: &B::Device,
 ) -> Result<(f64, Vec<(Modality, f64)>)> {
     let ids: Vec<u64> = (run.examples..run.examples + run.val_examples).collect();
-    let modalities: Vec<Modality> = run
-        .model
-        .modalities
-        .iter()
-        .filter(|m| m.present)
-        .map(|m| m.modality)
-        .collect();
+    let modalities = run.model.present_modalities();
     let (mut total, mut per, mut n) = (0.0, vec![0.0; modalities.len()], 0usize);
     for chunk in ids.chunks(run.batch_size) {
         let batch = render_batch(&run.dataset, renderer, chunk, &modalities, threads)?;
@@ -289,13 +283,7 @@ pub fn run(args: &PretrainArgs) -> Result<Summary> {
     let device = backend::device()?;
     let threads = threads(args.threads);
     let renderer = Renderer::new(run.render.clone())?;
-    let modalities: Vec<Modality> = run
-        .model
-        .modalities
-        .iter()
-        .filter(|m| m.present)
-        .map(|m| m.modality)
-        .collect();
+    let modalities = run.model.present_modalities();
     // Seeded initialisation: the same seed gives the same starting weights.
     <TrainBackend as burn::tensor::backend::Backend>::seed(&device, run.seed);
     let mut model = run.model.init::<TrainBackend>(&device)?;

@@ -118,13 +118,7 @@ pub fn measure<B: Backend>(
     threads: usize,
     device: &B::Device,
 ) -> Result<ReconReport> {
-    let modalities: Vec<Modality> = mae
-        .config
-        .modalities
-        .iter()
-        .filter(|m| m.present)
-        .map(|m| m.modality)
-        .collect();
+    let modalities = mae.config.present_modalities();
     let k = spec.classes.len();
     let mut sums = vec![vec![Sums::default(); modalities.len()]; k];
     let count = per_class * k as u64;
@@ -197,13 +191,7 @@ pub fn reconstructions_png<B: Backend>(
     snr_db: f64,
     device: &B::Device,
 ) -> Result<Vec<u8>> {
-    let modalities: Vec<Modality> = mae
-        .config
-        .modalities
-        .iter()
-        .filter(|m| m.present)
-        .map(|m| m.modality)
-        .collect();
+    let modalities = mae.config.present_modalities();
     let mut at = spec.clone();
     at.snr = SnrSpec::Fixed { db: snr_db };
     let ids: Vec<u64> = (0..spec.classes.len() as u64).collect();
