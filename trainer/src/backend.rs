@@ -71,6 +71,31 @@ pub fn device() -> Result<Device> {
     Ok(Device::default())
 }
 
+/// `n` devices of the backend's default kind for data-parallel training (device 0 first);
+/// errors when the machine has fewer (the CPU backend has one).
+pub fn devices(n: usize) -> Result<Vec<Device>> {
+    let first = device()?;
+    if n <= 1 {
+        return Ok(vec![first]);
+    }
+    let id = burn::tensor::backend::DeviceOps::id(&first);
+    let available = <Backend as burn::tensor::backend::Backend>::device_count(id.type_id);
+    if n > available {
+        anyhow::bail!(
+            "--devices {n}: the {} backend sees {available} device(s) of this kind",
+            name()
+        );
+    }
+    Ok((0..n)
+        .map(|i| {
+            <Device as burn::tensor::backend::Device>::from_id(burn::tensor::backend::DeviceId {
+                type_id: id.type_id,
+                index_id: i as u16,
+            })
+        })
+        .collect())
+}
+
 /// Runs a small matrix product on the backend and returns the sum of its entries
 /// (a smoke test that the backend works here; the exact answer is 8·4·4 = 128).
 pub fn smoke_test(device: &Device) -> f32 {

@@ -12,8 +12,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use burn::module::{AutodiffModule, Module};
-use burn::optim::{AdamWConfig, GradientsParams, Optimizer};
+use burn::optim::{AdamWConfig, GradientsParams, MultiGradientsParams, Optimizer};
 use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Recorder};
+use burn::tensor::backend::DeviceOps;
 use clap::Args;
 use model::config::{FipMaeConfig, MaskingStrategy, Method, Preset};
 use model::mae::FipMae;
@@ -90,6 +91,11 @@ pub struct PretrainArgs {
     /// Rendering threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Data-parallel replicas on GPUs 0..N (`cuda`, `wgpu` builds): each step splits the
+    /// batch into N equal shares and sums the share-weighted gradients on GPU 0. Not part
+    /// of the run: a run may resume on another count.
+    #[arg(long, default_value_t = 1)]
+    pub devices: usize,
 }
 
 /// Everything that defines a pretraining run, saved as `run.json`.
@@ -250,6 +256,19 @@ fn validate<B: burn::tensor::backend::Backend>(
     ))
 }
 
+/// Stops the run on a non-finite loss, naming where the last good weights are.
+fn check_finite(loss: f64, epoch: usize, k: usize, weights: &Path) -> Result<()> {
+    if !loss.is_finite() {
+        bail!(
+            "the loss became {loss} at epoch {}, step {}; the last good weights are in `{}`",
+            epoch + 1,
+            k + 1,
+            weights.display()
+        );
+    }
+    Ok(())
+}
+
 fn scalar<B: burn::tensor::backend::Backend>(t: burn::tensor::Tensor<B, 1>) -> Result<f64> {
     let v: Vec<f32> = t
         .into_data()
@@ -259,8 +278,14 @@ fn scalar<B: burn::tensor::backend::Backend>(t: burn::tensor::Tensor<B, 1>) -> R
     Ok(v.first().copied().unwrap_or(f32::NAN) as f64)
 }
 
-/// Runs `pretrain`.
+/// Runs `pretrain` on `--devices` devices of the compiled-in backend.
 pub fn run(args: &PretrainArgs) -> Result<Summary> {
+    run_on(args, &backend::devices(args.devices)?)
+}
+
+/// Runs `pretrain` data-parallel over `devices` (the first holds the model and the
+/// optimizer; with one device this is plain training).
+pub fn run_on(args: &PretrainArgs, devices: &[backend::Device]) -> Result<Summary> {
     let run_path = args.out.join("run.json");
     let run: PretrainRun = if args.resume {
         serde_json::from_slice(&crate::fsutil::read(&run_path)?)
@@ -280,7 +305,7 @@ pub fn run(args: &PretrainArgs) -> Result<Summary> {
     let ckpt_path = args.out.join("checkpoint.bin");
     let metrics_path = args.out.join("metrics.jsonl");
     let weights = args.out.join("model.fipmae");
-    let device = backend::device()?;
+    let device = devices.first().cloned().context("no device to train on")?;
     let threads = threads(args.threads);
     let renderer = Renderer::new(run.render.clone())?;
     let modalities = run.model.present_modalities();
@@ -333,26 +358,51 @@ pub fn run(args: &PretrainArgs) -> Result<Summary> {
         let (mut sum, mut seen) = (0.0, 0usize);
         let mut lr = run.lr;
         for (k, ids) in order.chunks(run.batch_size).enumerate() {
-            let batch = render_batch(&run.dataset, &renderer, ids, &modalities, threads)?;
-            let inputs = batch.to_inputs::<TrainBackend>(
-                run.seed,
-                epoch as u64,
-                run.model.num_patches(),
-                &device,
-            );
-            let out = model.forward(&inputs)?;
-            let loss = scalar(out.loss.clone())?;
-            if !loss.is_finite() {
-                bail!(
-                    "the loss became {loss} at epoch {}, step {}; the last good weights are in `{}`",
-                    epoch + 1,
-                    k + 1,
-                    weights.display()
-                );
-            }
             lr = learning_rate(step, total, warmup, run.lr, run.lr / 100.0);
-            let grads = GradientsParams::from_grads(out.loss.backward(), &model);
-            model = optim.step(lr, model, grads);
+            let loss;
+            if devices.len() == 1 {
+                let batch = render_batch(&run.dataset, &renderer, ids, &modalities, threads)?;
+                let inputs = batch.to_inputs::<TrainBackend>(
+                    run.seed,
+                    epoch as u64,
+                    run.model.num_patches(),
+                    &device,
+                );
+                let out = model.forward(&inputs)?;
+                loss = scalar(out.loss.clone())?;
+                check_finite(loss, epoch, k, &weights)?;
+                let grads = GradientsParams::from_grads(out.loss.backward(), &model);
+                model = optim.step(lr, model, grads);
+            } else {
+                // data parallel: equal shares, each replica's loss weighted by its share so
+                // that the summed gradients are the full batch's
+                let mut grads = MultiGradientsParams::default();
+                let mut losses = Vec::with_capacity(devices.len());
+                let share = ids.len().div_ceil(devices.len());
+                for (part, dev) in ids.chunks(share).zip(devices) {
+                    let replica = model.clone().fork(dev);
+                    let batch = render_batch(&run.dataset, &renderer, part, &modalities, threads)?;
+                    let inputs = batch.to_inputs::<TrainBackend>(
+                        run.seed,
+                        epoch as u64,
+                        run.model.num_patches(),
+                        dev,
+                    );
+                    let out = replica.forward(&inputs)?;
+                    let w = part.len() as f64 / ids.len() as f64;
+                    let g =
+                        GradientsParams::from_grads((out.loss.clone() * w).backward(), &replica);
+                    grads.grads.push((g, DeviceOps::id(dev)));
+                    losses.push((out.loss, w));
+                }
+                let mut total_loss = 0.0;
+                for (l, w) in losses {
+                    total_loss += scalar(l)? * w;
+                }
+                loss = total_loss;
+                check_finite(loss, epoch, k, &weights)?;
+                model = optim.step_multi(lr, model, grads);
+            }
             step += 1;
             sum += loss * ids.len() as f64;
             seen += ids.len();

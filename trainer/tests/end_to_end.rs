@@ -307,7 +307,8 @@ fn pretrain_finetune_eval_on_the_tiny_preset() {
 fn compare_runs_the_three_methods_and_writes_table_and_plot() {
     let out = tmp("compare");
     let s = out.to_string_lossy().to_string();
-    let text = fipmae(&[
+    // a budget that only proves the plumbing
+    let small = [
         "compare",
         "--preset",
         "tiny",
@@ -327,7 +328,8 @@ fn compare_runs_the_three_methods_and_writes_table_and_plot() {
         "1",
         "--out",
         &s,
-    ]);
+    ];
+    let text = fipmae(&small);
     assert!(
         text.contains("| SNR (dB) | vit | denomae | fip |"),
         "{text}"
@@ -345,29 +347,7 @@ fn compare_runs_the_three_methods_and_writes_table_and_plot() {
     let _ = std::fs::remove_dir_all(&out);
 
     // an ablation over p_target: one FIP curve per value
-    let text = fipmae(&[
-        "compare",
-        "--preset",
-        "tiny",
-        "--seeds",
-        "1",
-        "--examples",
-        "32",
-        "--pretrain-epochs",
-        "1",
-        "--labels-per-class",
-        "2",
-        "--finetune-epochs",
-        "1",
-        "--batch-size",
-        "16",
-        "--per-class",
-        "1",
-        "--sweep",
-        "mask-target=0.5,0.9",
-        "--out",
-        &s,
-    ]);
+    let text = fipmae(&[&small[..], &["--sweep", "mask-target=0.5,0.9"]].concat());
     assert!(
         text.contains("| fip-mask-target-0.5 | fip-mask-target-0.9 |"),
         "{text}"

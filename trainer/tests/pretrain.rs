@@ -128,3 +128,33 @@ fn a_corrupt_checkpoint_is_named_and_nothing_is_overwritten() -> anyhow::Result<
     std::fs::remove_dir_all(&dir)?;
     Ok(())
 }
+
+#[test]
+fn data_parallel_steps_equal_single_device_steps() -> anyhow::Result<()> {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    // Two replicas on the one CPU device: the same arithmetic as two GPUs (share-weighted
+    // losses, gradients summed by the optimizer), checked against the plain step.
+    let device = trainer::backend::device()?;
+    let one = tmp("dp1");
+    let mut a = args(one.clone());
+    a.epochs = 2;
+    let single = trainer::pretrain::run_on(&a, std::slice::from_ref(&device))?;
+    let two = tmp("dp2");
+    let mut b = args(two.clone());
+    b.epochs = 2;
+    let double = trainer::pretrain::run_on(&b, &[device.clone(), device])?;
+    for (x, y) in single.epochs.iter().zip(&double.epochs) {
+        let rel = |p: f64, q: f64| (p - q).abs() / p.abs().max(1e-9);
+        assert!(rel(x.train_loss, y.train_loss) < 1e-4, "{x:?} vs {y:?}");
+        assert!(rel(x.val_loss, y.val_loss) < 1e-4, "{x:?} vs {y:?}");
+    }
+    // and the command line refuses more devices than the backend has
+    let mut c = args(tmp("dp3"));
+    c.devices = 2;
+    let err = run(&c).unwrap_err().to_string();
+    assert!(err.contains("--devices 2"), "{err}");
+    for d in [one, two] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+    Ok(())
+}
