@@ -69,6 +69,17 @@ pub enum Knob {
     WeightTarget,
 }
 
+impl Knob {
+    /// The flag-style name (`mask-target`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Knob::MaskTarget => "mask-target",
+            Knob::DepthTarget => "depth-target",
+            Knob::WeightTarget => "weight-target",
+        }
+    }
+}
+
 /// `--sweep KNOB=V1,V2,…`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sweep {
@@ -136,17 +147,10 @@ impl CompareArgs {
             Some(sw) => sw
                 .values
                 .iter()
-                .map(|&v| {
-                    let label = match sw.knob {
-                        Knob::MaskTarget => "mask-target",
-                        Knob::DepthTarget => "depth-target",
-                        Knob::WeightTarget => "weight-target",
-                    };
-                    Variant {
-                        name: format!("fip-{label}-{v}"),
-                        method: Method::Fip,
-                        knob: Some((sw.knob, v)),
-                    }
+                .map(|&v| Variant {
+                    name: format!("fip-{}-{v}", sw.knob.name()),
+                    method: Method::Fip,
+                    knob: Some((sw.knob, v)),
                 })
                 .collect(),
         }
@@ -262,7 +266,7 @@ pub fn run(args: &CompareArgs) -> Result<Vec<Curve>> {
 /// The comparison as a Markdown table (accuracy in %, mean ± standard deviation).
 pub fn markdown(curves: &[Curve], args: &CompareArgs) -> String {
     let title = match &args.sweep {
-        Some(sw) => format!("FIP-DenoMAE ablation over {:?}", sw.knob),
+        Some(sw) => format!("FIP-DenoMAE ablation over {}", sw.knob.name()),
         None => "Method comparison".to_string(),
     };
     let mut s = format!(
