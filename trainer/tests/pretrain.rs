@@ -142,6 +142,8 @@ fn data_parallel_steps_equal_single_device_steps() -> anyhow::Result<()> {
     let two = tmp("dp2");
     let mut b = args(two.clone());
     b.epochs = 2;
+    // (devices are `Copy` on the CPU backend only)
+    #[allow(clippy::clone_on_copy)]
     let double = trainer::pretrain::run_on(&b, &[device.clone(), device])?;
     for (x, y) in single.epochs.iter().zip(&double.epochs) {
         let rel = |p: f64, q: f64| (p - q).abs() / p.abs().max(1e-9);
