@@ -376,9 +376,20 @@ fn compare_runs_the_three_methods_and_writes_table_and_plot() {
 #[test]
 fn every_flag_of_every_subcommand_is_documented() {
     for cmd in [
-        "generate", "pretrain", "finetune", "eval", "compare", "classify", "export", "info",
+        "generate",
+        "pretrain",
+        "finetune",
+        "eval",
+        "compare",
+        "classify",
+        "export",
+        "info",
+        "bench render",
+        "bench model",
     ] {
-        let help = fipmae(&[cmd, "--help"]);
+        let mut words: Vec<&str> = cmd.split(' ').collect();
+        words.push("--help");
+        let help = fipmae(&words);
         let mut flags = 0;
         for line in help.lines() {
             let t = line.trim_start();
