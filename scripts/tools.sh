@@ -5,6 +5,8 @@
 # Source it, then call the ensure_* functions you need.
 
 fipmae_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# One target directory outside the clone, shared by every build, so a rerun is warm.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/fipmae-target}"
 
 ensure_wasm_target() {
   if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then

@@ -168,6 +168,19 @@ async fn wait_for(
     );
 }
 
+/// How many elements inside `root` match `selector`.
+fn count(root: &web_sys::HtmlElement, selector: &str) -> u32 {
+    root.query_selector_all(selector).unwrap().length()
+}
+
+/// The text of the element `selector` inside `root` (empty when absent).
+fn text(root: &web_sys::HtmlElement, selector: &str) -> String {
+    root.query_selector(selector)
+        .unwrap()
+        .and_then(|e| e.text_content())
+        .unwrap_or_default()
+}
+
 fn state(e: &web_sys::Element) -> String {
     e.get_attribute("data-state").unwrap_or_default()
 }
@@ -206,27 +219,13 @@ async fn the_page_loads_the_bundle_reconstructs_and_predicts_on_the_cpu() {
     .await;
     assert!(p.text_content().unwrap().contains("true class OOK"));
     // four images per modality of the shipped autoencoder
-    let canvases = root
-        .query_selector_all("#studio-result canvas")
-        .unwrap()
-        .length();
-    assert_eq!(canvases, 16);
-    let bars = root
-        .query_selector_all("#probabilities .bar-row")
-        .unwrap()
-        .length();
-    assert_eq!(bars, 10);
+    assert_eq!(count(&root, "#studio-result canvas"), 16);
+    assert_eq!(count(&root, "#probabilities .bar-row"), 10);
     assert!(root
         .query_selector("#accuracy-chart polyline")
         .unwrap()
         .is_some());
-    assert!(root
-        .query_selector("#studio-time")
-        .unwrap()
-        .unwrap()
-        .text_content()
-        .unwrap()
-        .contains(" ms "));
+    assert!(text(&root, "#studio-time").contains(" ms "));
 }
 
 #[wasm_bindgen_test]
@@ -235,24 +234,14 @@ async fn a_corrupt_bundle_shows_an_error_and_the_page_survives() {
     bad.classifier.truncate(bad.classifier.len() / 2);
     let (root, st) = mount(bad, Preference::CpuOnly).await;
     assert_eq!(st, "failed");
-    let text = root
-        .query_selector("#status")
-        .unwrap()
-        .unwrap()
-        .text_content()
-        .unwrap();
+    let text = text(&root, "#status");
     assert!(text.contains("classifier weights"), "{text}");
 
     let mut bad_index = files();
     bad_index.bundle = b"{\"classes\": 3}".to_vec();
     let (root, st) = mount(bad_index, Preference::CpuOnly).await;
     assert_eq!(st, "failed");
-    let text = root
-        .query_selector("#status")
-        .unwrap()
-        .unwrap()
-        .text_content()
-        .unwrap();
+    let text = text(&root, "#status");
     assert!(text.contains("bundle.json"), "{text}");
 
     // the same page still mounts and runs a good bundle afterwards
@@ -330,12 +319,7 @@ async fn uploads_are_classified_and_bad_uploads_get_messages() {
         e.child_element_count() >= 4
     })
     .await;
-    let errors = root
-        .query_selector("#upload-errors")
-        .unwrap()
-        .unwrap()
-        .text_content()
-        .unwrap();
+    let errors = text(&root, "#upload-errors");
     assert!(
         errors.contains("short.cf32") && errors.contains("truncated"),
         "{errors}"
@@ -349,17 +333,8 @@ async fn uploads_are_classified_and_bad_uploads_get_messages() {
         "{errors}"
     );
     assert!(errors.contains("lonely.sigmf-data"), "{errors}");
-    let rows = root
-        .query_selector_all("#upload-table tbody tr")
-        .unwrap()
-        .length();
-    assert_eq!(rows, 2);
-    let table = root
-        .query_selector("#upload-table")
-        .unwrap()
-        .unwrap()
-        .text_content()
-        .unwrap();
+    assert_eq!(count(&root, "#upload-table tbody tr"), 2);
+    let table = text(&root, "#upload-table");
     assert!(table.contains("good.sigmf:rec/two"), "{table}");
 }
 
