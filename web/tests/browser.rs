@@ -234,15 +234,15 @@ async fn a_corrupt_bundle_shows_an_error_and_the_page_survives() {
     bad.classifier.truncate(bad.classifier.len() / 2);
     let (root, st) = mount(bad, Preference::CpuOnly).await;
     assert_eq!(st, "failed");
-    let text = text(&root, "#status");
-    assert!(text.contains("classifier weights"), "{text}");
+    let msg = text(&root, "#status");
+    assert!(msg.contains("classifier weights"), "{msg}");
 
     let mut bad_index = files();
     bad_index.bundle = b"{\"classes\": 3}".to_vec();
     let (root, st) = mount(bad_index, Preference::CpuOnly).await;
     assert_eq!(st, "failed");
-    let text = text(&root, "#status");
-    assert!(text.contains("bundle.json"), "{text}");
+    let msg = text(&root, "#status");
+    assert!(msg.contains("bundle.json"), "{msg}");
 
     // the same page still mounts and runs a good bundle afterwards
     let (_, st) = mount(files(), Preference::CpuOnly).await;
