@@ -1,5 +1,7 @@
 //! The one place that picks the Burn backend, by cargo feature:
-//! `cuda` → burn-cuda, else `wgpu` → burn-wgpu, else the Flex CPU backend (default).
+//! `cuda` → burn-cuda, else `wgpu` → burn-wgpu, else `ndarray` → burn-ndarray (kept only to
+//! compare CPU backends), else the Flex CPU backend (default: the faster CPU backend here,
+//! see the README's benchmarks).
 
 use anyhow::Result;
 use burn::tensor::{backend::Backend as _, Tensor};
@@ -11,7 +13,10 @@ pub type Backend = burn::backend::Cuda;
 #[cfg(all(feature = "wgpu", not(feature = "cuda")))]
 pub type Backend = burn::backend::Wgpu;
 /// The inference backend chosen at build time.
-#[cfg(not(any(feature = "wgpu", feature = "cuda")))]
+#[cfg(all(feature = "ndarray", not(any(feature = "wgpu", feature = "cuda"))))]
+pub type Backend = burn::backend::NdArray;
+/// The inference backend chosen at build time.
+#[cfg(not(any(feature = "wgpu", feature = "cuda", feature = "ndarray")))]
 pub type Backend = burn::backend::Flex;
 
 /// The training backend: [`Backend`] with automatic differentiation.
@@ -26,6 +31,8 @@ pub fn name() -> &'static str {
         "cuda (burn-cuda)"
     } else if cfg!(feature = "wgpu") {
         "wgpu (burn-wgpu)"
+    } else if cfg!(feature = "ndarray") {
+        "cpu (burn-ndarray)"
     } else {
         "cpu (burn-flex)"
     }
