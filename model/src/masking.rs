@@ -46,36 +46,30 @@ pub fn stable_order<B: Backend>(score: Tensor<B, 2>) -> (Tensor<B, 2, Int>, Tens
     let [b, l] = score.dims();
     let device = score.device();
     // element (i, j) of each [L, L] slice compares token i (rows) with token j (columns)
-    let si = score.clone().unsqueeze_dim::<3>(2).repeat_dim(2, l);
-    let sj = score.unsqueeze_dim::<3>(1).repeat_dim(1, l);
-    let before: Vec<f32> = (0..l * l)
-        .map(|n| if n % l < n / l { 1.0 } else { 0.0 })
-        .collect();
-    let before = Tensor::<B, 2>::from_data(TensorData::new(before, [l, l]), &device)
-        .unsqueeze_dim::<3>(0)
-        .repeat_dim(0, b);
-    let less = sj.clone().lower(si.clone()).float();
-    let ties = sj.equal(si).float() * before;
-    let rank: Tensor<B, 2> = (less + ties).sum_dim(2).squeeze_dim(2);
-    // ids_shuffle[k] = Σ_i i · [rank_i = k]
     let positions: Vec<f32> = (0..l).map(|k| k as f32).collect();
     let positions = Tensor::<B, 1>::from_data(TensorData::new(positions, [l]), &device);
-    let ks = positions
+    let rows = positions
         .clone()
-        .reshape([1, 1, l])
-        .repeat_dim(0, b)
-        .repeat_dim(1, l);
-    let is = positions
         .reshape([1, l, 1])
         .repeat_dim(0, b)
         .repeat_dim(2, l);
+    let cols = positions
+        .reshape([1, 1, l])
+        .repeat_dim(0, b)
+        .repeat_dim(1, l);
+    let si = score.clone().unsqueeze_dim::<3>(2).repeat_dim(2, l);
+    let sj = score.unsqueeze_dim::<3>(1).repeat_dim(1, l);
+    let less = sj.clone().lower(si.clone()).float();
+    let ties = sj.equal(si).float() * cols.clone().lower(rows.clone()).float();
+    let rank: Tensor<B, 2> = (less + ties).sum_dim(2).squeeze_dim(2);
+    // ids_shuffle[k] = Σ_i i · [rank_i = k]  (k runs along the columns, i along the rows)
     let hit = rank
         .clone()
         .unsqueeze_dim::<3>(2)
         .repeat_dim(2, l)
-        .equal(ks)
+        .equal(cols)
         .float();
-    let shuffle: Tensor<B, 2> = (hit * is).sum_dim(1).squeeze_dim(1);
+    let shuffle: Tensor<B, 2> = (hit * rows).sum_dim(1).squeeze_dim(1);
     (shuffle.int(), rank.int())
 }
 

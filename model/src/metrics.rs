@@ -5,7 +5,8 @@
 //! - [`ssim`]: structural similarity (Wang et al. 2004) with a 7 × 7 uniform window over the
 //!   windows that fit in the image (no padding), `C1 = (0.01 L)²`, `C2 = (0.03 L)²`, averaged
 //!   over windows and channels: the convention of scikit-image's `structural_similarity`.
-//! - [`paste`]: the MAE composite a reconstruction is measured and shown as.
+//! - [`paste`]: the MAE composite a reconstruction is measured and shown as; [`Views`]
+//!   puts one modality's noisy, masked, reconstructed and clean images together.
 //! - [`data_range`]: the `L` both use for a modality: 1 for the images that live in
 //!   `[0, 1]` (constellation, scalogram), the target's own max − min for the standardised
 //!   I/Q images (signal, noise).
@@ -193,6 +194,68 @@ fn select(
         }
     }
     Ok(out)
+}
+
+/// The four views of one modality of one example that reports and the browser show.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Views {
+    /// The modality.
+    pub modality: Modality,
+    /// Rendered from the noisy burst.
+    pub noisy: Image,
+    /// `noisy` with the removed patches drawn in [`mask_fill`]: what the encoder saw.
+    pub masked: Image,
+    /// The reconstruction: the MAE composite ([`paste`]), or the decoder's output
+    /// everywhere for a model whose loss covers all patches.
+    pub reconstruction: Image,
+    /// Rendered from the clean burst.
+    pub clean: Image,
+    /// Fraction of patches removed.
+    pub masked_fraction: f64,
+}
+
+impl Views {
+    /// The views from the decoder's `prediction` (same shape as `clean`) and `mask`
+    /// (1 = removed, one value per `patch × patch` patch).
+    pub fn new(
+        modality: Modality,
+        noisy: Image,
+        clean: Image,
+        prediction: Vec<f32>,
+        mask: &[f32],
+        patch: usize,
+        loss_on_all_patches: bool,
+    ) -> Result<Self, MetricError> {
+        let prediction = Image {
+            channels: clean.channels,
+            size: clean.size,
+            data: prediction,
+        };
+        same_shape(&prediction, &clean)?;
+        let reconstruction = if loss_on_all_patches {
+            prediction
+        } else {
+            paste(&noisy, &prediction, mask, patch)?
+        };
+        Ok(Self {
+            masked: masked_image(&noisy, mask, patch, mask_fill(modality))?,
+            masked_fraction: mask.iter().map(|&m| f64::from(m)).sum::<f64>()
+                / mask.len().max(1) as f64,
+            modality,
+            noisy,
+            reconstruction,
+            clean,
+        })
+    }
+
+    /// PSNR of the reconstruction and of the noisy input against the clean image, dB.
+    pub fn psnr_db(&self) -> Result<(f64, f64), MetricError> {
+        let range = data_range(self.modality, &self.clean);
+        Ok((
+            psnr(&self.reconstruction, &self.clean, range)?,
+            psnr(&self.noisy, &self.clean, range)?,
+        ))
+    }
 }
 
 #[cfg(test)]

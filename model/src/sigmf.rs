@@ -436,6 +436,33 @@ pub fn write_metadata(
     out
 }
 
+/// What a recording file is, by its extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// `.sigmf-meta`.
+    Meta,
+    /// `.sigmf-data`.
+    Data,
+    /// `.sigmf` archive.
+    Archive,
+    /// Raw interleaved little-endian `f32` I/Q: `.cf32`, `.cfile`, `.iq`, `.raw`.
+    RawCf32,
+}
+
+impl FileKind {
+    /// The kind of a file named `name` (case-insensitive extension), if it is a recording.
+    pub fn of(name: &str) -> Option<Self> {
+        let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase())?;
+        match ext.as_str() {
+            "sigmf-meta" => Some(Self::Meta),
+            "sigmf-data" => Some(Self::Data),
+            "sigmf" => Some(Self::Archive),
+            "cf32" | "cfile" | "iq" | "raw" => Some(Self::RawCf32),
+            _ => None,
+        }
+    }
+}
+
 /// Tar block size, bytes.
 const BLOCK: usize = 512;
 

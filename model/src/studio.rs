@@ -9,6 +9,7 @@
 use burn::tensor::{backend::Backend, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
+use crate::batch::images_to_tensor;
 use crate::config::MaskingStrategy;
 use crate::mae::{FipMae, ModalityInput};
 use crate::masking::masking_noise;
@@ -57,6 +58,12 @@ pub enum StudioError {
     /// Rendering failed.
     #[error(transparent)]
     Render(#[from] crate::modality::ModalityError),
+    /// Images of the wrong shape for a batch.
+    #[error(transparent)]
+    Batch(#[from] crate::batch::BatchError),
+    /// The modality the classifier reads was not rendered.
+    #[error("no {0:?} images to classify")]
+    Missing(Modality),
 }
 
 impl StudioRequest {
@@ -119,27 +126,21 @@ impl StudioRequest {
         mae: &FipMae<B>,
         pairs: &[ModalityPair],
         device: &B::Device,
-    ) -> Vec<ModalityInput<B>> {
+    ) -> Result<Vec<ModalityInput<B>>, StudioError> {
         let l = mae.config.num_patches();
         pairs
             .iter()
             .enumerate()
             .map(|(slot, p)| {
-                let image = |img: &crate::modality::Image| {
-                    Tensor::<B, 4>::from_data(
-                        TensorData::new(img.data.clone(), [1, img.channels, img.size, img.size]),
-                        device,
-                    )
-                };
-                ModalityInput {
+                Ok(ModalityInput {
                     modality: p.modality,
-                    input: image(&p.input),
-                    target: image(&p.target),
+                    input: images_to_tensor(&[&p.input], device)?,
+                    target: images_to_tensor(&[&p.target], device)?,
                     noise: Tensor::from_data(
                         TensorData::new(masking_noise(self.seed, 0, &[0], slot, l), [1, l]),
                         device,
                     ),
-                }
+                })
             })
             .collect()
     }
@@ -150,16 +151,12 @@ pub fn classifier_input<B: Backend>(
     pairs: &[ModalityPair],
     target: Modality,
     device: &B::Device,
-) -> Option<Tensor<B, 4>> {
-    pairs.iter().find(|p| p.modality == target).map(|p| {
-        Tensor::from_data(
-            TensorData::new(
-                p.input.data.clone(),
-                [1, p.input.channels, p.input.size, p.input.size],
-            ),
-            device,
-        )
-    })
+) -> Result<Tensor<B, 4>, StudioError> {
+    let pair = pairs
+        .iter()
+        .find(|p| p.modality == target)
+        .ok_or(StudioError::Missing(target))?;
+    Ok(images_to_tensor(&[&pair.input], device)?)
 }
 
 /// One modality's rendered images in a golden record.

@@ -58,7 +58,7 @@ fn record(class: &str, snr_db: f64, seed: u64) -> Golden {
     let example = req.example(&bundle.signal).unwrap();
     let pairs = req.render(&mae, &renderer, &example).unwrap();
     let out = mae
-        .forward(&req.inputs::<Flex>(&mae, &pairs, &device))
+        .forward(&req.inputs::<Flex>(&mae, &pairs, &device).unwrap())
         .unwrap();
     for (p, o) in pairs.iter().zip(out.modalities) {
         g.modalities.push(GoldenImages {

@@ -7,12 +7,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use burn::tensor::{Tensor, TensorData};
 use clap::Args;
+use model::batch::images_to_tensor;
 use model::bundle::Bundle;
 use model::classifier::AmcClassifier;
 use model::segment::{argmax, mean_probabilities, segments, window_images};
-use model::sigmf::{read_archive, Recording};
+use model::sigmf::{read_archive, FileKind, Recording};
 use model::{Modality, RenderConfig, Renderer};
 use serde::Serialize;
 
@@ -30,7 +30,8 @@ pub struct ClassifyArgs {
     #[arg(long)]
     pub json: bool,
     /// Recordings: `.sigmf-meta` or `.sigmf-data` (the pair is found by name), `.sigmf`
-    /// archives, or raw `cf32_le` captures (`.cf32`, `.cfile`, `.iq`; classified in windows).
+    /// archives, or raw `cf32_le` captures (`.cf32`, `.cfile`, `.iq`, `.raw`; classified in
+    /// windows).
     #[arg(required = true)]
     pub recordings: Vec<PathBuf>,
 }
@@ -87,15 +88,9 @@ pub fn load(dir: &Path, device: &burn::tensor::Device<Backend>) -> Result<Loaded
     let w = dir.join(&bundle.classifier);
     let model = model::weights::classifier_from_bytes::<Backend>(&read(&w)?, None, device)
         .with_context(|| format!("loading `{}`", w.display()))?;
-    if model.config.num_classes != bundle.classes.len() {
-        anyhow::bail!(
-            "`{}` has {} outputs but `{}` lists {} classes",
-            w.display(),
-            model.config.num_classes,
-            index.display(),
-            bundle.classes.len()
-        );
-    }
+    bundle
+        .check(&model.config)
+        .with_context(|| format!("`{}` does not fit `{}`", w.display(), index.display()))?;
     Ok(Loaded {
         classes: bundle.classes,
         render: bundle.render,
@@ -106,9 +101,9 @@ pub fn load(dir: &Path, device: &burn::tensor::Device<Backend>) -> Result<Loaded
 
 /// The recordings in one path given on the command line, each with the name to report.
 fn recordings(given: &Path) -> Result<Vec<(PathBuf, Recording)>> {
-    let ext = given.extension().and_then(|e| e.to_str()).unwrap_or("");
-    match ext {
-        "sigmf" => {
+    let kind = FileKind::of(&given.to_string_lossy());
+    match kind {
+        Some(FileKind::Archive) => {
             let recs = read_archive(&read(given)?)
                 .with_context(|| format!("reading `{}`", given.display()))?;
             Ok(recs
@@ -116,13 +111,14 @@ fn recordings(given: &Path) -> Result<Vec<(PathBuf, Recording)>> {
                 .map(|(name, r)| (PathBuf::from(format!("{}:{name}", given.display())), r))
                 .collect())
         }
-        "cf32" | "cfile" | "iq" => {
+        Some(FileKind::RawCf32) => {
             let r = Recording::from_raw_cf32(&read(given)?)
                 .with_context(|| format!("invalid cf32 capture `{}`", given.display()))?;
             Ok(vec![(given.to_path_buf(), r)])
         }
+        // a SigMF pair, given by either half (anything else is taken as the metadata)
         _ => {
-            let meta = if ext == "sigmf-data" {
+            let meta = if kind == Some(FileKind::Data) {
                 given.with_extension("sigmf-meta")
             } else {
                 given.to_path_buf()
@@ -154,15 +150,8 @@ pub fn run(args: &ClassifyArgs) -> Result<Vec<Segment>> {
             for seg in segs {
                 // average the class probabilities over the segment's consecutive windows
                 let windows = window_images(&renderer, loaded.target, seg.samples)?;
-                let (c, s) = (windows[0].channels, windows[0].size);
-                let data: Vec<f32> = windows
-                    .iter()
-                    .flat_map(|i| i.data.iter().copied())
-                    .collect();
-                let images = Tensor::<Backend, 4>::from_data(
-                    TensorData::new(data, [windows.len(), c, s, s]),
-                    &device,
-                );
+                let images =
+                    images_to_tensor::<Backend>(&windows.iter().collect::<Vec<_>>(), &device)?;
                 let logits: Vec<f32> = loaded
                     .model
                     .forward(images)?

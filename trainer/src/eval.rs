@@ -122,8 +122,7 @@ pub fn run(args: &EvalArgs) -> Result<Report> {
         }
         (None, None) => None,
     };
-    let mut recon_png = None;
-    let reconstruction = match autoencoder {
+    let (reconstruction, recon_png) = match autoencoder {
         Some(dir) => {
             let (_, mae) = crate::pretrain::load_run::<Backend>(&dir, &device)?;
             let mut spec = ft.dataset.clone();
@@ -140,12 +139,10 @@ pub fn run(args: &EvalArgs) -> Result<Report> {
                 &device,
             )?;
             let top = snrs.last().copied().unwrap_or(10.0);
-            recon_png = Some(recon::reconstructions_png(
-                &mae, &spec, &renderer, top, &device,
-            )?);
-            Some(r)
+            let png = recon::reconstructions_png(&mae, &spec, &renderer, top, &device)?;
+            (Some(r), Some(png))
         }
-        None => None,
+        None => (None, None),
     };
     let total: u64 = confusion.iter().flatten().sum();
     let right: u64 = (0..k).map(|i| confusion[i][i]).sum();

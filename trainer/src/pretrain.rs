@@ -359,50 +359,43 @@ pub fn run_on(args: &PretrainArgs, devices: &[backend::Device]) -> Result<Summar
         let mut lr = run.lr;
         for (k, ids) in order.chunks(run.batch_size).enumerate() {
             lr = learning_rate(step, total, warmup, run.lr, run.lr / 100.0);
-            let loss;
-            if devices.len() == 1 {
-                let batch = render_batch(&run.dataset, &renderer, ids, &modalities, threads)?;
+            // data parallel over `devices` (one share per device, one device in the plain
+            // case): each replica's loss is weighted by its share of the batch, so the
+            // summed gradients are the whole batch's
+            let share = ids.len().div_ceil(devices.len());
+            let mut grads = MultiGradientsParams::default();
+            let mut loss = 0.0;
+            for (part, dev) in ids.chunks(share).zip(devices) {
+                let replica = if devices.len() == 1 {
+                    model.clone()
+                } else {
+                    model.clone().fork(dev)
+                };
+                let batch = render_batch(&run.dataset, &renderer, part, &modalities, threads)?;
                 let inputs = batch.to_inputs::<TrainBackend>(
                     run.seed,
                     epoch as u64,
                     run.model.num_patches(),
-                    &device,
+                    dev,
                 );
-                let out = model.forward(&inputs)?;
-                loss = scalar(out.loss.clone())?;
-                check_finite(loss, epoch, k, &weights)?;
-                let grads = GradientsParams::from_grads(out.loss.backward(), &model);
-                model = optim.step(lr, model, grads);
-            } else {
-                // data parallel: equal shares, each replica's loss weighted by its share so
-                // that the summed gradients are the full batch's
-                let mut grads = MultiGradientsParams::default();
-                let mut losses = Vec::with_capacity(devices.len());
-                let share = ids.len().div_ceil(devices.len());
-                for (part, dev) in ids.chunks(share).zip(devices) {
-                    let replica = model.clone().fork(dev);
-                    let batch = render_batch(&run.dataset, &renderer, part, &modalities, threads)?;
-                    let inputs = batch.to_inputs::<TrainBackend>(
-                        run.seed,
-                        epoch as u64,
-                        run.model.num_patches(),
-                        dev,
-                    );
-                    let out = replica.forward(&inputs)?;
-                    let w = part.len() as f64 / ids.len() as f64;
-                    let g =
-                        GradientsParams::from_grads((out.loss.clone() * w).backward(), &replica);
-                    grads.grads.push((g, DeviceOps::id(dev)));
-                    losses.push((out.loss, w));
-                }
-                let mut total_loss = 0.0;
-                for (l, w) in losses {
-                    total_loss += scalar(l)? * w;
-                }
-                loss = total_loss;
-                check_finite(loss, epoch, k, &weights)?;
-                model = optim.step_multi(lr, model, grads);
+                let out = replica.forward(&inputs)?;
+                let w = part.len() as f64 / ids.len() as f64;
+                loss += scalar(out.loss.clone())? * w;
+                let weighted = if part.len() == ids.len() {
+                    out.loss
+                } else {
+                    out.loss * w
+                };
+                let g = GradientsParams::from_grads(weighted.backward(), &replica);
+                grads.grads.push((g, DeviceOps::id(dev)));
             }
+            check_finite(loss, epoch, k, &weights)?;
+            model = if grads.grads.len() == 1 {
+                let (g, _) = grads.grads.remove(0);
+                optim.step(lr, model, g)
+            } else {
+                optim.step_multi(lr, model, grads)
+            };
             step += 1;
             sum += loss * ids.len() as f64;
             seen += ids.len();

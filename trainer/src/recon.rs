@@ -14,7 +14,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use burn::tensor::backend::Backend;
 use model::mae::FipMae;
-use model::metrics::{data_range, mask_fill, masked_image, paste, psnr, ssim};
+use model::metrics::{data_range, ssim, Views};
 use model::{DatasetSpec, Image, Modality, Renderer, SnrSpec};
 
 use crate::data::{render_batch, HostBatch};
@@ -32,6 +32,14 @@ struct Sums {
 }
 
 impl Sums {
+    fn add(&mut self, other: &Sums) {
+        self.psnr += other.psnr;
+        self.ssim += other.ssim;
+        self.in_psnr += other.in_psnr;
+        self.in_ssim += other.in_ssim;
+        self.n += other.n;
+    }
+
     fn mean(&self, modality: Modality) -> ModalityQuality {
         let n = self.n.max(1) as f64;
         ModalityQuality {
@@ -62,14 +70,6 @@ fn host<B: Backend, const D: usize>(t: burn::tensor::Tensor<B, D>) -> Result<Vec
         .map_err(|e| anyhow::anyhow!("reading a tensor back: {e:?}"))
 }
 
-/// One example's four views of one modality, in plot order.
-pub struct Views {
-    /// The modality.
-    pub modality: Modality,
-    /// Noisy input, masked input, reconstruction, clean target.
-    pub images: [Image; 4],
-}
-
 /// Forward of one batch: per example, per modality, the four views.
 fn views<B: Backend>(
     mae: &FipMae<B>,
@@ -79,26 +79,22 @@ fn views<B: Backend>(
 ) -> Result<Vec<Vec<Views>>> {
     let inputs = batch.to_inputs::<B>(seed, 0, mae.config.num_patches(), device);
     let out = mae.forward(&inputs).context("autoencoder forward")?;
-    let (b, s, p) = (batch.len(), batch.size, mae.config.patch_size);
+    let (b, s) = (batch.len(), batch.size);
     let mut per_example: Vec<Vec<Views>> = (0..b).map(|_| Vec::new()).collect();
     for ((m, c, input, target), o) in batch.modalities.iter().zip(out.modalities) {
         let pred = host(o.pred)?;
         let mask = host(o.mask)?;
-        let l = mask.len() / b.max(1);
+        let (n, l) = (c * s * s, mask.len() / b.max(1));
         for (i, views) in per_example.iter_mut().enumerate() {
-            let noisy = image_at(input, i, *c, s);
-            let m_i = &mask[i * l..(i + 1) * l];
-            let masked = masked_image(&noisy, m_i, p, mask_fill(*m))?;
-            let raw = image_at(&pred, i, *c, s);
-            let reconstruction = if mae.config.loss_on_all_patches {
-                raw
-            } else {
-                paste(&noisy, &raw, m_i, p)?
-            };
-            views.push(Views {
-                modality: *m,
-                images: [noisy, masked, reconstruction, image_at(target, i, *c, s)],
-            });
+            views.push(Views::new(
+                *m,
+                image_at(input, i, *c, s),
+                image_at(target, i, *c, s),
+                pred[i * n..(i + 1) * n].to_vec(),
+                &mask[i * l..(i + 1) * l],
+                mae.config.patch_size,
+                mae.config.loss_on_all_patches,
+            )?);
         }
     }
     Ok(per_example)
@@ -136,13 +132,16 @@ pub fn measure<B: Backend>(
                 .zip(views(mae, &batch, spec.seed, device)?)
             {
                 for (sum, v) in sums[label].iter_mut().zip(&views) {
-                    let [noisy, _, pred, clean] = &v.images;
-                    let range = data_range(v.modality, clean);
-                    sum.psnr += psnr(pred, clean, range)?.min(100.0);
-                    sum.ssim += ssim(pred, clean, range)?;
-                    sum.in_psnr += psnr(noisy, clean, range)?.min(100.0);
-                    sum.in_ssim += ssim(noisy, clean, range)?;
-                    sum.n += 1;
+                    // PSNR is capped at 100 dB: the noise modality's input is its target
+                    let (recon_db, noisy_db) = v.psnr_db()?;
+                    let range = data_range(v.modality, &v.clean);
+                    sum.add(&Sums {
+                        psnr: recon_db.min(100.0),
+                        ssim: ssim(&v.reconstruction, &v.clean, range)?,
+                        in_psnr: noisy_db.min(100.0),
+                        in_ssim: ssim(&v.noisy, &v.clean, range)?,
+                        n: 1,
+                    });
                 }
             }
         }
@@ -151,11 +150,7 @@ pub fn measure<B: Backend>(
         .map(|j| {
             let mut t = Sums::default();
             for row in &sums {
-                t.psnr += row[j].psnr;
-                t.ssim += row[j].ssim;
-                t.in_psnr += row[j].in_psnr;
-                t.in_ssim += row[j].in_ssim;
-                t.n += row[j].n;
+                t.add(&row[j]);
             }
             t.mean(modalities[j])
         })
@@ -206,7 +201,10 @@ pub fn reconstructions_png<B: Backend>(
     let mut rgb = vec![255u8; width * height * 3];
     for (r, row) in rows.iter().enumerate() {
         for (j, v) in row.iter().enumerate() {
-            for (t, img) in v.images.iter().enumerate() {
+            for (t, img) in [&v.noisy, &v.masked, &v.reconstruction, &v.clean]
+                .into_iter()
+                .enumerate()
+            {
                 let px = img.to_rgb(v.modality);
                 let x0 = gap + j * (4 * (tile + gap) + gap) + t * (tile + gap);
                 let y0 = gap + r * (tile + gap);
@@ -220,15 +218,5 @@ pub fn reconstructions_png<B: Backend>(
             }
         }
     }
-    let mut out = Vec::new();
-    {
-        let w = u32::try_from(width).context("plot too wide")?;
-        let h = u32::try_from(height).context("plot too tall")?;
-        let mut enc = png::Encoder::new(&mut out, w, h);
-        enc.set_color(png::ColorType::Rgb);
-        enc.set_depth(png::BitDepth::Eight);
-        let mut writer = enc.write_header().context("PNG header")?;
-        writer.write_image_data(&rgb).context("PNG data")?;
-    }
-    Ok(out)
+    crate::preview::rgb_png(width, height, &rgb)
 }

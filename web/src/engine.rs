@@ -5,18 +5,19 @@
 
 use burn::backend::wgpu::{Wgpu, WgpuDevice};
 use burn::backend::Flex;
-use burn::tensor::{backend::Backend, Tensor, TensorData};
+use burn::tensor::{backend::Backend, Tensor};
+use model::batch::images_to_tensor;
 use model::bundle::Bundle;
 use model::classifier::AmcClassifier;
 use model::config::MaskingStrategy;
 use model::mae::FipMae;
-use model::metrics::{data_range, mask_fill, masked_image, paste, psnr};
+use model::metrics::Views;
 use model::report::Report;
 use model::segment::{argmax, mean_probabilities, segments, window_images};
 use model::sigmf::Recording;
 use model::studio::{classifier_input, StudioRequest};
 use model::weights::{autoencoder_from_bytes, classifier_from_bytes};
-use model::{Image, Modality, Renderer};
+use model::{Modality, Renderer};
 
 /// The CPU backend (Burn's Flex, compiled to wasm).
 pub type Cpu = Flex;
@@ -91,26 +92,16 @@ impl<B: Backend> Models<B> {
     }
 }
 
-/// The four views of one modality in the studio.
+/// The four views of one modality in the studio, with their PSNRs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModalityViews {
-    /// The modality.
-    pub modality: Modality,
-    /// Rendered from the noisy burst.
-    pub noisy: Image,
-    /// The noisy image with the removed patches blanked: what the encoder saw.
-    pub masked: Image,
-    /// The reconstruction: the noisy input on visible patches, the decoder's output on
-    /// masked ones (see `model::metrics::paste`).
-    pub reconstruction: Image,
-    /// Rendered from the clean burst.
-    pub clean: Image,
+    /// Noisy input, masked input, reconstruction (MAE composite), clean target.
+    pub views: Views,
     /// PSNR of the reconstruction against the clean image, dB.
     pub psnr_db: f64,
-    /// PSNR of the noisy image against the clean image, dB.
+    /// PSNR of the noisy image against the clean image, dB (`+∞` where the input is the
+    /// target, as for the noise modality).
     pub noisy_psnr_db: f64,
-    /// Fraction of patches removed.
-    pub masked_fraction: f64,
 }
 
 /// What the studio shows for one request.
@@ -185,14 +176,6 @@ pub async fn read<B: Backend, const D: usize>(t: Tensor<B, D>) -> Result<Vec<f32
         .map_err(|e| format!("reading a result back: {e:?}"))
 }
 
-fn image_of(values: &[f32], like: &Image) -> Image {
-    Image {
-        channels: like.channels,
-        size: like.size,
-        data: values.to_vec(),
-    }
-}
-
 /// Runs one studio request on one backend.
 async fn studio_on<B: Backend>(
     models: &Models<B>,
@@ -213,32 +196,27 @@ async fn studio_on<B: Backend>(
                 .render(&mae, renderer, &example)
                 .map_err(|e| format!("studio: {e}"))?;
             let out = mae
-                .forward(&req.inputs::<B>(&mae, &pairs, device))
+                .forward(
+                    &req.inputs::<B>(&mae, &pairs, device)
+                        .map_err(|e| format!("studio: {e}"))?,
+                )
                 .map_err(|e| format!("autoencoder: {e}"))?;
             for (pair, o) in pairs.iter().zip(out.modalities) {
-                let pred = read(o.pred).await?;
-                let mask = read(o.mask).await?;
-                let raw = image_of(&pred, &pair.target);
-                let p = mae.config.patch_size;
-                // the MAE composite: the loss trains only the masked patches' output
-                let reconstruction = if mae.config.loss_on_all_patches {
-                    raw
-                } else {
-                    paste(&pair.input, &raw, &mask, p).map_err(|e| format!("mask: {e}"))?
-                };
-                let range = data_range(pair.modality, &pair.target);
-                let masked = masked_image(&pair.input, &mask, p, mask_fill(pair.modality))
-                    .map_err(|e| format!("mask: {e}"))?;
+                let v = Views::new(
+                    pair.modality,
+                    pair.input.clone(),
+                    pair.target.clone(),
+                    read(o.pred).await?,
+                    &read(o.mask).await?,
+                    mae.config.patch_size,
+                    mae.config.loss_on_all_patches,
+                )
+                .map_err(|e| format!("reconstruction: {e}"))?;
+                let (psnr_db, noisy_psnr_db) = v.psnr_db().map_err(|e| format!("PSNR: {e}"))?;
                 views.push(ModalityViews {
-                    modality: pair.modality,
-                    psnr_db: psnr(&reconstruction, &pair.target, range).unwrap_or(f64::NAN),
-                    noisy_psnr_db: psnr(&pair.input, &pair.target, range).unwrap_or(f64::NAN),
-                    masked_fraction: mask.iter().map(|&m| m as f64).sum::<f64>()
-                        / mask.len().max(1) as f64,
-                    noisy: pair.input.clone(),
-                    masked,
-                    reconstruction,
-                    clean: pair.target.clone(),
+                    views: v,
+                    psnr_db,
+                    noisy_psnr_db,
                 });
             }
             pairs
@@ -248,7 +226,7 @@ async fn studio_on<B: Backend>(
             .map_err(|e| format!("studio: {e}"))?],
     };
     let images = classifier_input::<B>(&pairs, target, device)
-        .ok_or_else(|| format!("the autoencoder does not render {target:?}"))?;
+        .map_err(|e| format!("classifier input: {e}"))?;
     let logits = models
         .classifier
         .forward(images)
@@ -272,13 +250,8 @@ async fn classify_on<B: Backend>(
     for seg in segs {
         let windows =
             window_images(renderer, target, seg.samples).map_err(|e| format!("{name}: {e}"))?;
-        let (c, s) = (windows[0].channels, windows[0].size);
-        let data: Vec<f32> = windows
-            .iter()
-            .flat_map(|w| w.data.iter().copied())
-            .collect();
-        let images =
-            Tensor::<B, 4>::from_data(TensorData::new(data, [windows.len(), c, s, s]), device);
+        let images = images_to_tensor::<B>(&windows.iter().collect::<Vec<_>>(), device)
+            .map_err(|e| format!("{name}: {e}"))?;
         let logits = model
             .forward(images)
             .map_err(|e| format!("classifier: {e}"))?;
@@ -305,19 +278,9 @@ impl Engine {
         let renderer = Renderer::new(bundle.render.clone())
             .map_err(|e| format!("bundle.json rendering settings: {e}"))?;
         let cpu = Models::<Cpu>::load(files, &Default::default())?;
-        if cpu.classifier.config.num_classes != bundle.classes.len() {
-            return Err(format!(
-                "the classifier has {} outputs but bundle.json lists {} classes",
-                cpu.classifier.config.num_classes,
-                bundle.classes.len()
-            ));
-        }
-        if cpu.classifier.config.mae.image_size != bundle.render.image_size {
-            return Err(format!(
-                "the classifier reads {0}×{0} images but bundle.json renders {1}×{1}",
-                cpu.classifier.config.mae.image_size, bundle.render.image_size
-            ));
-        }
+        bundle
+            .check(&cpu.classifier.config)
+            .map_err(|e| e.to_string())?;
         let report = match &files.report {
             None => Ok(None),
             Some(bytes) => serde_json::from_slice::<Report>(bytes)
@@ -370,20 +333,13 @@ impl Engine {
     /// counts reads the ratios back synchronously, which WebGPU forbids.
     pub async fn studio(&self, req: &StudioRequest) -> Result<StudioResult, String> {
         let start = now_ms();
-        let (on_gpu, backend) = match (&self.gpu, req.strategy) {
-            (Some(_), MaskingStrategy::Adaptive) if self.has_autoencoder() => (
-                false,
-                "CPU (adaptive masking reads its ratio back synchronously, which WebGPU forbids)"
-                    .to_string(),
+        let adaptive = req.strategy == MaskingStrategy::Adaptive && self.has_autoencoder();
+        let ((views, probabilities), backend) = match &self.gpu {
+            Some(g) if !adaptive => (
+                studio_on(g, &self.renderer, &self.bundle, req, &WgpuDevice::default()).await?,
+                self.backend.describe(),
             ),
-            (Some(_), _) => (true, self.backend.describe()),
-            (None, _) => (false, self.backend.describe()),
-        };
-        let (views, probabilities) = match (&self.gpu, on_gpu) {
-            (Some(g), true) => {
-                studio_on(g, &self.renderer, &self.bundle, req, &WgpuDevice::default()).await?
-            }
-            _ => {
+            gpu => (
                 studio_on(
                     &self.cpu,
                     &self.renderer,
@@ -391,8 +347,15 @@ impl Engine {
                     req,
                     &Default::default(),
                 )
-                .await?
-            }
+                .await?,
+                if gpu.is_some() {
+                    "CPU (adaptive masking reads its ratio back synchronously, which WebGPU \
+                     forbids)"
+                        .to_string()
+                } else {
+                    self.backend.describe()
+                },
+            ),
         };
         Ok(StudioResult {
             views,

@@ -1,39 +1,14 @@
 //! The user's own recordings: which files make which recordings, with limits and clear
 //! errors. Pure functions on names and bytes (the page reads the files).
 
-use model::sigmf::{read_archive, Recording};
+use model::sigmf::{read_archive, FileKind as Kind, Recording};
 
 /// Largest upload the page accepts, bytes per file (64 MiB ≈ 8 M complex `f32` samples).
 pub const MAX_UPLOAD_BYTES: f64 = 64.0 * 1024.0 * 1024.0;
 
-/// What kind of file a name is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// `.sigmf-meta`.
-    Meta,
-    /// `.sigmf-data`.
-    Data,
-    /// `.sigmf` archive.
-    Archive,
-    /// Raw interleaved little-endian `f32` I/Q: `.cf32`, `.cfile`, `.iq`, `.raw`.
-    RawCf32,
-}
-
-/// The kind of `name`, by extension.
-pub fn kind(name: &str) -> Option<Kind> {
-    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase())?;
-    match ext.as_str() {
-        "sigmf-meta" => Some(Kind::Meta),
-        "sigmf-data" => Some(Kind::Data),
-        "sigmf" => Some(Kind::Archive),
-        "cf32" | "cfile" | "iq" | "raw" => Some(Kind::RawCf32),
-        _ => None,
-    }
-}
-
 /// Checks a file before reading it: a known kind and at most [`MAX_UPLOAD_BYTES`].
 pub fn check(name: &str, size: f64) -> Result<Kind, String> {
-    let k = kind(name).ok_or_else(|| {
+    let k = Kind::of(name).ok_or_else(|| {
         format!("{name}: not a recording (pick .sigmf-meta + .sigmf-data, a .sigmf archive, or raw .cf32)")
     })?;
     if size > MAX_UPLOAD_BYTES {
@@ -55,15 +30,19 @@ pub fn recordings(files: &[(String, Vec<u8>)]) -> (Vec<(String, Recording)>, Vec
         n.rsplit_once('.')
             .map_or(n.to_string(), |(s, _)| s.to_string())
     };
+    // the other half of a SigMF pair: the file of kind `want` with stem `s`
+    let partner = |want: Kind, s: &str| {
+        files
+            .iter()
+            .find(|(n, _)| Kind::of(n) == Some(want) && stem(n) == s)
+            .map(|(_, bytes)| bytes)
+    };
     for (name, bytes) in files {
-        match kind(name) {
+        match Kind::of(name) {
             Some(Kind::Meta) => {
                 let s = stem(name);
-                match files
-                    .iter()
-                    .find(|(n, _)| kind(n) == Some(Kind::Data) && stem(n) == s)
-                {
-                    Some((_, data)) => match Recording::from_bytes(bytes, data) {
+                match partner(Kind::Data, &s) {
+                    Some(data) => match Recording::from_bytes(bytes, data) {
                         Ok(r) => ok.push((s, r)),
                         Err(e) => errors.push(format!("{s}: {e}")),
                     },
@@ -72,10 +51,7 @@ pub fn recordings(files: &[(String, Vec<u8>)]) -> (Vec<(String, Recording)>, Vec
             }
             Some(Kind::Data) => {
                 let s = stem(name);
-                if !files
-                    .iter()
-                    .any(|(n, _)| kind(n) == Some(Kind::Meta) && stem(n) == s)
-                {
+                if partner(Kind::Meta, &s).is_none() {
                     errors.push(format!("{name}: pick its {s}.sigmf-meta too"));
                 }
             }

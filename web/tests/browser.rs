@@ -54,7 +54,9 @@ async fn golden_diffs<B: Backend>(device: &B::Device) -> (f32, f32, f32) {
     let cls = classifier_from_bytes::<B>(CLASSIFIER, None, device).unwrap();
     let req = g.request();
     let pairs = g.pairs();
-    let out = mae.forward(&req.inputs::<B>(&mae, &pairs, device)).unwrap();
+    let out = mae
+        .forward(&req.inputs::<B>(&mae, &pairs, device).unwrap())
+        .unwrap();
     let (mut recon, mut mask) = (0.0f32, 0.0f32);
     for (want, o) in g.modalities.iter().zip(out.modalities) {
         assert_eq!(want.modality, o.modality);

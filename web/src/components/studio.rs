@@ -199,7 +199,9 @@ fn studio_view(r: StudioResult, classes: Vec<String>) -> impl IntoView {
     let rows = r
         .views
         .into_iter()
-        .map(|v| {
+        .map(|mv| {
+            let (psnr_db, noisy_psnr_db) = (mv.psnr_db, mv.noisy_psnr_db);
+            let v = mv.views;
             let m = v.modality;
             view! {
                 <div class="modality-row">
@@ -208,9 +210,9 @@ fn studio_view(r: StudioResult, classes: Vec<String>) -> impl IntoView {
                             "{} — {:.0} % of patches masked; PSNR {:.1} dB reconstructed vs {}",
                             m.name(),
                             100.0 * v.masked_fraction,
-                            v.psnr_db,
-                            if v.noisy_psnr_db.is_finite() {
-                                format!("{:.1} dB noisy", v.noisy_psnr_db)
+                            psnr_db,
+                            if noisy_psnr_db.is_finite() {
+                                format!("{:.1} dB noisy", noisy_psnr_db)
                             } else {
                                 "the noisy input, which is the target here".to_string()
                             }
