@@ -103,6 +103,57 @@ pub struct ModelBench {
     pub classify_examples_per_s: f64,
     /// Autoencoder parameters.
     pub mae_params: usize,
+    /// Matrix-product FLOPs of one pretraining example (forward + backward ≈ 3 × forward).
+    pub pretrain_flops_per_example: f64,
+    /// Matrix-product FLOPs of one classifier forward.
+    pub classify_flops_per_example: f64,
+}
+
+/// Matrix-product FLOPs (2·m·n·k each) of one transformer block over `t` tokens of width
+/// `d` with an MLP of `mlp_ratio × d`: q, k, v and output projections, the two attention
+/// products, the MLP. Element-wise work (norms, softmax, GELU) is left out.
+fn block_flops(t: f64, d: f64, mlp_ratio: f64) -> f64 {
+    let m = mlp_ratio * d;
+    t * (8.0 * d * d + 4.0 * d * m) + 4.0 * t * t * d
+}
+
+/// Matrix-product FLOPs of one autoencoder forward (patch embeddings, the encoder over CLS
+/// + every modality's visible tokens, each decoder over all `L` patches, the predictions);
+///   one training step costs about three times this (the backward pass is about twice the
+///   forward).
+pub fn mae_forward_flops(c: &model::config::FipMaeConfig) -> f64 {
+    let l = c.num_patches() as f64;
+    let (d, dd) = (c.encoder_dim as f64, c.decoder_dim as f64);
+    let present: Vec<_> = c.modalities.iter().filter(|m| m.present).collect();
+    let mut tokens = 1.0;
+    let mut total = 0.0;
+    for m in &present {
+        let patch = (c.patch_size * c.patch_size * m.channels) as f64;
+        let k = c.keep_count(m.mask_ratio) as f64;
+        tokens += k;
+        total += 2.0 * l * patch * d; // patch embedding (all patches are embedded)
+        total += 2.0 * k * d * dd; // decoder embedding of the visible tokens
+        total += m.decoder_depth as f64 * block_flops(l, dd, c.mlp_ratio);
+        total += 2.0 * l * dd * patch; // prediction
+    }
+    total + c.encoder_depth as f64 * block_flops(tokens, d, c.mlp_ratio)
+}
+
+/// Matrix-product FLOPs of one classifier forward (target patch embedding, the encoder over
+/// CLS + all `L` patches, the head).
+pub fn classify_forward_flops(c: &model::config::ClassifierConfig) -> f64 {
+    let m = &c.mae;
+    let l = m.num_patches() as f64;
+    let d = m.encoder_dim as f64;
+    let channels = m
+        .index_of(m.target)
+        .map(|i| m.modalities[i].channels)
+        .unwrap_or(1);
+    let patch = (m.patch_size * m.patch_size * channels) as f64;
+    2.0 * l * patch * d
+        + m.encoder_depth as f64 * block_flops(l + 1.0, d, m.mlp_ratio)
+        + 2.0 * d * c.head_hidden as f64
+        + 2.0 * c.head_hidden as f64 * c.num_classes as f64
 }
 
 /// Times pretraining steps and classifier forwards on random inputs of the preset's shapes.
@@ -158,7 +209,8 @@ pub fn model(args: &ModelBenchArgs) -> Result<ModelBench> {
     let pretrain = (args.steps * b) as f64 / t.elapsed().as_secs_f64();
 
     use burn::module::AutodiffModule;
-    let cls = ClassifierConfig::new(c.clone(), 10).init_from_pretrained(&mae.valid(), &device)?;
+    let cls_config = ClassifierConfig::new(c.clone(), 10);
+    let cls = cls_config.init_from_pretrained(&mae.valid(), &device)?;
     let idx = c.index_of(c.target).unwrap_or(0);
     let images = Tensor::<Backend, 4>::random(
         [b, c.modalities[idx].channels, c.image_size, c.image_size],
@@ -176,5 +228,7 @@ pub fn model(args: &ModelBenchArgs) -> Result<ModelBench> {
         pretrain_examples_per_s: pretrain,
         classify_examples_per_s: classify,
         mae_params,
+        pretrain_flops_per_example: 3.0 * mae_forward_flops(&c),
+        classify_flops_per_example: classify_forward_flops(&cls_config),
     })
 }

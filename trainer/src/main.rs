@@ -144,18 +144,22 @@ fn main() -> Result<()> {
         Command::Bench(BenchCommand::Model(args)) => {
             let r = bench::model(&args)?;
             println!(
-                "| backend | preset | method | batch | parameters (autoencoder) | pretrain examples/s | classify examples/s |"
+                "| backend | preset | method | batch | parameters (autoencoder) | pretrain examples/s | classify examples/s | GFLOP/example pretrain, classify | TFLOP/s pretrain, classify |"
             );
-            println!("|---|---|---|---|---|---|---|");
+            println!("|---|---|---|---|---|---|---|---|---|");
             println!(
-                "| {} | {:?} | {:?} | {} | {:.2} M | {:.1} | {:.1} |",
+                "| {} | {:?} | {:?} | {} | {:.2} M | {:.1} | {:.1} | {:.3}, {:.3} | {:.3}, {:.3} |",
                 r.backend,
                 args.preset,
                 args.method,
                 args.batch_size,
                 r.mae_params as f64 / 1e6,
                 r.pretrain_examples_per_s,
-                r.classify_examples_per_s
+                r.classify_examples_per_s,
+                r.pretrain_flops_per_example / 1e9,
+                r.classify_flops_per_example / 1e9,
+                r.pretrain_flops_per_example * r.pretrain_examples_per_s / 1e12,
+                r.classify_flops_per_example * r.classify_examples_per_s / 1e12
             );
         }
         Command::Info => {
