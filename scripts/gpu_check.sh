@@ -10,8 +10,12 @@
 # Everything goes to $OUT (default: gpu-check-out/): summary.md (the one file to read),
 # one log per step. No step stops the others; each failure it knows (no driver, no NVRTC,
 # no Vulkan adapter, out of GPU memory, a time-out) is named in summary.md.
-# Knobs: FIPMAE_CUDA / FIPMAE_WGPU (binary paths), GPU_CHECK_QUICK=1 (skip `base` and the
-# wgpu pass), GPU_CHECK_STEP_TIMEOUT (seconds per step, default 150).
+# Knobs: FIPMAE_CUDA / FIPMAE_WGPU / FIPMAE_CPU (binary paths; the CPU one measures the
+# Flex backend's scaling on the GPU machine's cores), GPU_CHECK_QUICK=1 (skip `base` and
+# the wgpu pass), GPU_CHECK_STEP_TIMEOUT (seconds per step, default 150),
+# GPU_CHECK_PRETRAIN_SECONDS=N (then also pretrain `small` FIP-DenoMAE and DenoMAE at
+# equal budgets sized to about N seconds each; the run folders, without checkpoints, go
+# to $OUT/runs/ to be fine-tuned elsewhere).
 set -uo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,9 +25,13 @@ if [ "${1:-}" = "--build" ]; then
   set -e
   export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/fipmae-target}"
   mkdir -p "$bin_dir"
-  for f in cuda wgpu; do
-    echo "building the trainer with --features $f (about 10 minutes cold on 2 cores)"
-    cargo build --release -q -p trainer --features "$f"
+  for f in cuda wgpu cpu; do
+    echo "building the trainer with --features $f (about 7 minutes cold on 2 cores)"
+    if [ "$f" = cpu ]; then
+      cargo build --release -q -p trainer
+    else
+      cargo build --release -q -p trainer --features "$f"
+    fi
     cp "$CARGO_TARGET_DIR/release/fipmae" "$bin_dir/fipmae-$f"
     strip "$bin_dir/fipmae-$f" 2>/dev/null || true
   done
@@ -36,6 +44,7 @@ out="${OUT:-$root/gpu-check-out}"
 mkdir -p "$out"
 cuda_bin="${FIPMAE_CUDA:-$bin_dir/fipmae-cuda}"
 wgpu_bin="${FIPMAE_WGPU:-$bin_dir/fipmae-wgpu}"
+cpu_bin="${FIPMAE_CPU:-$bin_dir/fipmae-cpu}"
 step_timeout="${GPU_CHECK_STEP_TIMEOUT:-150}"
 summary="$out/summary.md"
 work="$(mktemp -d)"
@@ -66,7 +75,7 @@ run() {
   local log="$out/$name.log" rc
   echo "== $name: $*" >"$log"
   local t0; t0=$(date +%s.%N)
-  timeout "$step_timeout" "$@" >>"$log" 2>&1; rc=$?
+  timeout "${GPU_CHECK_STEP_TIMEOUT:-$step_timeout}" "$@" >>"$log" 2>&1; rc=$?
   local t1; t1=$(date +%s.%N)
   local wall; wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}')
   if [ "$rc" = 0 ]; then
@@ -196,6 +205,38 @@ if [ "${GPU_CHECK_QUICK:-0}" != 1 ]; then
   fi
 fi
 
+# 5. The CPU backend (Flex) on this machine's cores, and on 2 of them.
+if [ -x "$cpu_bin" ]; then
+  say ""
+  say "## CPU backend (Flex) on $(nproc) cores"
+  bench cpu-small-all-cores "$cpu_bin" --preset small --batch-size 32 --steps 5
+  RAYON_NUM_THREADS=2 bench cpu-small-2-threads "$cpu_bin" --preset small --batch-size 32 --steps 3
+fi
+
+# 6. Optional: equal-budget `small` pretraining of FIP-DenoMAE and DenoMAE on the GPU.
+pre_secs="${GPU_CHECK_PRETRAIN_SECONDS:-0}"
+if [ "$cuda_ok" = 0 ] && [ "$pre_secs" -gt 0 ]; then
+  say ""
+  say "## small pretraining on the GPU (FIP-DenoMAE and DenoMAE, equal budgets)"
+  rate=$(grep '^| ' "$out/bench-cuda-small-b256.log" 2>/dev/null | tail -n 1 | awk -F'|' '{print int($7)}')
+  [ -z "$rate" ] || [ "$rate" -lt 1 ] && rate=200
+  epochs=8
+  # about 70 % of the bench rate end to end (rendering, validation), rounded to batches
+  per_epoch=$(( rate * pre_secs * 7 / 10 / epochs / 128 * 128 ))
+  [ "$per_epoch" -lt 1024 ] && per_epoch=1024
+  say "bench rate $rate ex/s -> $epochs epochs x $per_epoch examples per method"
+  mkdir -p "$out/runs"
+  for m in fip denomae; do
+    GPU_CHECK_STEP_TIMEOUT=$(( pre_secs * 2 )) run "pretrain-small-$m" "$cuda_bin" pretrain --preset small \
+      --method "$m" --examples "$per_epoch" --val-examples 512 --epochs "$epochs" --batch-size 128 \
+      --seed 1 --out "$work/small-$m"
+    mkdir -p "$out/runs/small-$m"
+    for f in run.json metrics.jsonl model.fipmae; do
+      [ -f "$work/small-$m/$f" ] && cp "$work/small-$m/$f" "$out/runs/small-$m/"
+    done
+  done
+fi
+
 say ""
 say "## Throughput (bench model; peak memory sampled by nvidia-smi every 100 ms; fraction of the card's FP32 peak${peak:+ of $peak TFLOP/s})"
 say ""
@@ -208,3 +249,7 @@ for s in pretrain finetune eval; do
   [ -f "$out/cuda-$s.log" ] && say "- $s: $(grep -E '^(pretrained|fine-tuned|accuracy)' "$out/cuda-$s.log" | tail -n 1)"
 done
 rm -rf "$work"
+if [ "$cuda_ok" != 0 ]; then
+  echo "GPU check failed: the CUDA backend does not run here (see $out/cuda-info.log)" >&2
+  exit 1
+fi
