@@ -1,39 +1,33 @@
-//! FIP-DenoMAE model crate: everything shared by the trainer, the browser and the tests.
+//! FIP-DenoMAE model crate: everything shared by the trainer, the browser and the tests,
+//! in three layers.
 //!
-//! - [`signal`]: seeded synthesis of the modulation classes and the channel.
-//! - [`modality`]: rendering bursts into the images each modality sees.
-//! - [`sigmf`]: SigMF recordings to and from bytes.
-//! - [`batch`]: rendered images to Burn tensors.
-//! - [`config`]: model configuration, size and method presets, every FIP knob.
-//! - [`metrics`]: PSNR, SSIM and the masked view of an image.
-//! - [`mae`]: the FIP-DenoMAE network (patchify, encoder, per-modality decoders, loss).
-//! - [`masking`]: random, salience (SBAM) and adaptive (AMR) masking.
-//! - [`classifier`]: the AMC classifier on the pretrained encoder.
-//! - [`segment`]: the bursts or windows of a recording a classifier judges.
-//! - [`studio`]: one burst through generation, rendering, masking, reconstruction and
-//!   classification (the browser's signal studio and its golden-value test).
-//! - [`report`]: the evaluation report (accuracy per SNR, confusion, reconstruction).
-//! - [`bundle`]: the index of an exported weights folder.
-//! - [`weights`]: models to and from bytes (f32 or f16).
+//! 1. **The signal side** is its own Burn-free crate, `fipmae-signal`, re-exported here
+//!    as [`signal`] (with [`modality`], [`sigmf`], [`segment`] and [`rng`]): seeded
+//!    synthesis of the modulation classes and the channel, rendering into modality
+//!    images, SigMF recordings to and from bytes.
+//! 2. **The network** ([`network`]): [`config`] (size and method presets, every FIP
+//!    knob), [`masking`] (random, salience/SBAM, adaptive/AMR), [`encoder`] (the shared
+//!    ViT encoder), [`mae`] (the FIP-DenoMAE autoencoder), [`classifier`] (the AMC
+//!    classifier on the encoder), [`weights`] (models to and from bytes).
+//! 3. **What the trainer and the page share about results** ([`results`]): [`batch`]
+//!    (images to tensors), [`metrics`] (PSNR, SSIM, the masked view), [`studio`] (one burst
+//!    end to end, and the golden values), [`report`] (`report.json`), [`bundle`]
+//!    (`bundle.json`).
+//!
+//! Every module is also reachable at the crate root (`model::mae`, `model::sigmf`, …).
 //!
 //! **Invariant:** this crate does no file or network I/O and builds for
 //! `wasm32-unknown-unknown`; data enters and leaves as values and bytes.
 
-pub mod batch;
-pub mod bundle;
-pub mod classifier;
-pub mod config;
-pub mod mae;
-pub mod masking;
-pub mod metrics;
-pub mod modality;
-pub mod report;
-pub mod rng;
-pub mod segment;
-pub mod sigmf;
-pub mod signal;
-pub mod studio;
-pub mod weights;
+pub mod network;
+pub mod results;
 
-pub use modality::{Image, Modality, ModalityPair, RenderConfig, Renderer};
-pub use signal::{DatasetSpec, Example, Modulation, Profile, SignalConfig, SnrSpec, C32};
+pub use ::signal;
+pub use ::signal::{modality, rng, segment, sigmf};
+pub use network::{classifier, config, encoder, mae, masking, weights};
+pub use results::{batch, bundle, metrics, report, studio};
+
+pub use signal::{
+    DatasetSpec, Example, Image, Modality, ModalityPair, Modulation, Profile, RenderConfig,
+    Renderer, SignalConfig, SnrSpec, C32,
+};

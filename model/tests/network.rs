@@ -44,6 +44,7 @@ fn batch<Bk: Backend>(c: &FipMaeConfig, b: usize, device: &Bk::Device) -> Vec<Mo
             input: uniform([b, m.channels, c.image_size, c.image_size], device),
             target: uniform([b, m.channels, c.image_size, c.image_size], device),
             noise: uniform([b, c.num_patches()], device),
+            mask_ratio: m.mask_ratio,
         })
         .collect()
 }
@@ -483,14 +484,19 @@ fn classifier_carries_the_encoder_and_freezes_it_on_request() {
         .with_freeze_encoder(true)
         .init_from_pretrained(&mae, &device)
         .expect("cls");
-    let carried = to_vec(cls.patch_embed.weight.val()) == to_vec(mae.patch_embeds[0].weight.val());
+    let carried = to_vec(cls.encoder.patch_embeds[0].weight.val())
+        == to_vec(mae.encoder.patch_embeds[0].weight.val());
     assert!(carried, "the patch embedding was not carried over");
     let images: Tensor<AD, 4> = uniform([4, 3, 32, 32], &device);
     let logits = cls.forward(images).expect("forward");
     assert_eq!(logits.dims(), [4, 10]);
     let grads = logits.sum().backward();
     assert!(
-        cls.patch_embed.weight.val().grad(&grads).is_none(),
+        cls.encoder.patch_embeds[0]
+            .weight
+            .val()
+            .grad(&grads)
+            .is_none(),
         "frozen encoder got a gradient"
     );
     assert!(cls.fc2.weight.val().grad(&grads).is_some());
@@ -525,6 +531,7 @@ fn rendered<Bk: Backend>(
                 input: images_to_tensor(&inputs, device).expect("batch"),
                 target: images_to_tensor(&targets, device).expect("batch"),
                 noise: uniform([b, c.num_patches()], device),
+                mask_ratio: m.mask_ratio,
             }
         })
         .collect()
@@ -549,4 +556,59 @@ fn tiny_overfits_eight_fixed_examples() {
     }
     let first = first.unwrap_or(f32::MAX);
     assert!(last < 0.5 * first, "loss {first} → {last}");
+}
+
+#[test]
+fn the_mask_ratio_is_a_forward_input_and_the_model_is_untouched() {
+    let device = dev();
+    let c = tiny();
+    let model = c.init::<B>(&device).expect("tiny");
+    let l = c.num_patches();
+    let mut inputs = batch::<B>(&c, 2, &device);
+    for ratio in [0.25, 0.5, 0.9] {
+        inputs[0].mask_ratio = ratio;
+        let out = model.forward(&inputs).expect("forward");
+        let removed: f32 = to_vec(out.modalities[0].mask.clone()).iter().sum();
+        let visible = model::masking::visible_count(l, ratio);
+        assert_eq!(removed as usize, 2 * (l - visible), "ratio {ratio}");
+    }
+    // the configuration still holds its own ratio: the input did not write into it
+    assert_eq!(
+        model.config.modalities[0].mask_ratio,
+        c.modalities[0].mask_ratio
+    );
+    // a strategy chosen per call leaves the model's strategy alone
+    let salience = MaskingConfig::new().with_strategy(MaskingStrategy::Salience);
+    model.forward_with(&inputs, &salience).expect("salience");
+    assert_eq!(model.config.masking.strategy, MaskingStrategy::Random);
+    // and an impossible ratio is refused by the one range check
+    inputs[0].mask_ratio = 1.0;
+    let err = model.forward(&inputs).expect_err("ratio 1 refused");
+    assert!(err.to_string().contains("mask ratio 1"), "{err}");
+}
+
+#[test]
+fn the_classifier_encodes_through_the_autoencoders_encoder() {
+    // classifier = encoder of the target modality + head: its pooled features are the
+    // autoencoder's encoder output on the same, unmasked tokens
+    let device = dev();
+    let c = tiny();
+    let mae = c.init::<B>(&device).expect("tiny");
+    let cls = ClassifierConfig::new(c.clone(), 10)
+        .init_from_pretrained(&mae, &device)
+        .expect("cls");
+    let images: Tensor<B, 4> = uniform([2, 3, 32, 32], &device);
+    let via_mae = mae
+        .encoder
+        .forward(mae.encoder.embed(0, images.clone(), c.patch_size), None);
+    let via_cls = cls
+        .encoder
+        .forward(cls.encoder.embed(0, images, c.patch_size), None);
+    let (a, b) = (to_vec(via_mae), to_vec(via_cls));
+    let diff = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max);
+    assert!(diff < 1e-6, "encoders differ by {diff}");
 }

@@ -112,3 +112,12 @@ pub fn smoke_test(device: &Device) -> f32 {
     Backend::sync(device).ok();
     s
 }
+
+/// `fipmae info`: names the compiled-in backend and runs the smoke test.
+pub fn info() -> Result<()> {
+    println!("backend: {}", name());
+    let device = device()?;
+    let s = smoke_test(&device);
+    println!("smoke test (4×8 · 8×4 ones, summed): {s} (expected 128)");
+    Ok(())
+}

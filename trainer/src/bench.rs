@@ -129,7 +129,7 @@ pub fn mae_forward_flops(c: &model::config::FipMaeConfig) -> f64 {
     let mut total = 0.0;
     for m in &present {
         let patch = (c.patch_size * c.patch_size * m.channels) as f64;
-        let k = c.keep_count(m.mask_ratio) as f64;
+        let k = model::masking::visible_count(c.num_patches(), m.mask_ratio) as f64;
         tokens += k;
         total += 2.0 * l * patch * d; // patch embedding (all patches are embedded)
         total += 2.0 * k * d * dd; // decoder embedding of the visible tokens
@@ -159,7 +159,7 @@ pub fn classify_forward_flops(c: &model::config::ClassifierConfig) -> f64 {
 /// Times pretraining steps and classifier forwards on random inputs of the preset's shapes.
 pub fn model(args: &ModelBenchArgs) -> Result<ModelBench> {
     use burn::module::Module;
-    use burn::optim::{AdamWConfig, GradientsParams, Optimizer};
+    use burn::optim::{GradientsParams, Optimizer};
     use burn::tensor::{Distribution, Tensor};
     use model::config::{ClassifierConfig, FipMaeConfig};
     use model::mae::ModalityInput;
@@ -184,14 +184,12 @@ pub fn model(args: &ModelBenchArgs) -> Result<ModelBench> {
                 Distribution::Uniform(0.0, 1.0),
                 &device,
             ),
+            mask_ratio: m.mask_ratio,
         })
         .collect();
     let mut mae = c.init::<TrainBackend>(&device)?;
     let mae_params = mae.num_params();
-    let mut optim = AdamWConfig::new()
-        .with_beta_2(0.95)
-        .with_weight_decay(0.05)
-        .init();
+    let mut optim = crate::data::pretrain_optimizer().init();
     let mut run = |n: usize,
                    mut mae: model::mae::FipMae<TrainBackend>|
      -> Result<model::mae::FipMae<TrainBackend>> {
@@ -231,4 +229,56 @@ pub fn model(args: &ModelBenchArgs) -> Result<ModelBench> {
         pretrain_flops_per_example: 3.0 * mae_forward_flops(&c),
         classify_flops_per_example: classify_forward_flops(&cls_config),
     })
+}
+
+/// Runs `fipmae bench render` and prints the table.
+pub fn render_main(args: &RenderBenchArgs) -> Result<()> {
+    let results = render(args)?;
+    let names: Vec<&str> = model::Modality::ALL.iter().map(|m| m.name()).collect();
+    println!(
+        "| image size | examples/s (1 thread) | µs: synthesis | {} |",
+        names.join(" | ")
+    );
+    println!("|---|---|---|{}", "---|".repeat(names.len()));
+    for r in results {
+        let parts: Vec<String> = r
+            .modality_us
+            .iter()
+            .map(|(_, us)| format!("{us:.0}"))
+            .collect();
+        println!(
+            "| {0}×{0} | {1:.0} | {2:.0} | {3} |",
+            r.image_size,
+            r.examples_per_s,
+            r.synth_us,
+            parts.join(" | ")
+        );
+    }
+
+    Ok(())
+}
+
+/// Runs `fipmae bench model` and prints the table.
+pub fn model_main(args: &ModelBenchArgs) -> Result<()> {
+    let r = model(args)?;
+    println!(
+        "| backend | preset | method | batch | parameters (autoencoder) | pretrain examples/s | classify examples/s | GFLOP/example pretrain, classify | TFLOP/s pretrain, classify |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    println!(
+        "| {} | {:?} | {:?} | {} | {:.2} M | {:.1} | {:.1} | {:.3}, {:.3} | {:.3}, {:.3} |",
+        r.backend,
+        args.preset,
+        args.method,
+        args.batch_size,
+        r.mae_params as f64 / 1e6,
+        r.pretrain_examples_per_s,
+        r.classify_examples_per_s,
+        r.pretrain_flops_per_example / 1e9,
+        r.classify_flops_per_example / 1e9,
+        r.pretrain_flops_per_example * r.pretrain_examples_per_s / 1e12,
+        r.classify_flops_per_example * r.classify_examples_per_s / 1e12
+    );
+
+    Ok(())
 }

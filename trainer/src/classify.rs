@@ -152,13 +152,7 @@ pub fn run(args: &ClassifyArgs) -> Result<Vec<Segment>> {
                 let windows = window_images(&renderer, loaded.target, seg.samples)?;
                 let images =
                     images_to_tensor::<Backend>(&windows.iter().collect::<Vec<_>>(), &device)?;
-                let logits: Vec<f32> = loaded
-                    .model
-                    .forward(images)?
-                    .into_data()
-                    .convert::<f32>()
-                    .into_vec::<f32>()
-                    .map_err(|e| anyhow::anyhow!("reading logits back: {e:?}"))?;
+                let logits = model::batch::read(loaded.model.forward(images)?)?;
                 let probs = mean_probabilities(&logits, k);
                 out.push(Segment {
                     recording: name.clone(),
@@ -191,4 +185,17 @@ pub fn table(segments: &[Segment]) -> String {
         ));
     }
     s
+}
+
+/// Runs `fipmae classify` and prints one verdict per segment (a table or JSON lines).
+pub fn main(args: &ClassifyArgs) -> Result<()> {
+    let segments = run(args)?;
+    if args.json {
+        for s in &segments {
+            println!("{}", serde_json::to_string(s)?);
+        }
+    } else {
+        print!("{}", table(&segments));
+    }
+    Ok(())
 }

@@ -19,6 +19,7 @@ use model::config::{Method, Preset};
 use serde::{Deserialize, Serialize};
 
 use crate::fsutil::{create_dir, write_atomic};
+use crate::knobs::{parse_decoder_depth, parse_loss_weight, parse_mask_ratio};
 use crate::{args_from, eval, finetune, pretrain};
 
 /// Options of `fipmae compare`.
@@ -108,17 +109,12 @@ impl std::str::FromStr for Sweep {
         let values = list
             .split(',')
             .map(|v| {
-                let x: f64 = v.trim().parse().map_err(|_| format!("`{v}` is not a number"))?;
-                let ok = match knob {
-                    Knob::MaskTarget => (0.0..1.0).contains(&x),
-                    Knob::DepthTarget => x >= 1.0 && x.fract() == 0.0,
-                    Knob::WeightTarget => x.is_finite() && x >= 0.0,
-                };
-                if ok {
-                    Ok(x)
-                } else {
-                    Err(format!("{v} is out of range for {name} (mask-target in [0, 1), depth-target a whole number ≥ 1, weight-target ≥ 0)"))
+                match knob {
+                    Knob::MaskTarget => parse_mask_ratio(v),
+                    Knob::DepthTarget => parse_decoder_depth(v).map(|d| d as f64),
+                    Knob::WeightTarget => parse_loss_weight(v),
                 }
+                .map_err(|e| format!("{name}: {e}"))
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self { knob, values })
@@ -201,9 +197,9 @@ pub fn run(args: &CompareArgs) -> Result<Vec<Curve>> {
                 a.batch_size = args.batch_size;
                 a.seed = seed;
                 match v.knob {
-                    Some((Knob::MaskTarget, x)) => a.mask_target = Some(x),
-                    Some((Knob::DepthTarget, x)) => a.depth_target = Some(x as usize),
-                    Some((Knob::WeightTarget, x)) => a.weight_target = Some(x),
+                    Some((Knob::MaskTarget, x)) => a.knobs.mask_target = Some(x),
+                    Some((Knob::DepthTarget, x)) => a.knobs.depth_target = Some(x as usize),
+                    Some((Knob::WeightTarget, x)) => a.knobs.weight_target = Some(x),
                     None => {}
                 }
                 pretrain::run(&a)?;
@@ -338,4 +334,11 @@ pub fn svg(curves: &[Curve]) -> String {
     }
     s.push_str("</svg>\n");
     s
+}
+
+/// Runs `fipmae compare` and prints the table.
+pub fn main(args: &CompareArgs) -> Result<()> {
+    let curves = run(args)?;
+    print!("{}", markdown(&curves, args));
+    Ok(())
 }

@@ -3,9 +3,12 @@
 //! resumed run sees exactly the batches an uninterrupted one would.
 
 use anyhow::{Context, Result};
+use burn::optim::AdamWConfig;
 use burn::tensor::{backend::Backend, Tensor, TensorData};
+use model::classifier::AmcClassifier;
+use model::config::FipMaeConfig;
 use model::mae::ModalityInput;
-use model::rng::Rng;
+use model::rng::{epoch_seed, Rng};
 use model::{DatasetSpec, Modality, Renderer};
 
 /// One rendered batch, on the host.
@@ -99,14 +102,27 @@ impl HostBatch {
         self.indices.is_empty()
     }
 
-    /// The batch as network inputs on `device`, with masking noise for `(seed, epoch)`.
+    /// The first modality's noisy images (the classifier's input), `[batch, channels,
+    /// size, size]`.
+    pub fn images<B: Backend>(&self, device: &B::Device) -> Result<Tensor<B, 4>> {
+        let (_, c, input, _) = self.modalities.first().context("empty batch")?;
+        let s = self.size;
+        Ok(Tensor::from_data(
+            TensorData::new(input.clone(), [self.len(), *c, s, s]),
+            device,
+        ))
+    }
+
+    /// The batch as network inputs on `device`, with masking noise for `(seed, epoch)`
+    /// and each modality's configured mask ratio.
     pub fn to_inputs<B: Backend>(
         &self,
+        config: &FipMaeConfig,
         seed: u64,
         epoch: u64,
-        tokens: usize,
         device: &B::Device,
     ) -> Vec<ModalityInput<B>> {
+        let tokens = config.num_patches();
         let b = self.len();
         let s = self.size;
         self.modalities
@@ -125,17 +141,49 @@ impl HostBatch {
                         ),
                         device,
                     ),
+                    mask_ratio: config
+                        .index_of(*m)
+                        .map(|i| config.modalities[i].mask_ratio)
+                        .unwrap_or(model::config::DENOMAE_MASK_RATIO),
                 }
             })
             .collect()
     }
 }
 
+/// Class predictions (argmax of logits) for a batch of target-modality images.
+pub fn predict<B: Backend>(model: &AmcClassifier<B>, images: Tensor<B, 4>) -> Result<Vec<usize>> {
+    let logits = model.forward(images)?;
+    let classes = logits.dims()[1];
+    let v = model::batch::read(logits)?;
+    Ok(v.chunks(classes.max(1))
+        .map(|row| {
+            row.iter()
+                .enumerate()
+                .max_by(|a, b| a.1.total_cmp(b.1))
+                .map_or(0, |(k, _)| k)
+        })
+        .collect())
+}
+
+/// AdamW as MAE pretrains: β = (0.9, 0.95), weight decay 0.05 (`pretrain`, `bench model`).
+pub fn pretrain_optimizer() -> AdamWConfig {
+    AdamWConfig::new()
+        .with_beta_1(0.9)
+        .with_beta_2(0.95)
+        .with_weight_decay(0.05)
+}
+
+/// AdamW as MAE fine-tunes: β = (0.9, 0.999) (Burn's defaults), weight decay 0.05.
+pub fn finetune_optimizer() -> AdamWConfig {
+    AdamWConfig::new().with_weight_decay(0.05)
+}
+
 /// The order of examples `0..n` in `epoch`: a Fisher-Yates shuffle seeded by
 /// `(seed, salt, epoch)` (the salt keeps pretraining and fine-tuning orders apart).
 pub fn shuffled(n: u64, seed: u64, salt: u64, epoch: u64) -> Vec<u64> {
     let mut order: Vec<u64> = (0..n).collect();
-    let mut r = Rng::from_seed(seed ^ salt ^ epoch.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let mut r = Rng::from_seed(epoch_seed(seed ^ salt, epoch));
     for i in (1..order.len()).rev() {
         order.swap(i, r.below(i + 1));
     }

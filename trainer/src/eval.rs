@@ -15,8 +15,8 @@ use clap::Args;
 use model::{Renderer, SnrSpec};
 
 use crate::backend::{self, Backend};
+use crate::data::predict;
 use crate::data::render_batch;
-use crate::finetune::{images, predict};
 use crate::fsutil::{create_dir, write_atomic};
 use crate::recon;
 
@@ -90,7 +90,7 @@ pub fn run(args: &EvalArgs) -> Result<Report> {
         let mut correct = 0u64;
         for chunk in ids.chunks(ft.batch_size.max(1)) {
             let batch = render_batch(&spec, &renderer, chunk, &[target], threads)?;
-            let pred = predict(&model, images::<Backend>(&batch, &device)?)?;
+            let pred = predict(&model, batch.images::<Backend>(&device)?)?;
             for (p, l) in pred.iter().zip(&batch.labels) {
                 confusion[*l][(*p).min(k - 1)] += 1;
                 correct += u64::from(p == l);
@@ -341,4 +341,16 @@ pub fn accuracy_svg(r: &Report) -> String {
         points.join(" ")
     );
     s
+}
+
+/// Runs `fipmae eval` and prints the headline accuracies.
+pub fn main(args: &EvalArgs) -> Result<()> {
+    let r = run(args)?;
+    println!(
+        "accuracy {:.1} % overall, {:.1} % mean over 0..10 dB; report in {}",
+        100.0 * r.overall,
+        100.0 * r.mean_0_to_10_db,
+        args.out.display()
+    );
+    Ok(())
 }

@@ -85,3 +85,20 @@ pub fn run(args: &ExportArgs) -> Result<Bundle> {
     )?;
     Ok(bundle)
 }
+
+/// Runs `fipmae export` and prints what the bundle holds.
+pub fn main(args: &ExportArgs) -> Result<()> {
+    let b = run(args)?;
+    println!(
+        "exported {} classes, classifier{}{} to {}",
+        b.classes.len(),
+        if b.autoencoder.is_some() {
+            ", autoencoder"
+        } else {
+            ""
+        },
+        if b.report.is_some() { ", report" } else { "" },
+        args.out.display()
+    );
+    Ok(())
+}

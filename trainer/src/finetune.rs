@@ -10,10 +10,11 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use burn::module::AutodiffModule;
-use burn::nn::loss::CrossEntropyLossConfig;
-use burn::optim::{AdamWConfig, GradientsParams, Optimizer};
+use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
+use burn::optim::{GradientsParams, Optimizer};
 use burn::tensor::{backend::Backend as _, Tensor, TensorData};
 use clap::Args;
+use model::batch::{read as read_tensor, read_scalar};
 use model::classifier::AmcClassifier;
 use model::config::{ClassifierConfig, FipMaeConfig, Method, Preset};
 use model::weights::{autoencoder_from_bytes, classifier_to_bytes, Precision};
@@ -21,7 +22,7 @@ use model::{DatasetSpec, Modality, RenderConfig, Renderer, SnrSpec};
 use serde::{Deserialize, Serialize};
 
 use crate::backend::{self, TrainBackend};
-use crate::data::{learning_rate, render_batch, shuffled, threads};
+use crate::data::{finetune_optimizer, learning_rate, predict, render_batch, shuffled, threads};
 use crate::fsutil::{append_line, create_dir, read, write_atomic};
 use crate::pretrain::PretrainRun;
 
@@ -145,41 +146,6 @@ pub fn load_run<B: burn::tensor::backend::Backend>(
     Ok((run, model))
 }
 
-/// Class predictions (argmax of logits) for a batch of target-modality images.
-pub fn predict<B: burn::tensor::backend::Backend>(
-    model: &AmcClassifier<B>,
-    images: Tensor<B, 4>,
-) -> Result<Vec<usize>> {
-    let logits = model.forward(images)?;
-    let classes = logits.dims()[1];
-    let v: Vec<f32> = logits
-        .into_data()
-        .convert::<f32>()
-        .into_vec::<f32>()
-        .map_err(|e| anyhow::anyhow!("reading logits back: {e:?}"))?;
-    Ok(v.chunks(classes.max(1))
-        .map(|row| {
-            row.iter()
-                .enumerate()
-                .max_by(|a, b| a.1.total_cmp(b.1))
-                .map_or(0, |(k, _)| k)
-        })
-        .collect())
-}
-
-/// The target-modality images of a host batch as a tensor, `[batch, channels, size, size]`.
-pub fn images<B: burn::tensor::backend::Backend>(
-    batch: &crate::data::HostBatch,
-    device: &B::Device,
-) -> Result<Tensor<B, 4>> {
-    let (_, c, input, _) = batch.modalities.first().context("empty batch")?;
-    let s = batch.size;
-    Ok(Tensor::from_data(
-        TensorData::new(input.clone(), [batch.len(), *c, s, s]),
-        device,
-    ))
-}
-
 /// Accuracy of `model` on examples `ids` of `run.dataset`.
 fn accuracy<B: burn::tensor::backend::Backend>(
     model: &AmcClassifier<B>,
@@ -193,7 +159,7 @@ fn accuracy<B: burn::tensor::backend::Backend>(
     let mut correct = 0usize;
     for chunk in ids.chunks(run.batch_size.max(1)) {
         let batch = render_batch(&run.dataset, renderer, chunk, &[target], threads)?;
-        let pred = predict(model, images::<B>(&batch, device)?)?;
+        let pred = predict(model, batch.images::<B>(device)?)?;
         correct += pred
             .iter()
             .zip(&batch.labels)
@@ -203,7 +169,149 @@ fn accuracy<B: burn::tensor::backend::Backend>(
     Ok(correct as f64 / ids.len().max(1) as f64)
 }
 
-/// Runs `finetune`.
+impl FinetuneArgs {
+    /// The run these options describe, validated, and the pretrained weights it starts
+    /// from (read, not yet decoded). Writes nothing.
+    pub fn run_config(&self) -> Result<(FinetuneRun, Option<Vec<u8>>)> {
+        let (mae_config, pretrained_bytes) = match (&self.pretrained, self.method) {
+            (Some(dir), _) => {
+                let p = dir.join("run.json");
+                let pre: PretrainRun = serde_json::from_slice(&read(&p)?).with_context(|| {
+                    format!("`{}` is not a pretraining run description", p.display())
+                })?;
+                (pre.model, Some(read(&dir.join("model.fipmae"))?))
+            }
+            (None, Some(Method::Vit)) => (FipMaeConfig::preset(self.preset), None),
+            (None, Some(m)) => {
+                bail!("--method {m:?} needs pretraining: pass --pretrained RUN (or --method vit)")
+            }
+            (None, None) => bail!("pass --pretrained RUN, or --method vit to train from scratch"),
+        };
+        if !(0.0..1.0).contains(&self.label_smoothing) {
+            bail!("--label-smoothing must be in [0, 1)");
+        }
+        if self.labels_per_class == 0 || self.batch_size == 0 || self.epochs == 0 {
+            bail!("--labels-per-class, --batch-size and --epochs must be at least 1");
+        }
+        let dataset = DatasetSpec::new(self.seed ^ LABELLED_SALT, SnrSpec::default());
+        dataset.validate()?;
+        let classes = dataset.classes.len() as u64;
+        let classifier = ClassifierConfig::new(mae_config.clone(), classes as usize)
+            .with_freeze_encoder(self.freeze_encoder);
+        classifier.validate()?;
+        let run = FinetuneRun {
+            render: mae_config.render_config(&dataset.signal),
+            classifier,
+            pretrained: self.pretrained.clone(),
+            train: self.labels_per_class * classes,
+            val: self.val_per_class * classes,
+            dataset,
+            epochs: self.epochs,
+            batch_size: self.batch_size,
+            lr: self.lr,
+            label_smoothing: self.label_smoothing,
+            seed: self.seed,
+        };
+        Ok((run, pretrained_bytes))
+    }
+}
+
+/// The classifier a run starts from: the pretrained encoder with a fresh head, or a fresh
+/// ViT, seeded by the run.
+fn initial_model(
+    run: &FinetuneRun,
+    pretrained: Option<&[u8]>,
+    device: &backend::Device,
+) -> Result<AmcClassifier<TrainBackend>> {
+    TrainBackend::seed(device, run.seed);
+    Ok(match pretrained {
+        Some(bytes) => {
+            let mae =
+                autoencoder_from_bytes::<TrainBackend>(bytes, Some(&run.classifier.mae), device)
+                    .context("loading the pretrained autoencoder")?;
+            run.classifier.init_from_pretrained(&mae, device)?
+        }
+        None => run.classifier.init::<TrainBackend>(device)?,
+    })
+}
+
+/// What every fine-tuning step needs besides the model and the optimizer.
+struct Trainer<'a> {
+    run: &'a FinetuneRun,
+    renderer: Renderer,
+    loss_fn: CrossEntropyLoss<TrainBackend>,
+    threads: usize,
+    device: &'a backend::Device,
+    steps_per_epoch: usize,
+}
+
+/// Training-set statistics of one epoch.
+struct EpochTotals {
+    loss_sum: f64,
+    correct: usize,
+    seen: usize,
+}
+
+impl Trainer<'_> {
+    /// One epoch over the labelled examples in this epoch's order; the running step count
+    /// `step` sets the learning rate (one warm-up epoch, then cosine decay).
+    fn epoch<O: Optimizer<AmcClassifier<TrainBackend>, TrainBackend>>(
+        &self,
+        mut model: AmcClassifier<TrainBackend>,
+        optim: &mut O,
+        step: &mut usize,
+        epoch: usize,
+        weights: &std::path::Path,
+    ) -> Result<(AmcClassifier<TrainBackend>, EpochTotals)> {
+        let run = self.run;
+        let total = self.steps_per_epoch * run.epochs;
+        let target = run.classifier.mae.target;
+        let mut t = EpochTotals {
+            loss_sum: 0.0,
+            correct: 0,
+            seen: 0,
+        };
+        let bar = crate::progress::EpochProgress::start(epoch + 1, run.epochs, run.train as usize);
+        for ids in shuffled(run.train, run.seed, 0x5EED_F1E7, epoch as u64).chunks(run.batch_size) {
+            let batch = render_batch(&run.dataset, &self.renderer, ids, &[target], self.threads)?;
+            let x = batch.images::<TrainBackend>(self.device)?;
+            let labels: Vec<f32> = batch.labels.iter().map(|l| *l as f32).collect();
+            let y = Tensor::<TrainBackend, 1>::from_data(
+                TensorData::new(labels, [ids.len()]),
+                self.device,
+            )
+            .int();
+            let logits = model.forward(x)?;
+            let pred = read_tensor(logits.clone().argmax(1).float())?;
+            t.correct += pred
+                .iter()
+                .zip(&batch.labels)
+                .filter(|(p, l)| **p as usize == **l)
+                .count();
+            let loss = self.loss_fn.forward(logits, y);
+            let value = read_scalar(loss.clone())?;
+            if !value.is_finite() {
+                bail!(
+                    "the loss became {value} at epoch {}; the best weights so far are in `{}`",
+                    epoch + 1,
+                    weights.display()
+                );
+            }
+            let lr = learning_rate(*step, total, self.steps_per_epoch, run.lr, run.lr / 100.0);
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            model = optim.step(lr, model, grads);
+            *step += 1;
+            t.loss_sum += value * ids.len() as f64;
+            t.seen += ids.len();
+            bar.update(t.seen, t.loss_sum / t.seen as f64, lr);
+        }
+        bar.finish();
+        Ok((model, t))
+    }
+}
+
+/// Runs `finetune`: validates everything, then writes `run.json`, then trains, keeping the
+/// weights of the epoch with the best validation accuracy.
 pub fn run(args: &FinetuneArgs) -> Result<Summary> {
     let run_path = args.out.join("run.json");
     if run_path.exists() {
@@ -212,127 +320,43 @@ pub fn run(args: &FinetuneArgs) -> Result<Summary> {
             args.out.display()
         );
     }
-    let (mae_config, pretrained_bytes) = match (&args.pretrained, args.method) {
-        (Some(dir), _) => {
-            let p = dir.join("run.json");
-            let pre: PretrainRun = serde_json::from_slice(&read(&p)?).with_context(|| {
-                format!("`{}` is not a pretraining run description", p.display())
-            })?;
-            (pre.model, Some(read(&dir.join("model.fipmae"))?))
-        }
-        (None, Some(Method::Vit)) => (FipMaeConfig::preset(args.preset), None),
-        (None, Some(m)) => {
-            bail!("--method {m:?} needs pretraining: pass --pretrained RUN (or --method vit)")
-        }
-        (None, None) => bail!("pass --pretrained RUN, or --method vit to train from scratch"),
-    };
-    if !(0.0..1.0).contains(&args.label_smoothing) {
-        bail!("--label-smoothing must be in [0, 1)");
-    }
-    if args.labels_per_class == 0 || args.batch_size == 0 || args.epochs == 0 {
-        bail!("--labels-per-class, --batch-size and --epochs must be at least 1");
-    }
-    let mut dataset = DatasetSpec::new(args.seed ^ LABELLED_SALT, SnrSpec::default());
-    dataset.validate()?;
-    let classes = dataset.classes.len() as u64;
-    let classifier = ClassifierConfig::new(mae_config.clone(), classes as usize)
-        .with_freeze_encoder(args.freeze_encoder);
-    classifier.validate()?;
-    let run = FinetuneRun {
-        render: RenderConfig::for_signal(&dataset.signal, mae_config.image_size),
-        classifier,
-        pretrained: args.pretrained.clone(),
-        train: args.labels_per_class * classes,
-        val: args.val_per_class * classes,
-        dataset: {
-            dataset.seed = args.seed ^ LABELLED_SALT;
-            dataset
-        },
-        epochs: args.epochs,
-        batch_size: args.batch_size,
-        lr: args.lr,
-        label_smoothing: args.label_smoothing,
-        seed: args.seed,
-    };
+    let (run, pretrained) = args.run_config()?;
+    let device = backend::device()?;
+    let mut model = initial_model(&run, pretrained.as_deref(), &device)?;
     create_dir(&args.out)?;
     write_atomic(&run_path, &serde_json::to_vec_pretty(&run)?)?;
 
-    let device = backend::device()?;
-    TrainBackend::seed(&device, args.seed);
-    let mut model = match &pretrained_bytes {
-        Some(bytes) => {
-            let mae = autoencoder_from_bytes::<TrainBackend>(bytes, Some(&mae_config), &device)
-                .context("loading the pretrained autoencoder")?;
-            run.classifier.init_from_pretrained(&mae, &device)?
-        }
-        None => run.classifier.init::<TrainBackend>(&device)?,
+    let trainer = Trainer {
+        run: &run,
+        renderer: Renderer::new(run.render.clone())?,
+        loss_fn: CrossEntropyLossConfig::new()
+            .with_smoothing((run.label_smoothing > 0.0).then_some(run.label_smoothing as f32))
+            .init::<TrainBackend>(&device),
+        threads: threads(args.threads),
+        device: &device,
+        steps_per_epoch: (run.train as usize).div_ceil(run.batch_size),
     };
-    let threads = threads(args.threads);
-    let renderer = Renderer::new(run.render.clone())?;
-    let target = mae_config.target;
-    let loss_fn = CrossEntropyLossConfig::new()
-        .with_smoothing((run.label_smoothing > 0.0).then_some(run.label_smoothing as f32))
-        .init::<TrainBackend>(&device);
-    let mut optim = AdamWConfig::new().with_weight_decay(0.05).init();
-    let steps_per_epoch = (run.train as usize).div_ceil(run.batch_size);
-    let total = steps_per_epoch * run.epochs;
+    let mut optim = finetune_optimizer().init();
+    let target = run.classifier.mae.target;
     let val_ids: Vec<u64> = (run.train..run.train + run.val).collect();
     let weights = args.out.join("classifier.fipmae");
     let metrics_path = args.out.join("metrics.jsonl");
     let (mut best, mut history, mut step) = (-1.0f64, Vec::new(), 0usize);
     for epoch in 0..run.epochs {
         let started = Instant::now();
-        let (mut loss_sum, mut correct, mut seen) = (0.0, 0usize, 0usize);
-        let bar = crate::progress::EpochProgress::start(epoch + 1, run.epochs, run.train as usize);
-        for ids in shuffled(run.train, run.seed, 0x5EED_F1E7, epoch as u64).chunks(run.batch_size) {
-            let batch = render_batch(&run.dataset, &renderer, ids, &[target], threads)?;
-            let x = images::<TrainBackend>(&batch, &device)?;
-            let labels: Vec<f32> = batch.labels.iter().map(|l| *l as f32).collect();
-            let y =
-                Tensor::<TrainBackend, 1>::from_data(TensorData::new(labels, [ids.len()]), &device)
-                    .int();
-            let logits = model.forward(x)?;
-            let pred: Vec<f32> = logits
-                .clone()
-                .argmax(1)
-                .float()
-                .into_data()
-                .convert::<f32>()
-                .into_vec::<f32>()
-                .unwrap_or_default();
-            correct += pred
-                .iter()
-                .zip(&batch.labels)
-                .filter(|(p, l)| **p as usize == **l)
-                .count();
-            let loss = loss_fn.forward(logits, y);
-            let value: f32 = loss
-                .clone()
-                .into_data()
-                .convert::<f32>()
-                .into_vec::<f32>()
-                .unwrap_or_default()
-                .first()
-                .copied()
-                .unwrap_or(f32::NAN);
-            if !value.is_finite() {
-                bail!(
-                    "the loss became {value} at epoch {}; the best weights so far are in `{}`",
-                    epoch + 1,
-                    weights.display()
-                );
-            }
-            let lr = learning_rate(step, total, steps_per_epoch, run.lr, run.lr / 100.0);
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optim.step(lr, model, grads);
-            step += 1;
-            loss_sum += value as f64 * ids.len() as f64;
-            seen += ids.len();
-            bar.update(seen, loss_sum / seen as f64, lr);
-        }
-        bar.finish();
+        let (stepped, t) = trainer.epoch(model, &mut optim, &mut step, epoch, &weights)?;
+        model = stepped;
+        // end of epoch: validation accuracy, the best weights, the metrics line
         let valid = model.valid();
-        let val_accuracy = accuracy(&valid, &run, &renderer, &val_ids, target, threads, &device)?;
+        let val_accuracy = accuracy(
+            &valid,
+            &run,
+            &trainer.renderer,
+            &val_ids,
+            target,
+            trainer.threads,
+            &device,
+        )?;
         let kept = val_accuracy > best;
         if kept {
             best = val_accuracy;
@@ -340,8 +364,8 @@ pub fn run(args: &FinetuneArgs) -> Result<Summary> {
         }
         let m = EpochMetrics {
             epoch: epoch + 1,
-            train_loss: loss_sum / seen.max(1) as f64,
-            train_accuracy: correct as f64 / seen.max(1) as f64,
+            train_loss: t.loss_sum / t.seen.max(1) as f64,
+            train_accuracy: t.correct as f64 / t.seen.max(1) as f64,
             val_accuracy,
             kept,
         };
@@ -363,4 +387,16 @@ pub fn run(args: &FinetuneArgs) -> Result<Summary> {
         best_val_accuracy: best,
         weights,
     })
+}
+
+/// Runs `fipmae finetune` and prints the best validation accuracy.
+pub fn main(args: &FinetuneArgs) -> Result<()> {
+    let s = run(args)?;
+    println!(
+        "fine-tuned {} epochs: best val accuracy {:.1} %; weights in {}",
+        s.epochs.len(),
+        100.0 * s.best_val_accuracy,
+        s.weights.display()
+    );
+    Ok(())
 }

@@ -237,3 +237,21 @@ pub fn read_recording(meta_path: &Path) -> Result<model::sigmf::Recording> {
         )
     })
 }
+
+/// Writes the recordings and prints what was written.
+pub fn main(args: &GenerateArgs) -> Result<()> {
+    let t = std::time::Instant::now();
+    let s = run(args)?;
+    println!(
+        "wrote {} SigMF recordings{} to {} in {:.2} s",
+        s.recordings,
+        if s.previews > 0 {
+            format!(" and {} PNG previews", s.previews)
+        } else {
+            String::new()
+        },
+        args.out.display(),
+        t.elapsed().as_secs_f64()
+    );
+    Ok(())
+}

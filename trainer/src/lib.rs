@@ -15,6 +15,7 @@ pub mod export;
 pub mod finetune;
 pub mod fsutil;
 pub mod generate;
+pub mod knobs;
 pub mod pretrain;
 pub mod preview;
 pub mod progress;

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use burn::module::{AutodiffModule, Module};
-use burn::optim::{AdamWConfig, GradientsParams, MultiGradientsParams, Optimizer};
+use burn::optim::{GradientsParams, MultiGradientsParams, Optimizer};
 use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Recorder};
 use burn::tensor::backend::DeviceOps;
 use clap::Args;
@@ -23,8 +23,9 @@ use model::{DatasetSpec, Modality, RenderConfig, Renderer, SnrSpec};
 use serde::{Deserialize, Serialize};
 
 use crate::backend::{self, TrainBackend};
-use crate::data::{learning_rate, render_batch, shuffled, threads};
+use crate::data::{learning_rate, pretrain_optimizer, render_batch, shuffled, threads};
 use crate::fsutil::{append_line, create_dir, write_atomic};
+use crate::knobs::FipKnobs;
 use crate::progress::EpochProgress;
 
 /// Options of `fipmae pretrain`.
@@ -36,24 +37,9 @@ pub struct PretrainArgs {
     /// Method: denomae (all modalities alike) or fip (biased toward the constellation).
     #[arg(long, default_value = "fip")]
     pub method: Method,
-    /// Override the target modality's mask ratio p_target.
-    #[arg(long)]
-    pub mask_target: Option<f64>,
-    /// Override the other modalities' mask ratio p_other.
-    #[arg(long)]
-    pub mask_other: Option<f64>,
-    /// Override the target decoder's depth L_target.
-    #[arg(long)]
-    pub depth_target: Option<usize>,
-    /// Override the other decoders' depth L_other.
-    #[arg(long)]
-    pub depth_other: Option<usize>,
-    /// Override the target loss weight w_target.
-    #[arg(long)]
-    pub weight_target: Option<f64>,
-    /// Override the other loss weights w_other.
-    #[arg(long)]
-    pub weight_other: Option<f64>,
+    /// FIP knob overrides (`--mask-target`, `--depth-other`, …).
+    #[command(flatten)]
+    pub knobs: FipKnobs,
     /// Masking strategy: random, salience or adaptive.
     #[arg(long, default_value = "random")]
     pub masking: MaskingStrategy,
@@ -147,28 +133,11 @@ impl PretrainArgs {
         if self.method == Method::Vit {
             bail!("--method vit trains no autoencoder: use `finetune --method vit`");
         }
-        let target = model.target;
-        for m in model.modalities.iter_mut() {
-            let is_target = m.modality == target;
-            let pick = |t: Option<f64>, o: Option<f64>| if is_target { t } else { o };
-            if let Some(v) = pick(self.mask_target, self.mask_other) {
-                m.mask_ratio = v;
-            }
-            if let Some(v) = if is_target {
-                self.depth_target
-            } else {
-                self.depth_other
-            } {
-                m.decoder_depth = v;
-            }
-            if let Some(v) = pick(self.weight_target, self.weight_other) {
-                m.loss_weight = v;
-            }
-        }
+        self.knobs.apply(&mut model);
         model.masking.strategy = self.masking;
         model.validate()?;
         let dataset = DatasetSpec::new(self.seed, SnrSpec::default());
-        let render = RenderConfig::for_signal(&dataset.signal, model.image_size);
+        let render = model.render_config(&dataset.signal);
         if self.examples == 0 || self.batch_size == 0 || self.epochs == 0 {
             bail!("--examples, --batch-size and --epochs must be at least 1");
         }
@@ -233,12 +202,7 @@ fn validate<B: burn::tensor::backend::Backend>(
     for chunk in ids.chunks(run.batch_size) {
         let batch = render_batch(&run.dataset, renderer, chunk, &modalities, threads)?;
         // a fixed masking "epoch" so validation losses are comparable across epochs
-        let out = model.forward(&batch.to_inputs::<B>(
-            run.seed,
-            u64::MAX,
-            run.model.num_patches(),
-            device,
-        ))?;
+        let out = model.forward(&batch.to_inputs::<B>(&run.model, run.seed, u64::MAX, device))?;
         let k = chunk.len() as f64;
         total += scalar(out.loss)? * k;
         for (p, m) in per.iter_mut().zip(&out.modalities) {
@@ -270,12 +234,7 @@ fn check_finite(loss: f64, epoch: usize, k: usize, weights: &Path) -> Result<()>
 }
 
 fn scalar<B: burn::tensor::backend::Backend>(t: burn::tensor::Tensor<B, 1>) -> Result<f64> {
-    let v: Vec<f32> = t
-        .into_data()
-        .convert::<f32>()
-        .into_vec::<f32>()
-        .map_err(|e| anyhow::anyhow!("reading a loss back: {e:?}"))?;
-    Ok(v.first().copied().unwrap_or(f32::NAN) as f64)
+    Ok(model::batch::read_scalar(t)?)
 }
 
 /// Runs `pretrain` on `--devices` devices of the compiled-in backend.
@@ -283,156 +242,262 @@ pub fn run(args: &PretrainArgs) -> Result<Summary> {
     run_on(args, &backend::devices(args.devices)?)
 }
 
+/// The files of a run folder.
+struct RunFiles {
+    /// `run.json`: everything that defines the run.
+    run: PathBuf,
+    /// `checkpoint.bin`: model and optimizer state after the last finished epoch.
+    checkpoint: PathBuf,
+    /// `metrics.jsonl`: one line per finished epoch.
+    metrics: PathBuf,
+    /// `model.fipmae`: the weights after the last finished epoch.
+    weights: PathBuf,
+}
+
+impl RunFiles {
+    fn in_dir(dir: &Path) -> Self {
+        Self {
+            run: dir.join("run.json"),
+            checkpoint: dir.join("checkpoint.bin"),
+            metrics: dir.join("metrics.jsonl"),
+            weights: dir.join("model.fipmae"),
+        }
+    }
+}
+
+/// Where training stands: the model, its optimizer, and the counters a checkpoint saves.
+struct State<O> {
+    model: FipMae<TrainBackend>,
+    optim: O,
+    /// Optimizer steps taken.
+    step: usize,
+    /// Epochs finished.
+    epochs_done: usize,
+    /// The finished epochs' metrics.
+    history: Vec<EpochMetrics>,
+}
+
+/// Reads `run.json` on `--resume`; otherwise validates the options, creates the folder and
+/// writes `run.json` (refusing a folder that already holds a run).
+fn open_run(args: &PretrainArgs, files: &RunFiles) -> Result<PretrainRun> {
+    if args.resume {
+        return serde_json::from_slice(&crate::fsutil::read(&files.run)?)
+            .with_context(|| format!("`{}` is not a valid run description", files.run.display()));
+    }
+    if files.run.exists() {
+        bail!(
+            "`{}` already holds a run: continue it with --resume, or choose another --out",
+            args.out.display()
+        );
+    }
+    let run = args.run_config()?;
+    create_dir(&args.out)?;
+    write_atomic(&files.run, &serde_json::to_vec_pretty(&run)?)?;
+    Ok(run)
+}
+
+/// On `--resume`, restores the last checkpoint (model, optimizer, step, epochs) and keeps
+/// only the metrics lines it covers; without a checkpoint the run starts over.
+fn restore<O: Optimizer<FipMae<TrainBackend>, TrainBackend>>(
+    mut state: State<O>,
+    files: &RunFiles,
+    device: &backend::Device,
+) -> Result<State<O>> {
+    if !files.checkpoint.exists() {
+        // the run never finished an epoch: start it over
+        let _ = std::fs::remove_file(&files.metrics);
+        return Ok(state);
+    }
+    let path = &files.checkpoint;
+    let recorder = NamedMpkBytesRecorder::<FullPrecisionSettings>::default();
+    let (done, step, model_bytes, optim_bytes) =
+        decode_checkpoint(&crate::fsutil::read(path)?, path)?;
+    let record = Recorder::<TrainBackend>::load(&recorder, model_bytes, device)
+        .with_context(|| format!("checkpoint `{}`: model state", path.display()))?;
+    state.model = state.model.load_record(record);
+    let record = Recorder::<TrainBackend>::load(&recorder, optim_bytes, device)
+        .with_context(|| format!("checkpoint `{}`: optimizer state", path.display()))?;
+    state.optim = state.optim.load_record(record);
+    state.epochs_done = done;
+    state.step = step;
+    if files.metrics.exists() {
+        let text = String::from_utf8_lossy(&crate::fsutil::read(&files.metrics)?).to_string();
+        for line in text.lines().take(done) {
+            state
+                .history
+                .push(serde_json::from_str(line).with_context(|| {
+                    format!("`{}` holds a malformed line", files.metrics.display())
+                })?);
+        }
+        let kept: String = text.lines().take(done).map(|l| format!("{l}\n")).collect();
+        write_atomic(&files.metrics, kept.as_bytes())?;
+    }
+    Ok(state)
+}
+
+/// What one optimizer step works on.
+struct Step<'a> {
+    run: &'a PretrainRun,
+    renderer: &'a Renderer,
+    devices: &'a [backend::Device],
+    threads: usize,
+}
+
+impl Step<'_> {
+    /// One optimizer step on the examples `ids`, data parallel over the devices (one share
+    /// per device, one device in the plain case): each replica's loss is weighted by its
+    /// share of the batch, so the summed gradients are the whole batch's. Returns the
+    /// stepped model and the batch's loss; a non-finite loss returns the model unstepped.
+    fn run<O: Optimizer<FipMae<TrainBackend>, TrainBackend>>(
+        &self,
+        model: FipMae<TrainBackend>,
+        optim: &mut O,
+        ids: &[u64],
+        epoch: usize,
+        lr: f64,
+    ) -> Result<(FipMae<TrainBackend>, f64)> {
+        let run = self.run;
+        let modalities = run.model.present_modalities();
+        let share = ids.len().div_ceil(self.devices.len());
+        let mut grads = MultiGradientsParams::default();
+        let mut loss = 0.0;
+        for (part, dev) in ids.chunks(share).zip(self.devices) {
+            let replica = if self.devices.len() == 1 {
+                model.clone()
+            } else {
+                model.clone().fork(dev)
+            };
+            let batch = render_batch(&run.dataset, self.renderer, part, &modalities, self.threads)?;
+            let inputs = batch.to_inputs::<TrainBackend>(&run.model, run.seed, epoch as u64, dev);
+            let out = replica.forward(&inputs)?;
+            let w = part.len() as f64 / ids.len() as f64;
+            loss += scalar(out.loss.clone())? * w;
+            let weighted = if part.len() == ids.len() {
+                out.loss
+            } else {
+                out.loss * w
+            };
+            let g = GradientsParams::from_grads(weighted.backward(), &replica);
+            grads.grads.push((g, DeviceOps::id(dev)));
+        }
+        if !loss.is_finite() {
+            return Ok((model, loss));
+        }
+        let model = if grads.grads.len() == 1 {
+            let (g, _) = grads.grads.remove(0);
+            optim.step(lr, model, g)
+        } else {
+            optim.step_multi(lr, model, grads)
+        };
+        Ok((model, loss))
+    }
+}
+
+/// End of an epoch: validation, then the weights, the checkpoint and the metrics line,
+/// each written atomically.
+fn end_of_epoch<O: Optimizer<FipMae<TrainBackend>, TrainBackend>>(
+    state: &mut State<O>,
+    step: &Step,
+    files: &RunFiles,
+    mut metrics: EpochMetrics,
+) -> Result<()> {
+    let device = step.devices.first().context("no device to train on")?;
+    let valid = state.model.valid();
+    let (val_loss, val_modality_loss) =
+        validate(&valid, step.run, step.renderer, step.threads, device)?;
+    metrics.val_loss = val_loss;
+    metrics.val_modality_loss = val_modality_loss;
+    write_atomic(
+        &files.weights,
+        &autoencoder_to_bytes(&valid, Precision::Full),
+    )?;
+    let recorder = NamedMpkBytesRecorder::<FullPrecisionSettings>::default();
+    let model_bytes =
+        Recorder::<TrainBackend>::record(&recorder, state.model.clone().into_record(), ())
+            .context("serialising the model state")?;
+    let optim_bytes = Recorder::<TrainBackend>::record(&recorder, state.optim.to_record(), ())
+        .context("serialising the optimizer state")?;
+    state.epochs_done = metrics.epoch;
+    write_atomic(
+        &files.checkpoint,
+        &encode_checkpoint(state.epochs_done, state.step, &model_bytes, &optim_bytes),
+    )?;
+    append_line(&files.metrics, &serde_json::to_string(&metrics)?)?;
+    state.history.push(metrics);
+    Ok(())
+}
+
 /// Runs `pretrain` data-parallel over `devices` (the first holds the model and the
 /// optimizer; with one device this is plain training).
 pub fn run_on(args: &PretrainArgs, devices: &[backend::Device]) -> Result<Summary> {
-    let run_path = args.out.join("run.json");
-    let run: PretrainRun = if args.resume {
-        serde_json::from_slice(&crate::fsutil::read(&run_path)?)
-            .with_context(|| format!("`{}` is not a valid run description", run_path.display()))?
-    } else {
-        if run_path.exists() {
-            bail!(
-                "`{}` already holds a run: continue it with --resume, or choose another --out",
-                args.out.display()
-            );
-        }
-        let run = args.run_config()?;
-        create_dir(&args.out)?;
-        write_atomic(&run_path, &serde_json::to_vec_pretty(&run)?)?;
-        run
-    };
-    let ckpt_path = args.out.join("checkpoint.bin");
-    let metrics_path = args.out.join("metrics.jsonl");
-    let weights = args.out.join("model.fipmae");
+    let files = RunFiles::in_dir(&args.out);
+    let run = open_run(args, &files)?;
     let device = devices.first().cloned().context("no device to train on")?;
-    let threads = threads(args.threads);
     let renderer = Renderer::new(run.render.clone())?;
-    let modalities = run.model.present_modalities();
     // Seeded initialisation: the same seed gives the same starting weights.
     <TrainBackend as burn::tensor::backend::Backend>::seed(&device, run.seed);
-    let mut model = run.model.init::<TrainBackend>(&device)?;
-    let mut optim = AdamWConfig::new()
-        .with_beta_1(0.9)
-        .with_beta_2(0.95)
-        .with_weight_decay(0.05)
-        .init();
+    let mut state = State {
+        model: run.model.init::<TrainBackend>(&device)?,
+        optim: pretrain_optimizer().init(),
+        step: 0,
+        epochs_done: 0,
+        history: Vec::new(),
+    };
+    if args.resume {
+        state = restore(state, &files, &device)?;
+        if state.epochs_done > 0 {
+            eprintln!(
+                "resuming `{}` after epoch {}",
+                args.out.display(),
+                state.epochs_done
+            );
+        }
+    }
+    let step = Step {
+        run: &run,
+        renderer: &renderer,
+        devices,
+        threads: threads(args.threads),
+    };
     let steps_per_epoch = (run.examples as usize).div_ceil(run.batch_size);
     let total = steps_per_epoch * run.epochs;
     let warmup = (run.warmup_epochs * steps_per_epoch as f64).round() as usize;
-    let recorder = NamedMpkBytesRecorder::<FullPrecisionSettings>::default();
-    let mut history: Vec<EpochMetrics> = Vec::new();
-    let mut step = 0usize;
-    let mut first_epoch = 0usize;
-    if args.resume && ckpt_path.exists() {
-        let bytes = crate::fsutil::read(&ckpt_path)?;
-        let (done, saved_step, model_bytes, optim_bytes) = decode_checkpoint(&bytes, &ckpt_path)?;
-        let record = Recorder::<TrainBackend>::load(&recorder, model_bytes, &device)
-            .with_context(|| format!("checkpoint `{}`: model state", ckpt_path.display()))?;
-        model = model.load_record(record);
-        let record = Recorder::<TrainBackend>::load(&recorder, optim_bytes, &device)
-            .with_context(|| format!("checkpoint `{}`: optimizer state", ckpt_path.display()))?;
-        optim = optim.load_record(record);
-        first_epoch = done;
-        step = saved_step;
-        // keep the metrics of the epochs the checkpoint covers, drop any later line
-        if metrics_path.exists() {
-            let text = String::from_utf8_lossy(&crate::fsutil::read(&metrics_path)?).to_string();
-            for line in text.lines().take(done) {
-                history.push(serde_json::from_str(line).with_context(|| {
-                    format!("`{}` holds a malformed line", metrics_path.display())
-                })?);
-            }
-            let kept: String = text.lines().take(done).map(|l| format!("{l}\n")).collect();
-            write_atomic(&metrics_path, kept.as_bytes())?;
-        }
-        eprintln!("resuming `{}` after epoch {done}", args.out.display());
-    } else if args.resume {
-        // no checkpoint yet: the run never finished an epoch; start it over
-        let _ = std::fs::remove_file(&metrics_path);
-    }
     let last_epoch = args.stop_after.map_or(run.epochs, |s| s.min(run.epochs));
-    for epoch in first_epoch..last_epoch {
+    for epoch in state.epochs_done..last_epoch {
         let bar = EpochProgress::start(epoch + 1, run.epochs, run.examples as usize);
         let order = shuffled(run.examples, run.seed, 0x00DD_BA11, epoch as u64);
         let (mut sum, mut seen) = (0.0, 0usize);
         let mut lr = run.lr;
         for (k, ids) in order.chunks(run.batch_size).enumerate() {
-            lr = learning_rate(step, total, warmup, run.lr, run.lr / 100.0);
-            // data parallel over `devices` (one share per device, one device in the plain
-            // case): each replica's loss is weighted by its share of the batch, so the
-            // summed gradients are the whole batch's
-            let share = ids.len().div_ceil(devices.len());
-            let mut grads = MultiGradientsParams::default();
-            let mut loss = 0.0;
-            for (part, dev) in ids.chunks(share).zip(devices) {
-                let replica = if devices.len() == 1 {
-                    model.clone()
-                } else {
-                    model.clone().fork(dev)
-                };
-                let batch = render_batch(&run.dataset, &renderer, part, &modalities, threads)?;
-                let inputs = batch.to_inputs::<TrainBackend>(
-                    run.seed,
-                    epoch as u64,
-                    run.model.num_patches(),
-                    dev,
-                );
-                let out = replica.forward(&inputs)?;
-                let w = part.len() as f64 / ids.len() as f64;
-                loss += scalar(out.loss.clone())? * w;
-                let weighted = if part.len() == ids.len() {
-                    out.loss
-                } else {
-                    out.loss * w
-                };
-                let g = GradientsParams::from_grads(weighted.backward(), &replica);
-                grads.grads.push((g, DeviceOps::id(dev)));
-            }
-            check_finite(loss, epoch, k, &weights)?;
-            model = if grads.grads.len() == 1 {
-                let (g, _) = grads.grads.remove(0);
-                optim.step(lr, model, g)
-            } else {
-                optim.step_multi(lr, model, grads)
-            };
-            step += 1;
+            lr = learning_rate(state.step, total, warmup, run.lr, run.lr / 100.0);
+            let (model, loss) = step.run(state.model, &mut state.optim, ids, epoch, lr)?;
+            state.model = model;
+            check_finite(loss, epoch, k, &files.weights)?;
+            state.step += 1;
             sum += loss * ids.len() as f64;
             seen += ids.len();
             bar.update(seen, sum / seen as f64, lr);
         }
-        let rate = bar.rate(seen);
-        let valid = model.valid();
-        let (val_loss, val_modality_loss) = validate(&valid, &run, &renderer, threads, &device)?;
-        write_atomic(&weights, &autoencoder_to_bytes(&valid, Precision::Full))?;
-        let model_bytes =
-            Recorder::<TrainBackend>::record(&recorder, model.clone().into_record(), ())
-                .context("serialising the model state")?;
-        let optim_bytes = Recorder::<TrainBackend>::record(&recorder, optim.to_record(), ())
-            .context("serialising the optimizer state")?;
-        write_atomic(
-            &ckpt_path,
-            &encode_checkpoint(epoch + 1, step, &model_bytes, &optim_bytes),
-        )?;
-        let m = EpochMetrics {
+        let metrics = EpochMetrics {
             epoch: epoch + 1,
             train_loss: sum / seen.max(1) as f64,
-            val_loss,
-            val_modality_loss,
+            val_loss: f64::NAN,
+            val_modality_loss: Vec::new(),
             lr,
-            examples_per_s: rate,
+            examples_per_s: bar.rate(seen),
         };
-        append_line(&metrics_path, &serde_json::to_string(&m)?)?;
+        end_of_epoch(&mut state, &step, &files, metrics)?;
         bar.finish();
-        eprintln!(
-            "epoch {}/{}: train loss {:.4}, val loss {:.4}, {:.1} examples/s",
-            m.epoch, run.epochs, m.train_loss, m.val_loss, m.examples_per_s
-        );
-        history.push(m);
+        if let Some(m) = state.history.last() {
+            eprintln!(
+                "epoch {}/{}: train loss {:.4}, val loss {:.4}, {:.1} examples/s",
+                m.epoch, run.epochs, m.train_loss, m.val_loss, m.examples_per_s
+            );
+        }
     }
     Ok(Summary {
-        epochs: history,
-        weights,
+        epochs: state.history,
+        weights: files.weights,
     })
 }
 
@@ -489,4 +554,18 @@ fn decode_checkpoint(bytes: &[u8], path: &Path) -> Result<Checkpoint> {
     let optim = parts.pop().unwrap_or_default();
     let model = parts.pop().unwrap_or_default();
     Ok((epochs, step, model, optim))
+}
+
+/// Runs `fipmae pretrain` and prints the last epoch's validation loss.
+pub fn main(args: &PretrainArgs) -> Result<()> {
+    let s = run(args)?;
+    if let Some(last) = s.epochs.last() {
+        println!(
+            "pretrained {} epochs: val loss {:.4}; weights in {}",
+            last.epoch,
+            last.val_loss,
+            s.weights.display()
+        );
+    }
+    Ok(())
 }

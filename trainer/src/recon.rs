@@ -64,10 +64,7 @@ fn image_at(values: &[f32], i: usize, channels: usize, size: usize) -> Image {
 
 /// A host copy of a float tensor.
 fn host<B: Backend, const D: usize>(t: burn::tensor::Tensor<B, D>) -> Result<Vec<f32>> {
-    t.into_data()
-        .convert::<f32>()
-        .into_vec::<f32>()
-        .map_err(|e| anyhow::anyhow!("reading a tensor back: {e:?}"))
+    Ok(model::batch::read(t)?)
 }
 
 /// Forward of one batch: per example, per modality, the four views.
@@ -77,7 +74,7 @@ fn views<B: Backend>(
     seed: u64,
     device: &B::Device,
 ) -> Result<Vec<Vec<Views>>> {
-    let inputs = batch.to_inputs::<B>(seed, 0, mae.config.num_patches(), device);
+    let inputs = batch.to_inputs::<B>(&mae.config, seed, 0, device);
     let out = mae.forward(&inputs).context("autoencoder forward")?;
     let (b, s) = (batch.len(), batch.size);
     let mut per_example: Vec<Vec<Views>> = (0..b).map(|_| Vec::new()).collect();

@@ -168,12 +168,7 @@ pub async fn yield_to_browser() {
 
 /// A float tensor read back asynchronously (WebGPU forbids synchronous reads).
 pub async fn read<B: Backend, const D: usize>(t: Tensor<B, D>) -> Result<Vec<f32>, String> {
-    t.into_data_async()
-        .await
-        .map_err(|e| format!("reading a result back: {e:?}"))?
-        .convert::<f32>()
-        .into_vec::<f32>()
-        .map_err(|e| format!("reading a result back: {e:?}"))
+    model::batch::read_async(t).await.map_err(|e| e.to_string())
 }
 
 /// Runs one studio request on one backend.
@@ -191,14 +186,14 @@ async fn studio_on<B: Backend>(
     let mut views = Vec::new();
     let pairs = match &models.autoencoder {
         Some(mae) => {
-            let mae = req.configure(mae);
             let pairs = req
-                .render(&mae, renderer, &example)
+                .render(mae, renderer, &example)
                 .map_err(|e| format!("studio: {e}"))?;
             let out = mae
-                .forward(
-                    &req.inputs::<B>(&mae, &pairs, device)
+                .forward_with(
+                    &req.inputs::<B>(mae, &pairs, device)
                         .map_err(|e| format!("studio: {e}"))?,
+                    &req.masking(&mae.config),
                 )
                 .map_err(|e| format!("autoencoder: {e}"))?;
             for (pair, o) in pairs.iter().zip(out.modalities) {

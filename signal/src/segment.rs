@@ -4,7 +4,7 @@
 
 use crate::modality::{Image, Modality, ModalityError, Renderer};
 use crate::sigmf::Recording;
-use crate::signal::C32;
+use crate::C32;
 
 /// One segment of a recording.
 #[derive(Debug, Clone, PartialEq)]

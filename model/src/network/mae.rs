@@ -1,6 +1,8 @@
 //! The FIP-DenoMAE network, in the order of the MAE reference (`models_mae.py`):
-//! `patchify`/`unpatchify`, masking (see [`crate::masking`]), `forward_encoder`,
-//! `forward_decoder`, `forward_loss`.
+//! `patchify`/`unpatchify` (in [`crate::encoder`], re-exported here), masking (see
+//! [`crate::masking`]), `forward_encoder` (the shared [`Encoder`] over every modality's
+//! visible tokens), `forward_decoder`, `forward_loss`. As in MAE's `forward(imgs,
+//! mask_ratio)`, each modality's mask ratio is an input ([`ModalityInput::mask_ratio`]).
 //!
 //! Conventions that are easy to flip:
 //! - images are `[batch, channels, height, width]`; patches are row-major over the grid,
@@ -12,11 +14,13 @@
 //! - the loss compares predictions with the *clean* target of each modality.
 
 use burn::module::{Module, Param};
-use burn::nn::attention::{MhaInput, MultiHeadAttention, MultiHeadAttentionConfig};
-use burn::nn::{Gelu, Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig};
-use burn::tensor::{backend::Backend, Bool, Int, Tensor, TensorData};
+use burn::nn::{LayerNorm, LayerNormConfig, Linear};
+use burn::tensor::{backend::Backend, Int, Tensor};
 
-use crate::config::{ConfigError, FipMaeConfig};
+pub use crate::encoder::{patchify, unpatchify};
+
+use crate::config::{check_mask_ratio, ConfigError, FipMaeConfig, MaskingConfig};
+use crate::encoder::{linear, materialize, positions, token, Block, Encoder};
 use crate::masking::{mask_tokens, Masked};
 use crate::modality::Modality;
 
@@ -42,125 +46,6 @@ pub enum ModelError {
     /// No modality was given.
     #[error("the batch holds no modality")]
     Empty,
-}
-
-/// Images `[b, c, h, w]` → patches `[b, L, p·p·c]`.
-///
-/// # Shapes
-/// - `imgs`: `[batch, channels, h, w]` with `h`, `w` multiples of `p`
-/// - output: `[batch, (h/p)·(w/p), p·p·channels]`
-pub fn patchify<B: Backend>(imgs: Tensor<B, 4>, p: usize) -> Tensor<B, 3> {
-    let [b, c, h, w] = imgs.dims();
-    let (gh, gw) = (h / p, w / p);
-    imgs.reshape([b, c, gh, p, gw, p])
-        .permute([0, 2, 4, 3, 5, 1])
-        .reshape([b, gh * gw, p * p * c])
-}
-
-/// Patches `[b, L, p·p·c]` → images `[b, c, h, w]` (square grid); inverse of [`patchify`].
-///
-/// # Shapes
-/// - `x`: `[batch, g·g, p·p·c]`
-/// - output: `[batch, c, g·p, g·p]`
-pub fn unpatchify<B: Backend>(x: Tensor<B, 3>, p: usize, c: usize) -> Tensor<B, 4> {
-    let [b, l, _] = x.dims();
-    let g = (l as f64).sqrt().round() as usize;
-    x.reshape([b, g, g, p, p, c])
-        .permute([0, 5, 1, 3, 2, 4])
-        .reshape([b, c, g * p, g * p])
-}
-
-/// Fixed 2-D sin-cos position embedding, `[grid·grid, dim]` row-major (`dim` divisible
-/// by 4): the first half encodes the row, the second the column, each as
-/// `[sin(pos·ω_k), cos(pos·ω_k)]` with `ω_k = 10000^(−k/(dim/4))`.
-pub fn sincos_2d(dim: usize, grid: usize) -> Vec<f32> {
-    let quarter = dim / 4;
-    let omega: Vec<f64> = (0..quarter)
-        .map(|k| 1.0 / 10000f64.powf(k as f64 / quarter as f64))
-        .collect();
-    let mut out = Vec::with_capacity(grid * grid * dim);
-    for i in 0..grid {
-        for j in 0..grid {
-            for pos in [i as f64, j as f64] {
-                out.extend(omega.iter().map(|w| (pos * w).sin() as f32));
-                out.extend(omega.iter().map(|w| (pos * w).cos() as f32));
-            }
-        }
-    }
-    out
-}
-
-fn positions<B: Backend>(dim: usize, grid: usize, device: &B::Device) -> Tensor<B, 3> {
-    Tensor::from_data(
-        TensorData::new(sincos_2d(dim, grid), [1, grid * grid, dim]),
-        device,
-    )
-}
-
-fn linear<B: Backend>(d_in: usize, d_out: usize, device: &B::Device) -> Linear<B> {
-    LinearConfig::new(d_in, d_out)
-        .with_initializer(Initializer::XavierUniform { gain: 1.0 })
-        .init(device)
-}
-
-fn token<B: Backend, const D: usize>(shape: [usize; D], device: &B::Device) -> Param<Tensor<B, D>> {
-    // the reference initialises CLS and mask tokens with N(0, 0.02)
-    Param::from_tensor(Tensor::random(
-        shape,
-        burn::tensor::Distribution::Normal(0.0, 0.02),
-        device,
-    ))
-}
-
-/// A pre-norm transformer block: `x + MHA(LN(x))`, then `x + MLP(LN(x))`.
-#[derive(Module, Debug)]
-pub struct Block<B: Backend> {
-    /// Norm before attention.
-    pub norm1: LayerNorm<B>,
-    /// Self-attention over the token axis.
-    pub attn: MultiHeadAttention<B>,
-    /// Norm before the MLP.
-    pub norm2: LayerNorm<B>,
-    /// MLP expansion.
-    pub fc1: Linear<B>,
-    /// MLP projection.
-    pub fc2: Linear<B>,
-    /// MLP activation.
-    pub act: Gelu,
-}
-
-impl<B: Backend> Block<B> {
-    /// A block of width `dim` with `heads` heads and an MLP of `mlp_ratio × dim`.
-    pub fn new(dim: usize, heads: usize, mlp_ratio: f64, device: &B::Device) -> Self {
-        let hidden = ((dim as f64) * mlp_ratio).round().max(1.0) as usize;
-        Self {
-            norm1: LayerNormConfig::new(dim).with_epsilon(1e-6).init(device),
-            attn: MultiHeadAttentionConfig::new(dim, heads)
-                .with_dropout(0.0)
-                .with_initializer(Initializer::XavierUniform { gain: 1.0 })
-                .init(device),
-            norm2: LayerNormConfig::new(dim).with_epsilon(1e-6).init(device),
-            fc1: linear(dim, hidden, device),
-            fc2: linear(hidden, dim, device),
-            act: Gelu::new(),
-        }
-    }
-
-    /// Applies the block.
-    ///
-    /// # Shapes
-    /// - `x`: `[batch, tokens, dim]`
-    /// - `pad`: `[batch, tokens]`, true where a token is padding (attended by nobody)
-    /// - output: `[batch, tokens, dim]`
-    pub fn forward(&self, x: Tensor<B, 3>, pad: Option<Tensor<B, 2, Bool>>) -> Tensor<B, 3> {
-        let mut input = MhaInput::self_attn(self.norm1.forward(x.clone()));
-        if let Some(pad) = pad {
-            input = input.mask_pad(pad);
-        }
-        let x = x + self.attn.forward(input).context;
-        let h = self.fc1.forward(self.norm2.forward(x.clone()));
-        x.clone() + self.fc2.forward(self.act.forward(h))
-    }
 }
 
 /// One modality's MAE decoder.
@@ -191,6 +76,9 @@ pub struct ModalityInput<B: Backend> {
     pub target: Tensor<B, 4>,
     /// Masking noise in `[0, 1)`, `[batch, L]` (randomness is an input).
     pub noise: Tensor<B, 2>,
+    /// Fraction of this modality's patches to remove, in `[0, 1)` (the configured
+    /// [`crate::config::ModalityConfig::mask_ratio`] in training; the page's slider).
+    pub mask_ratio: f64,
 }
 
 /// What the network returns for one modality.
@@ -224,23 +112,13 @@ pub struct Encoded<B: Backend> {
     pub segments: Vec<(usize, usize, Masked<B>)>,
 }
 
-/// The multimodal masked autoencoder.
+/// The multimodal masked autoencoder: the shared encoder and one decoder per modality.
 #[derive(Module, Debug)]
 pub struct FipMae<B: Backend> {
-    /// Per configured modality: patch pixels → encoder width.
-    pub patch_embeds: Vec<Linear<B>>,
-    /// Learned modality-type embeddings, `[modalities, dim]`.
-    pub modality_embed: Param<Tensor<B, 2>>,
-    /// The CLS token, `[1, 1, dim]`.
-    pub cls_token: Param<Tensor<B, 3>>,
-    /// Shared encoder blocks.
-    pub blocks: Vec<Block<B>>,
-    /// Final encoder norm.
-    pub norm: LayerNorm<B>,
+    /// The shared encoder, embedding every configured modality (in config order).
+    pub encoder: Encoder<B>,
     /// Per configured modality: its decoder.
     pub decoders: Vec<Decoder<B>>,
-    /// Fixed encoder positions, `[1, L, dim]`.
-    pub pos_embed: Tensor<B, 3>,
     /// The configuration the model was built from.
     #[module(skip)]
     pub config: FipMaeConfig,
@@ -251,12 +129,8 @@ impl FipMaeConfig {
     pub fn init<B: Backend>(&self, device: &B::Device) -> Result<FipMae<B>, ConfigError> {
         self.validate()?;
         let (d, dd, p) = (self.encoder_dim, self.decoder_dim, self.patch_size);
-        let grid = self.grid();
-        let patch_embeds = self
-            .modalities
-            .iter()
-            .map(|m| linear(p * p * m.channels, d, device))
-            .collect();
+        // Decoders first: their mask tokens are drawn at creation, before the encoder's
+        // tokens, which keeps seeded initialisation as it always was.
         let decoders = self
             .modalities
             .iter()
@@ -268,36 +142,17 @@ impl FipMaeConfig {
                     .collect(),
                 norm: LayerNormConfig::new(dd).with_epsilon(1e-6).init(device),
                 pred: linear(dd, p * p * m.channels, device),
-                pos_embed: positions(dd, grid, device),
+                pos_embed: positions(dd, self.grid(), device),
             })
             .collect();
+        let channels: Vec<usize> = self.modalities.iter().map(|m| m.channels).collect();
         let model = FipMae {
-            patch_embeds,
-            modality_embed: token([self.modalities.len(), d], device),
-            cls_token: token([1, 1, d], device),
-            blocks: (0..self.encoder_depth)
-                .map(|_| Block::new(d, self.encoder_heads, self.mlp_ratio, device))
-                .collect(),
-            norm: LayerNormConfig::new(d).with_epsilon(1e-6).init(device),
+            encoder: Encoder::new(self, &channels, device),
             decoders,
-            pos_embed: positions(d, grid, device),
             config: self.clone(),
         };
         Ok(materialize(model))
     }
-}
-
-/// Touches every parameter so that lazily initialised ones get their values now: clones
-/// made afterwards (a classifier built from this encoder) then share them.
-pub fn materialize<B: Backend, M: Module<B>>(module: M) -> M {
-    struct Touch;
-    impl<B: Backend> burn::module::ModuleVisitor<B> for Touch {
-        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
-            let _ = param.val();
-        }
-    }
-    module.visit(&mut Touch);
-    module
 }
 
 impl<B: Backend> FipMae<B> {
@@ -323,6 +178,12 @@ impl<B: Backend> FipMae<B> {
                     });
                 }
             }
+            if let Err(reason) = check_mask_ratio(x.mask_ratio) {
+                return Err(ModelError::Config(ConfigError::Invalid {
+                    field: format!("{:?} mask_ratio", x.modality),
+                    reason,
+                }));
+            }
             let noise = vec![b, c.num_patches()];
             if x.noise.dims().to_vec() != noise {
                 return Err(ModelError::Shape {
@@ -335,45 +196,28 @@ impl<B: Backend> FipMae<B> {
         Ok(())
     }
 
-    /// Embeds a modality's images: patch embedding + positions + modality type.
-    ///
-    /// # Shapes
-    /// - `images`: `[batch, channels, size, size]`
-    /// - output: `[batch, L, dim]`
-    pub fn embed(&self, idx: usize, images: Tensor<B, 4>) -> Tensor<B, 3> {
-        let d = self.config.encoder_dim;
-        let x = self.patch_embeds[idx].forward(patchify(images, self.config.patch_size));
-        let kind = self
-            .modality_embed
-            .val()
-            .slice([idx..idx + 1, 0..d])
-            .reshape([1, 1, d]);
-        x + self.pos_embed.clone() + kind
-    }
-
-    /// Masks each modality with its own ratio and encodes CLS + all visible tokens.
-    pub fn forward_encoder(&self, inputs: &[ModalityInput<B>]) -> Result<Encoded<B>, ModelError> {
+    /// Masks each modality with its own ratio ([`ModalityInput::mask_ratio`]) and
+    /// strategy `masking`, and encodes CLS + all visible tokens.
+    pub fn forward_encoder(
+        &self,
+        inputs: &[ModalityInput<B>],
+        masking: &MaskingConfig,
+    ) -> Result<Encoded<B>, ModelError> {
         self.check(inputs)?;
         let c = &self.config;
-        let device = self.pos_embed.device();
+        let device = self.encoder.pos_embed.device();
         let b = inputs[0].input.dims()[0];
-        let mut tokens = vec![self.cls_token.val().repeat_dim(0, b)];
-        let mut pads = vec![Tensor::<B, 2, Int>::zeros([b, 1], &device).equal_elem(1)];
+        let mut tokens = Vec::with_capacity(inputs.len());
+        let mut pads = Vec::with_capacity(inputs.len());
         let mut any_pad = false;
         let mut segments = Vec::new();
-        let mut offset = 1;
+        let mut offset = 1; // CLS comes first
         for x in inputs {
             let idx = c
                 .index_of(x.modality)
                 .ok_or(ModelError::Modality(x.modality))?;
-            let embedded = self.embed(idx, x.input.clone());
-            let masked = mask_tokens(
-                embedded,
-                c.modalities[idx].mask_ratio,
-                x.noise.clone(),
-                &c.masking,
-                c.keep_count(c.modalities[idx].mask_ratio),
-            );
+            let embedded = self.encoder.embed(idx, x.input.clone(), c.patch_size);
+            let masked = mask_tokens(embedded, x.mask_ratio, x.noise.clone(), masking);
             let k = masked.visible.dims()[1];
             tokens.push(masked.visible.clone());
             match &masked.pad {
@@ -386,13 +230,9 @@ impl<B: Backend> FipMae<B> {
             segments.push((idx, offset, masked));
             offset += k;
         }
-        let mut latent = Tensor::cat(tokens, 1);
         let pad = any_pad.then(|| Tensor::cat(pads, 1));
-        for block in &self.blocks {
-            latent = block.forward(latent, pad.clone());
-        }
         Ok(Encoded {
-            latent: self.norm.forward(latent),
+            latent: self.encoder.forward(Tensor::cat(tokens, 1), pad),
             segments,
         })
     }
@@ -468,9 +308,20 @@ impl<B: Backend> FipMae<B> {
         masked_loss * any.clone() + per_patch.mean() * (any.neg() + 1.0)
     }
 
-    /// Encode, decode every given modality, and weigh the losses.
+    /// Encode (with the configured masking strategy), decode every given modality, and
+    /// weigh the losses.
     pub fn forward(&self, inputs: &[ModalityInput<B>]) -> Result<MaeOutput<B>, ModelError> {
-        let encoded = self.forward_encoder(inputs)?;
+        self.forward_with(inputs, &self.config.masking)
+    }
+
+    /// [`FipMae::forward`] with another masking strategy (the page's choice), the model
+    /// untouched.
+    pub fn forward_with(
+        &self,
+        inputs: &[ModalityInput<B>],
+        masking: &MaskingConfig,
+    ) -> Result<MaeOutput<B>, ModelError> {
+        let encoded = self.forward_encoder(inputs, masking)?;
         let mut total: Option<Tensor<B, 1>> = None;
         let mut modalities = Vec::with_capacity(inputs.len());
         for (x, (idx, offset, masked)) in inputs.iter().zip(&encoded.segments) {

@@ -5,11 +5,11 @@
 //!
 //! Where each paper knob lives:
 //!
-//! | knob | field |
-//! |---|---|
-//! | mask ratio `p_m` | [`ModalityConfig::mask_ratio`] |
-//! | decoder depth `L_m` | [`ModalityConfig::decoder_depth`] |
-//! | loss weight `w_m` | [`ModalityConfig::loss_weight`] |
+//! | knob | field | FIP's value | range check |
+//! |---|---|---|---|
+//! | mask ratio `p_m` | [`ModalityConfig::mask_ratio`] | [`FIP_MASK_TARGET`] / [`DENOMAE_MASK_RATIO`] | [`check_mask_ratio`] |
+//! | decoder depth `L_m` | [`ModalityConfig::decoder_depth`] | the preset's deeper target decoder | [`check_decoder_depth`] |
+//! | loss weight `w_m` | [`ModalityConfig::loss_weight`] | [`FIP_WEIGHT_TARGET`] / 1 | [`check_loss_weight`] |
 //! | target modality | [`FipMaeConfig::target`] |
 //! | masking strategy (random / SBAM / AMR) | [`MaskingConfig`] |
 //! | unpaired / missing modalities (M3AE) | [`ModalityConfig::present`], or leave a modality out of a batch |
@@ -151,10 +151,10 @@ pub struct FipMaeConfig {
 pub enum Method {
     /// No pretraining: a ViT classifier trained from scratch.
     Vit,
-    /// All modalities alike: p = 0.75, equal decoder depth, w = 1.
+    /// All modalities alike: [`DENOMAE_MASK_RATIO`], equal decoder depth, weight 1.
     Denomae,
-    /// Biased toward the target: p 0.85 vs 0.75, the preset's deeper target decoder,
-    /// w 2 vs 1.
+    /// Biased toward the target: [`FIP_MASK_TARGET`] vs [`DENOMAE_MASK_RATIO`], the
+    /// preset's deeper target decoder, [`FIP_WEIGHT_TARGET`] vs 1.
     Fip,
 }
 
@@ -202,37 +202,139 @@ impl std::str::FromStr for Preset {
     }
 }
 
-/// Decoder depths of a preset: `(other modalities, target modality)`.
-fn decoder_depths(preset: Preset) -> (usize, usize) {
-    match preset {
-        Preset::Tiny => (1, 1),
-        Preset::Small => (2, 4),
-        Preset::Base => (4, 8),
+/// DenoMAE's mask ratio, for every modality (and FIP's `p_other`).
+pub const DENOMAE_MASK_RATIO: f64 = 0.75;
+/// FIP's mask ratio for the target modality, `p_target` (the FIP paper: 0.85).
+pub const FIP_MASK_TARGET: f64 = 0.85;
+/// FIP's loss weight for the target modality, `w_target` (others keep 1).
+pub const FIP_WEIGHT_TARGET: f64 = 2.0;
+/// The largest decoder depth a configuration may ask for (a bound against hostile files).
+pub const MAX_DECODER_DEPTH: usize = 64;
+
+/// Checks a mask ratio `p_m`: in `[0, 1)`. The one range check every caller uses (the
+/// config, `pretrain`'s flags, `compare --sweep`, the page's sliders, `forward`'s input).
+pub fn check_mask_ratio(v: f64) -> Result<f64, String> {
+    if (0.0..1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("mask ratio {v} is outside [0, 1)"))
+    }
+}
+
+/// Checks a decoder depth `L_m`: in `1..=MAX_DECODER_DEPTH` blocks.
+pub fn check_decoder_depth(v: usize) -> Result<usize, String> {
+    if (1..=MAX_DECODER_DEPTH).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!(
+            "decoder depth {v} is outside 1..={MAX_DECODER_DEPTH}"
+        ))
+    }
+}
+
+/// Checks a loss weight `w_m`: finite and ≥ 0.
+pub fn check_loss_weight(v: f64) -> Result<f64, String> {
+    if v.is_finite() && v >= 0.0 {
+        Ok(v)
+    } else {
+        Err(format!("loss weight {v} must be finite and ≥ 0"))
+    }
+}
+
+/// The sizes of a preset (everything but the modalities and the method's knobs).
+struct Sizes {
+    image: usize,
+    patch: usize,
+    dim: usize,
+    depth: usize,
+    heads: usize,
+    decoder_dim: usize,
+    decoder_heads: usize,
+    /// Decoder depth of the non-target modalities (and of every modality under DenoMAE).
+    decoder_depth: usize,
+    /// FIP's deeper target decoder, `L_target`.
+    target_decoder_depth: usize,
+}
+
+impl Preset {
+    fn sizes(self) -> Sizes {
+        match self {
+            Preset::Tiny => Sizes {
+                image: 32,
+                patch: 8,
+                dim: 64,
+                depth: 2,
+                heads: 2,
+                decoder_dim: 32,
+                decoder_heads: 2,
+                decoder_depth: 1,
+                target_decoder_depth: 1,
+            },
+            Preset::Small => Sizes {
+                image: 64,
+                patch: 8,
+                dim: 192,
+                depth: 6,
+                heads: 3,
+                decoder_dim: 128,
+                decoder_heads: 4,
+                decoder_depth: 2,
+                target_decoder_depth: 4,
+            },
+            Preset::Base => Sizes {
+                image: 224,
+                patch: 16,
+                dim: 768,
+                depth: 12,
+                heads: 12,
+                decoder_dim: 512,
+                decoder_heads: 16,
+                decoder_depth: 4,
+                target_decoder_depth: 8,
+            },
+        }
     }
 }
 
 impl FipMaeConfig {
-    /// A size preset with the DenoMAE method (all four modalities alike).
+    /// `tiny`: 32 px / 8 px patches, width 64, depth 2 (unit tests and CI), DenoMAE knobs.
+    pub fn tiny() -> Self {
+        Self::preset(Preset::Tiny)
+    }
+
+    /// `small`: 64 px / 8 px patches, width 192, depth 6 (CPU training, the demo), DenoMAE
+    /// knobs.
+    pub fn small() -> Self {
+        Self::preset(Preset::Small)
+    }
+
+    /// `base`: 224 px / 16 px patches, width 768, depth 12 (GPU, paper scale), DenoMAE
+    /// knobs.
+    pub fn base() -> Self {
+        Self::preset(Preset::Base)
+    }
+
+    /// A size preset with the DenoMAE method (all four modalities alike:
+    /// [`DENOMAE_MASK_RATIO`], the preset's decoder depth, weight 1).
     pub fn preset(preset: Preset) -> Self {
-        let (image, patch, dim, depth, heads, ddim, dheads) = match preset {
-            Preset::Tiny => (32, 8, 64, 2, 2, 32, 2),
-            Preset::Small => (64, 8, 192, 6, 3, 128, 4),
-            Preset::Base => (224, 16, 768, 12, 12, 512, 16),
-        };
-        let render = RenderConfig::for_signal(&crate::SignalConfig::standard(), image);
-        let (other_depth, _) = decoder_depths(preset);
+        let z = preset.sizes();
+        let render = RenderConfig::for_signal(&crate::SignalConfig::standard(), z.image);
         let modalities = Modality::ALL
             .iter()
-            .map(|&m| ModalityConfig::new(m, m.channels(&render)).with_decoder_depth(other_depth))
+            .map(|&m| {
+                ModalityConfig::new(m, m.channels(&render))
+                    .with_mask_ratio(DENOMAE_MASK_RATIO)
+                    .with_decoder_depth(z.decoder_depth)
+            })
             .collect();
         Self::new(
-            image,
-            patch,
-            dim,
-            depth,
-            heads,
-            ddim,
-            dheads,
+            z.image,
+            z.patch,
+            z.dim,
+            z.depth,
+            z.heads,
+            z.decoder_dim,
+            z.decoder_heads,
             modalities,
             MaskingConfig::new(),
         )
@@ -243,15 +345,20 @@ impl FipMaeConfig {
     pub fn preset_with_method(preset: Preset, method: Method) -> Self {
         let mut c = Self::preset(preset);
         if method == Method::Fip {
-            let (_, target_depth) = decoder_depths(preset);
             let target = c.target;
             for m in c.modalities.iter_mut().filter(|m| m.modality == target) {
-                m.mask_ratio = 0.85;
-                m.decoder_depth = target_depth;
-                m.loss_weight = 2.0;
+                m.mask_ratio = FIP_MASK_TARGET;
+                m.decoder_depth = preset.sizes().target_decoder_depth;
+                m.loss_weight = FIP_WEIGHT_TARGET;
             }
         }
         c
+    }
+
+    /// The rendering settings this network reads for bursts of `signal`: the one place
+    /// the image size of the renderer comes from (`image_size` lives here only).
+    pub fn render_config(&self, signal: &crate::SignalConfig) -> RenderConfig {
+        RenderConfig::for_signal(signal, self.image_size)
     }
 
     /// Patches per side.
@@ -276,13 +383,6 @@ impl FipMaeConfig {
     /// Index of `modality` in `modalities`, if configured.
     pub fn index_of(&self, modality: Modality) -> Option<usize> {
         self.modalities.iter().position(|m| m.modality == modality)
-    }
-
-    /// Visible tokens of a modality with mask ratio `ratio`: `round(L·(1 − ratio))`, at
-    /// least 1.
-    pub fn keep_count(&self, ratio: f64) -> usize {
-        let l = self.num_patches();
-        (((l as f64) * (1.0 - ratio)).round() as usize).clamp(1, l)
     }
 
     /// Checks the settings; returns the first impossible one.
@@ -339,17 +439,14 @@ impl FipMaeConfig {
         }
         for (i, m) in self.modalities.iter().enumerate() {
             let f = |name: &str| format!("modalities[{i}].{name}");
-            if !(0.0..1.0).contains(&m.mask_ratio) {
-                return bad(
-                    &f("mask_ratio"),
-                    format!("{} is outside [0, 1)", m.mask_ratio),
-                );
+            if let Err(e) = check_mask_ratio(m.mask_ratio) {
+                return bad(&f("mask_ratio"), e);
             }
-            if m.decoder_depth == 0 {
-                return bad(&f("decoder_depth"), "must be at least 1".into());
+            if let Err(e) = check_decoder_depth(m.decoder_depth) {
+                return bad(&f("decoder_depth"), e);
             }
-            if !(m.loss_weight >= 0.0 && m.loss_weight.is_finite()) {
-                return bad(&f("loss_weight"), "must be finite and ≥ 0".into());
+            if let Err(e) = check_loss_weight(m.loss_weight) {
+                return bad(&f("loss_weight"), e);
             }
             if m.channels == 0 {
                 return bad(&f("channels"), "must be at least 1".into());

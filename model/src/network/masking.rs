@@ -143,9 +143,14 @@ pub fn adaptive_ratio<B: Backend>(sal: Tensor<B, 2>, r0: f64, v: f64, delta: f64
     (frac * (2.0 * v) + (r0 - v)).clamp(r0 - v, r0 + v)
 }
 
-/// Masks one modality's embedded tokens with the configured strategy.
-///
-/// `keep` is the visible count for `ratio` (used by random and salience masking).
+/// Visible tokens out of `tokens` at mask ratio `ratio`: `round(L·(1 − ratio))`, clamped
+/// to `1..=L`. The one place the count is computed.
+pub fn visible_count(tokens: usize, ratio: f64) -> usize {
+    (((tokens as f64) * (1.0 - ratio)).round() as usize).clamp(1, tokens.max(1))
+}
+
+/// Masks one modality's embedded tokens with the configured strategy at mask ratio
+/// `ratio` (AMR's base ratio `r0`).
 ///
 /// # Shapes
 /// - `x`: `[batch, L, dim]`; `noise`: `[batch, L]` in `[0, 1)`
@@ -154,9 +159,9 @@ pub fn mask_tokens<B: Backend>(
     ratio: f64,
     noise: Tensor<B, 2>,
     config: &MaskingConfig,
-    keep: usize,
 ) -> Masked<B> {
     let [b, l, _] = x.dims();
+    let keep = visible_count(l, ratio);
     match config.strategy {
         MaskingStrategy::Random => random_masking(x, keep, noise),
         MaskingStrategy::Salience => {
@@ -168,12 +173,11 @@ pub fn mask_tokens<B: Backend>(
             let ratios =
                 adaptive_ratio(sal.clone(), ratio, config.amr_spread, config.amr_threshold);
             let ratios: Vec<f64> = ratios.into_data().iter::<f64>().collect();
-            let count = |r: f64| ((l as f64 * (1.0 - r)).round() as usize).clamp(1, l);
             let keep: Vec<usize> = if config.amr_per_sample {
-                ratios.iter().map(|&r| count(r)).collect()
+                ratios.iter().map(|&r| visible_count(l, r)).collect()
             } else {
                 let mean = ratios.iter().sum::<f64>() / ratios.len().max(1) as f64;
-                vec![count(mean); b]
+                vec![visible_count(l, mean); b]
             };
             keep_lowest(x, sal + noise * 0.5, &keep)
         }
@@ -191,9 +195,8 @@ pub fn masking_noise(
 ) -> Vec<f32> {
     let mut out = Vec::with_capacity(indices.len() * tokens);
     for &i in indices {
-        let mixed = seed
-            ^ epoch.wrapping_mul(0x9E37_79B9_7F4A_7C15)
-            ^ (slot as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
+        let mixed =
+            crate::rng::epoch_seed(seed, epoch) ^ (slot as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
         let mut r = crate::rng::Rng::for_example(mixed, i, crate::rng::Stream::Masking);
         out.extend((0..tokens).map(|_| r.uniform() as f32));
     }

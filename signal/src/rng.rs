@@ -38,6 +38,12 @@ fn splitmix64(state: &mut u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// A run's seed mixed with an epoch number: the one per-epoch seed rule (data order and
+/// masking noise both use it, so a resumed run redraws exactly what it would have).
+pub fn epoch_seed(seed: u64, epoch: u64) -> u64 {
+    seed ^ epoch.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
 impl Rng {
     /// A generator seeded from one 64-bit value.
     pub fn from_seed(seed: u64) -> Self {

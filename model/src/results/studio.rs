@@ -10,7 +10,7 @@ use burn::tensor::{backend::Backend, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use crate::batch::images_to_tensor;
-use crate::config::MaskingStrategy;
+use crate::config::{check_mask_ratio, FipMaeConfig, MaskingConfig, MaskingStrategy};
 use crate::mae::{FipMae, ModalityInput};
 use crate::masking::masking_noise;
 use crate::modality::{Modality, ModalityPair, Renderer};
@@ -78,7 +78,7 @@ impl StudioRequest {
             return Err(StudioError::Snr(self.snr_db));
         }
         for &(modality, ratio) in &self.mask_ratios {
-            if !(0.0..=MAX_MASK_RATIO).contains(&ratio) {
+            if check_mask_ratio(ratio).is_err() || ratio > MAX_MASK_RATIO {
                 return Err(StudioError::Ratio { modality, ratio });
             }
         }
@@ -108,16 +108,25 @@ impl StudioRequest {
             .collect()
     }
 
-    /// A copy of `mae` set to this request's strategy and ratios.
-    pub fn configure<B: Backend>(&self, mae: &FipMae<B>) -> FipMae<B> {
-        let mut out = mae.clone();
-        out.config.masking.strategy = self.strategy;
-        for &(modality, ratio) in &self.mask_ratios {
-            if let Some(i) = out.config.index_of(modality) {
-                out.config.modalities[i].mask_ratio = ratio;
-            }
-        }
-        out
+    /// The model's masking settings with this request's strategy.
+    pub fn masking(&self, config: &FipMaeConfig) -> MaskingConfig {
+        let mut m = config.masking.clone();
+        m.strategy = self.strategy;
+        m
+    }
+
+    /// This request's mask ratio for `modality`, else the configured one.
+    pub fn mask_ratio(&self, config: &FipMaeConfig, modality: Modality) -> f64 {
+        self.mask_ratios
+            .iter()
+            .find(|(m, _)| *m == modality)
+            .map(|(_, r)| *r)
+            .or_else(|| {
+                config
+                    .index_of(modality)
+                    .map(|i| config.modalities[i].mask_ratio)
+            })
+            .unwrap_or(crate::config::DENOMAE_MASK_RATIO)
     }
 
     /// The network inputs for `pairs`, batch 1, with masking noise from this seed.
@@ -140,6 +149,7 @@ impl StudioRequest {
                         TensorData::new(masking_noise(self.seed, 0, &[0], slot, l), [1, l]),
                         device,
                     ),
+                    mask_ratio: self.mask_ratio(&mae.config, p.modality),
                 })
             })
             .collect()

@@ -1,26 +1,22 @@
 //! The AMC classifier: the target modality's patch embedding and the shared encoder, no
 //! masking, mean-pooled patch tokens, LayerNorm, an MLP head.
 
-use burn::module::{Module, Param};
+use burn::module::Module;
 use burn::nn::{Gelu, Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig};
-use burn::tensor::{backend::Backend, Tensor, TensorData};
+use burn::tensor::{backend::Backend, Tensor};
 
 use crate::config::{ClassifierConfig, ConfigError};
-use crate::mae::{materialize, patchify, sincos_2d, Block, FipMae, ModelError};
+use crate::encoder::{materialize, Encoder};
+use crate::mae::{FipMae, ModelError};
 
 /// Modulation classifier over the target modality's images.
+///
+/// Parameters are visited in field order (the encoder's, then the head's), which fixes
+/// the tensor order of weight files: **do not reorder fields**.
 #[derive(Module, Debug)]
 pub struct AmcClassifier<B: Backend> {
-    /// Target modality patch pixels → encoder width.
-    pub patch_embed: Linear<B>,
-    /// The target modality's type embedding, `[1, dim]`.
-    pub modality_embed: Param<Tensor<B, 2>>,
-    /// The CLS token, `[1, 1, dim]` (attended to, not pooled).
-    pub cls_token: Param<Tensor<B, 3>>,
-    /// Encoder blocks.
-    pub blocks: Vec<Block<B>>,
-    /// Final encoder norm.
-    pub encoder_norm: LayerNorm<B>,
+    /// The shared encoder, embedding the target modality only ([`Encoder::select`]).
+    pub encoder: Encoder<B>,
     /// Norm of the pooled features.
     pub norm: LayerNorm<B>,
     /// Head: dim → hidden.
@@ -29,8 +25,6 @@ pub struct AmcClassifier<B: Backend> {
     pub fc2: Linear<B>,
     /// Head activation.
     pub act: Gelu,
-    /// Fixed positions, `[1, L, dim]`.
-    pub pos_embed: Tensor<B, 3>,
     /// The configuration the classifier was built from.
     #[module(skip)]
     pub config: ClassifierConfig,
@@ -82,41 +76,18 @@ impl ClassifierConfig {
                 field: "target".into(),
                 reason: "target modality is not configured".into(),
             })?;
-        let d = self.mae.encoder_dim;
         let (norm, fc1, fc2) = head(self, device);
-        // detached: the classifier's copies are leaves of their own
-        let kind = mae
-            .modality_embed
-            .val()
-            .slice([idx..idx + 1, 0..d])
-            .detach();
-        let mae = materialize(mae.clone());
         let c = AmcClassifier {
-            patch_embed: mae.patch_embeds[idx].clone(),
-            modality_embed: Param::from_tensor(kind),
-            cls_token: Param::from_tensor(mae.cls_token.val().detach()),
-            blocks: mae.blocks.clone(),
-            encoder_norm: mae.norm.clone(),
+            encoder: materialize(mae.encoder.clone()).select(idx),
             norm,
             fc1,
             fc2,
             act: Gelu::new(),
-            pos_embed: Tensor::from_data(
-                TensorData::new(
-                    sincos_2d(d, self.mae.grid()),
-                    [1, self.mae.num_patches(), d],
-                ),
-                device,
-            ),
             config: self.clone(),
         };
         let mut c = materialize(c);
         if self.freeze_encoder {
-            c.patch_embed = c.patch_embed.no_grad();
-            c.modality_embed = c.modality_embed.set_require_grad(false);
-            c.cls_token = c.cls_token.set_require_grad(false);
-            c.blocks = c.blocks.into_iter().map(|b| b.no_grad()).collect();
-            c.encoder_norm = c.encoder_norm.no_grad();
+            c.encoder = c.encoder.no_grad();
         }
         Ok(c)
     }
@@ -146,14 +117,8 @@ impl<B: Backend> AmcClassifier<B> {
         }
         let b = want[0];
         let d = m.encoder_dim;
-        let x = self.patch_embed.forward(patchify(images, m.patch_size))
-            + self.pos_embed.clone()
-            + self.modality_embed.val().reshape([1, 1, d]);
-        let mut x = Tensor::cat(vec![self.cls_token.val().repeat_dim(0, b), x], 1);
-        for block in &self.blocks {
-            x = block.forward(x, None);
-        }
-        let x = self.encoder_norm.forward(x);
+        let tokens = self.encoder.embed(0, images, m.patch_size);
+        let x = self.encoder.forward(tokens, None);
         let l = m.num_patches();
         let pooled: Tensor<B, 2> = x.slice([0..b, 1..1 + l, 0..d]).mean_dim(1).squeeze_dim(1);
         let h = self

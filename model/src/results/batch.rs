@@ -1,4 +1,6 @@
-//! Rendered images to Burn tensors.
+//! Rendered images to Burn tensors, and tensors back to host values (the one read-back
+//! path: synchronous natively, [`read_async`] in the browser, where WebGPU forbids the
+//! synchronous read).
 
 use burn::tensor::{backend::Backend, Tensor, TensorData};
 
@@ -20,6 +22,36 @@ pub enum BatchError {
         /// `(channels, size)` of the offending image.
         got: (usize, usize),
     },
+    /// A tensor could not be read back to the host.
+    #[error("reading a tensor back: {0}")]
+    Read(String),
+}
+
+fn values(data: TensorData) -> Result<Vec<f32>, BatchError> {
+    data.convert::<f32>()
+        .into_vec::<f32>()
+        .map_err(|e| BatchError::Read(format!("{e:?}")))
+}
+
+/// A host copy of a float tensor's values, row-major (synchronous: native code only).
+pub fn read<B: Backend, const D: usize>(t: Tensor<B, D>) -> Result<Vec<f32>, BatchError> {
+    values(t.into_data())
+}
+
+/// [`read`] without blocking: what the browser uses (WebGPU forbids synchronous reads).
+pub async fn read_async<B: Backend, const D: usize>(
+    t: Tensor<B, D>,
+) -> Result<Vec<f32>, BatchError> {
+    values(
+        t.into_data_async()
+            .await
+            .map_err(|e| BatchError::Read(format!("{e:?}")))?,
+    )
+}
+
+/// The first value of a tensor (a loss), NaN when it is empty.
+pub fn read_scalar<B: Backend, const D: usize>(t: Tensor<B, D>) -> Result<f64, BatchError> {
+    Ok(read(t)?.first().copied().unwrap_or(f32::NAN) as f64)
 }
 
 /// Stacks images into one tensor.

@@ -1,0 +1,9 @@
+//! What the trainer and the page share about results: rendered images as tensors,
+//! reconstruction metrics, one burst through the whole model (the studio), and the
+//! `report.json` / `bundle.json` formats.
+
+pub mod batch;
+pub mod bundle;
+pub mod metrics;
+pub mod report;
+pub mod studio;

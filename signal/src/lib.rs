@@ -1,0 +1,35 @@
+//! `fipmae-signal`: the signal side of FIP-DenoMAE, in pure Rust (no Burn).
+//!
+//! - [`classes`]: the ten modulation classes (`Modulation`) and their baseband definitions.
+//! - [`channel`]: `SignalConfig`/`ChannelConfig` and `synthesize` (phase, frequency and
+//!   timing offsets, AWGN).
+//! - [`dataset`]: seeded, regenerable datasets (`DatasetSpec::example(i)` → `Example`).
+//! - [`rng`]: the seeded generator behind every draw (`Rng`, one stream per purpose).
+//! - [`pulse`]: the RRC pulse, `erf`, pulse trains.
+//! - [`modality`]: bursts → images (`Renderer`): constellation, scalogram, signal, noise.
+//! - [`sigmf`]: SigMF recordings to and from bytes: metadata, samples, `.sigmf` archives.
+//! - [`segment`]: the bursts or windows of a recording a classifier judges.
+//!
+//! The `denomae` profile (the public DenoMAE generator's definitions, a comparison aid)
+//! lives in its own private module beside the classes.
+//!
+//! **Invariants:** no file or network I/O (bytes and values in and out); builds for
+//! `wasm32-unknown-unknown`; example `i` of seed `s` is a pure function of `(s, i)` and the
+//! [`DatasetSpec`]; rendering never produces NaN or infinity.
+
+pub mod channel;
+pub mod classes;
+pub mod dataset;
+mod denomae;
+pub mod modality;
+pub mod pulse;
+pub mod rng;
+pub mod segment;
+pub mod sigmf;
+
+pub use channel::{mean_power, synthesize, Burst, ChannelConfig, SignalConfig};
+pub use classes::{Modulation, Profile, SignalError, C32};
+pub use dataset::{DatasetSpec, Example, SnrSpec};
+pub use denomae::reference_alphabet;
+pub use modality::{Image, Modality, ModalityPair, RenderConfig, Renderer};
+pub use pulse::{erf, rrc};

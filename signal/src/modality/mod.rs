@@ -1,0 +1,436 @@
+//! Modality rendering: the images the network sees, drawn from one burst.
+//!
+//! Every rendering is an [`Image`] of `channels × image_size × image_size` `f32` values,
+//! channel-major (CHW). Each modality has an *input* (what the encoder sees) and a
+//! *target* (what its decoder must reconstruct):
+//!
+//! | modality | input from | target from | channels | values |
+//! |---|---|---|---|---|
+//! | constellation | noisy burst | clean burst | one per kernel width (default 3) | `[0, 1]`, each channel max-normalised |
+//! | scalogram | noisy burst | clean burst | 1 | `[0, 1]`: dB within `dynamic_range_db` of the image's peak, linear |
+//! | signal | noisy burst | clean burst | 2 (I, Q) | standardised: unit RMS per channel |
+//! | noise | the noise | the noise | 2 (I, Q) | standardised: unit RMS per channel |
+//!
+//! The noise modality follows DenoMAE: the added noise is itself an input modality during
+//! pretraining (it exists only for synthetic data), reconstructed from its masked version.
+//!
+//! Each modality's rendering and settings live in their own module: [`constellation`],
+//! [`scalogram`], and [`resample`] (the signal and noise grids, and the bilinear resize
+//! the others share).
+
+pub mod constellation;
+pub mod resample;
+pub mod scalogram;
+
+use serde::{Deserialize, Serialize};
+
+pub use constellation::{ConstellationConfig, WindowScale};
+pub use scalogram::ScalogramConfig;
+
+use crate::channel::SignalConfig;
+use crate::classes::Profile;
+use crate::dataset::Example;
+use crate::C32;
+
+/// Errors from rendering settings.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ModalityError {
+    /// A rendering setting outside its valid range.
+    #[error("invalid rendering setting `{field}`: {reason}")]
+    Invalid {
+        /// The offending field.
+        field: &'static str,
+        /// Why it is invalid.
+        reason: String,
+    },
+    /// A burst whose length differs from the one the renderer was built for.
+    #[error("burst has {got} samples, the renderer expects {expected}")]
+    Length {
+        /// Samples the renderer was built for.
+        expected: usize,
+        /// Samples given.
+        got: usize,
+    },
+    /// A modality name that is not known.
+    #[error("unknown modality `{0}` (known: constellation, scalogram, signal, noise)")]
+    Unknown(String),
+}
+
+/// The modalities of FIP-DenoMAE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Modality {
+    /// 2-D density of the IQ points (the fine-tuning target modality).
+    Constellation,
+    /// Complex-Morlet wavelet magnitude over scales × time.
+    Scalogram,
+    /// I and Q as 2-channel images.
+    Signal,
+    /// The added noise as a 2-channel image.
+    Noise,
+}
+
+impl Modality {
+    /// All modalities, constellation (the target modality) first.
+    pub const ALL: [Modality; 4] = [
+        Modality::Constellation,
+        Modality::Scalogram,
+        Modality::Signal,
+        Modality::Noise,
+    ];
+
+    /// Lower-case name used in files and configs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Modality::Constellation => "constellation",
+            Modality::Scalogram => "scalogram",
+            Modality::Signal => "signal",
+            Modality::Noise => "noise",
+        }
+    }
+
+    /// Image channels of this modality under `config`.
+    pub fn channels(self, config: &RenderConfig) -> usize {
+        match self {
+            Modality::Constellation => config.constellation.widths.len(),
+            Modality::Scalogram => 1,
+            Modality::Signal | Modality::Noise => 2,
+        }
+    }
+}
+
+impl std::str::FromStr for Modality {
+    type Err = ModalityError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Modality::ALL
+            .into_iter()
+            .find(|m| m.name().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| ModalityError::Unknown(s.to_string()))
+    }
+}
+
+/// A rendered image, channel-major: `data[(c · size + y) · size + x]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Image {
+    /// Number of channels.
+    pub channels: usize,
+    /// Height and width in pixels.
+    pub size: usize,
+    /// `channels × size × size` values.
+    pub data: Vec<f32>,
+}
+
+impl Image {
+    /// Maps one image to 8-bit RGB: 3 channels as R, G, B; 1 channel as grey; 2 channels
+    /// (standardised I/Q) as R = I, G = Q with `0.5 + v/6` (±3 RMS spans the range).
+    ///
+    /// Returns `size × size × 3` bytes, row-major.
+    pub fn to_rgb(&self, modality: Modality) -> Vec<u8> {
+        let img = self;
+        let n = img.size * img.size;
+        let standardised = matches!(modality, Modality::Signal | Modality::Noise);
+        let level = |c: usize, i: usize| -> u8 {
+            if c >= img.channels {
+                return 0;
+            }
+            let v = img.data[c * n + i];
+            let v = if standardised { 0.5 + v / 6.0 } else { v };
+            (v.clamp(0.0, 1.0) * 255.0).round() as u8
+        };
+        let mut out = Vec::with_capacity(n * 3);
+        for i in 0..n {
+            if img.channels == 1 {
+                let g = level(0, i);
+                out.extend_from_slice(&[g, g, g]);
+            } else {
+                out.extend_from_slice(&[level(0, i), level(1, i), level(2, i)]);
+            }
+        }
+        out
+    }
+
+    /// An all-zero image.
+    pub fn zeros(channels: usize, size: usize) -> Self {
+        Self {
+            channels,
+            size,
+            data: vec![0.0; channels * size * size],
+        }
+    }
+
+    /// The `size × size` plane of channel `c`.
+    pub fn channel(&self, c: usize) -> &[f32] {
+        let n = self.size * self.size;
+        &self.data[c * n..(c + 1) * n]
+    }
+
+    /// Value at channel `c`, row `y` (top = 0), column `x`.
+    pub fn at(&self, c: usize, y: usize, x: usize) -> f32 {
+        self.data[(c * self.size + y) * self.size + x]
+    }
+}
+
+/// Everything that decides how bursts become images.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RenderConfig {
+    /// Output height and width, pixels (32, 64, 224, …).
+    pub image_size: usize,
+    /// Burst length `N` the renderer is built for, samples (default: 1024).
+    pub num_samples: usize,
+    /// Samples per symbol `T` of the bursts (for the matched filter; default 8).
+    pub samples_per_symbol: usize,
+    /// RRC roll-off of the matched filter (default: 0.35).
+    pub rolloff: f64,
+    /// Matched-filter length, symbols (default: 8).
+    pub filter_span: usize,
+    /// Constellation settings.
+    pub constellation: ConstellationConfig,
+    /// Scalogram settings.
+    pub scalogram: ScalogramConfig,
+}
+
+impl RenderConfig {
+    /// Settings that match a signal generator, at `image_size²`.
+    pub fn for_signal(signal: &SignalConfig, image_size: usize) -> Self {
+        let denomae = signal.profile == Profile::Denomae;
+        Self {
+            image_size,
+            num_samples: signal.num_samples,
+            samples_per_symbol: signal.samples_per_symbol,
+            rolloff: signal.rolloff,
+            filter_span: signal.filter_span,
+            constellation: ConstellationConfig {
+                widths: vec![0.01, 0.03, 0.06],
+                window: if denomae {
+                    WindowScale::Fixed(2.5)
+                } else {
+                    WindowScale::Rms(2.5)
+                },
+                symbol_rate: signal.samples_per_symbol > 1,
+            },
+            scalogram: ScalogramConfig::default(),
+        }
+    }
+
+    /// Checks the settings; returns the first problem found.
+    pub fn validate(&self) -> Result<(), ModalityError> {
+        let bad = |field, reason: &str| {
+            Err(ModalityError::Invalid {
+                field,
+                reason: reason.to_string(),
+            })
+        };
+        if !(4..=1024).contains(&self.image_size) {
+            return bad("image_size", "must be in 4..=1024 pixels");
+        }
+        if !(16..=(1 << 24)).contains(&self.num_samples) {
+            return bad("num_samples", "must be in 16..=16777216");
+        }
+        if self.samples_per_symbol == 0 || self.filter_span == 0 {
+            return bad(
+                "samples_per_symbol",
+                "samples per symbol and filter span must be ≥ 1",
+            );
+        }
+        let c = &self.constellation;
+        if c.widths.is_empty() || c.widths.iter().any(|w| !(*w > 0.0 && *w <= 1.0)) {
+            return bad("constellation.widths", "need at least one width in (0, 1]");
+        }
+        let w = match c.window {
+            WindowScale::Rms(w) | WindowScale::Fixed(w) => w,
+        };
+        if !(w > 0.0 && w.is_finite()) {
+            return bad(
+                "constellation.window",
+                "half-width must be positive and finite",
+            );
+        }
+        let s = &self.scalogram;
+        if s.num_scales < 2 || !s.num_scales.is_multiple_of(2) || s.num_scales > 4096 {
+            return bad("scalogram.num_scales", "must be even and in 2..=4096");
+        }
+        if !(s.min_freq > 0.0 && s.min_freq < s.max_freq && s.max_freq <= 0.5) {
+            return bad(
+                "scalogram.min_freq",
+                "need 0 < min_freq < max_freq ≤ 0.5 cycles/sample",
+            );
+        }
+        if !(s.omega0 >= 3.0 && s.omega0.is_finite()) {
+            return bad("scalogram.omega0", "must be ≥ 3 (admissibility)");
+        }
+        if !(s.dynamic_range_db > 0.0 && s.dynamic_range_db.is_finite()) {
+            return bad("scalogram.dynamic_range_db", "must be positive");
+        }
+        Ok(())
+    }
+}
+
+/// One modality of one example: what the encoder sees and what the decoder must produce.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModalityPair {
+    /// Which modality.
+    pub modality: Modality,
+    /// Rendered from the noisy burst (the noise for [`Modality::Noise`]).
+    pub input: Image,
+    /// Rendered from the clean burst (the noise for [`Modality::Noise`]).
+    pub target: Image,
+}
+
+/// Renders bursts of one length into images; holds FFT plans and lookup tables, so build
+/// it once and reuse it (it is `Send + Sync`; each call allocates its own scratch).
+#[derive(Clone)]
+pub struct Renderer {
+    config: RenderConfig,
+    constellation: constellation::Tables,
+    scalogram: scalogram::Tables,
+    grid: resample::Grid,
+}
+
+impl std::fmt::Debug for Renderer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Renderer")
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+impl Renderer {
+    /// Builds the tables for `config` (validated first).
+    pub fn new(config: RenderConfig) -> Result<Self, ModalityError> {
+        config.validate()?;
+        Ok(Self {
+            constellation: constellation::Tables::new(&config),
+            scalogram: scalogram::Tables::new(&config),
+            grid: resample::Grid::new(&config),
+            config,
+        })
+    }
+
+    /// The settings this renderer was built with.
+    pub fn config(&self) -> &RenderConfig {
+        &self.config
+    }
+
+    fn check(&self, x: &[C32]) -> Result<(), ModalityError> {
+        if x.len() != self.config.num_samples {
+            return Err(ModalityError::Length {
+                expected: self.config.num_samples,
+                got: x.len(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Renders `samples` (one burst, `num_samples` long) as `modality`.
+    ///
+    /// Non-finite samples are treated as zero, so the output is always finite.
+    pub fn render(&self, modality: Modality, samples: &[C32]) -> Result<Image, ModalityError> {
+        self.check(samples)?;
+        let clean: Vec<C32>;
+        let x = if samples.iter().all(|z| z.re.is_finite() && z.im.is_finite()) {
+            samples
+        } else {
+            clean = samples
+                .iter()
+                .map(|z| {
+                    if z.re.is_finite() && z.im.is_finite() {
+                        *z
+                    } else {
+                        C32::new(0.0, 0.0)
+                    }
+                })
+                .collect();
+            &clean
+        };
+        Ok(match modality {
+            Modality::Constellation => self.constellation(x),
+            Modality::Scalogram => self.scalogram(x),
+            Modality::Signal | Modality::Noise => self.iq_grid(x),
+        })
+    }
+
+    /// Input and target of `modality` for a generated example.
+    pub fn render_pair(
+        &self,
+        modality: Modality,
+        example: &Example,
+    ) -> Result<ModalityPair, ModalityError> {
+        let (input, target) = match modality {
+            Modality::Noise => {
+                let img = self.render(modality, &example.noise)?;
+                (img.clone(), img)
+            }
+            _ => (
+                self.render(modality, &example.noisy)?,
+                self.render(modality, &example.clean)?,
+            ),
+        };
+        Ok(ModalityPair {
+            modality,
+            input,
+            target,
+        })
+    }
+}
+
+/// Renders all four modalities of an example (input and target each).
+pub fn render_example(
+    renderer: &Renderer,
+    example: &Example,
+) -> Result<Vec<ModalityPair>, ModalityError> {
+    Modality::ALL
+        .iter()
+        .map(|&m| renderer.render_pair(m, example))
+        .collect()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A standard-profile renderer of `n`-sample bursts at `sps` samples/symbol, `size²`.
+    pub(crate) fn renderer(size: usize, n: usize, sps: usize) -> Renderer {
+        let mut sig = SignalConfig::standard();
+        sig.num_samples = n;
+        sig.samples_per_symbol = sps;
+        Renderer::new(RenderConfig::for_signal(&sig, size)).expect("valid config")
+    }
+
+    #[test]
+    fn zero_and_non_finite_bursts_render_finite() {
+        let r = renderer(32, 1024, 8);
+        let zeros = vec![C32::new(0.0, 0.0); 1024];
+        let mut nan = zeros.clone();
+        nan[3] = C32::new(f32::NAN, f32::INFINITY);
+        for m in Modality::ALL {
+            for x in [&zeros, &nan] {
+                let img = r.render(m, x).expect("render");
+                assert!(img.data.iter().all(|v| v.is_finite()));
+            }
+        }
+        assert_eq!(
+            r.render(Modality::Signal, &zeros[..100]),
+            Err(ModalityError::Length {
+                expected: 1024,
+                got: 100
+            })
+        );
+    }
+
+    #[test]
+    fn bad_settings_are_rejected() {
+        let mut c = RenderConfig::for_signal(&SignalConfig::standard(), 64);
+        c.scalogram.num_scales = 3;
+        assert!(Renderer::new(c.clone()).is_err());
+        c.scalogram.num_scales = 64;
+        c.constellation.widths.clear();
+        assert!(matches!(
+            Renderer::new(c),
+            Err(ModalityError::Invalid {
+                field: "constellation.widths",
+                ..
+            })
+        ));
+    }
+}

@@ -1,0 +1,165 @@
+//! `.sigmf` archives: a POSIX tar of `.sigmf-meta` / `.sigmf-data` pairs, read and
+//! written in memory (no I/O).
+
+use super::{Recording, SigmfError};
+
+/// Tar block size, bytes.
+const BLOCK: usize = 512;
+
+/// Reads a `.sigmf` archive (a POSIX tar holding `.sigmf-meta` / `.sigmf-data` pairs) into
+/// its recordings, named by their path without extension, in archive order. Each recording
+/// is checked as [`Recording::from_bytes`] checks it; the error names the recording.
+pub fn read_archive(bytes: &[u8]) -> Result<Vec<(String, Recording)>, SigmfError> {
+    let bad = |m: String| SigmfError::Archive(m);
+    let mut metas: Vec<(String, &[u8])> = Vec::new();
+    let mut datas: Vec<(String, &[u8])> = Vec::new();
+    let mut at = 0usize;
+    while at + BLOCK <= bytes.len() {
+        let h = &bytes[at..at + BLOCK];
+        if h.iter().all(|&b| b == 0) {
+            break;
+        }
+        let text = |r: std::ops::Range<usize>| -> String {
+            let f = &h[r];
+            let end = f.iter().position(|&b| b == 0).unwrap_or(f.len());
+            String::from_utf8_lossy(&f[..end]).into_owned()
+        };
+        // the checksum counts its own field as spaces; old tars summed signed bytes
+        let (mut unsigned, mut signed) = (0u32, 0i32);
+        for (i, &b) in h.iter().enumerate() {
+            let b = if (148..156).contains(&i) { b' ' } else { b };
+            unsigned += u32::from(b);
+            signed += i32::from(b as i8);
+        }
+        let want = u32::from_str_radix(text(148..156).trim(), 8).map_err(|_| {
+            bad(format!(
+                "header at byte {at} has no checksum (not a tar file?)"
+            ))
+        })?;
+        if unsigned != want && i64::from(signed) != i64::from(want) {
+            return Err(bad(format!(
+                "header at byte {at} fails its checksum (not a tar file?)"
+            )));
+        }
+        let size = u64::from_str_radix(text(124..136).trim(), 8)
+            .map_err(|_| bad(format!("header at byte {at} has an invalid size")))?;
+        let size =
+            usize::try_from(size).map_err(|_| bad(format!("entry at byte {at} is too large")))?;
+        let mut name = text(0..100);
+        if &h[257..262] == b"ustar" {
+            let prefix = text(345..500);
+            if !prefix.is_empty() {
+                name = format!("{prefix}/{name}");
+            }
+        }
+        let start = at + BLOCK;
+        let end = start
+            .checked_add(size)
+            .filter(|&e| e <= bytes.len())
+            .ok_or_else(|| {
+                bad(format!(
+                    "`{name}` needs {size} bytes but the archive ends first (truncated)"
+                ))
+            })?;
+        // regular files only ('0' or NUL); directories and links are skipped
+        if matches!(h[156], b'0' | 0) {
+            if let Some(stem) = name.strip_suffix(".sigmf-meta") {
+                metas.push((stem.to_string(), &bytes[start..end]));
+            } else if let Some(stem) = name.strip_suffix(".sigmf-data") {
+                datas.push((stem.to_string(), &bytes[start..end]));
+            }
+        }
+        at = start + size.div_ceil(BLOCK) * BLOCK;
+    }
+    if metas.is_empty() {
+        return Err(bad("it holds no .sigmf-meta file".into()));
+    }
+    metas
+        .into_iter()
+        .map(|(stem, meta)| {
+            let data = datas
+                .iter()
+                .find(|(s, _)| *s == stem)
+                .map(|(_, d)| *d)
+                .ok_or_else(|| {
+                    bad(format!(
+                        "`{stem}.sigmf-meta` has no `{stem}.sigmf-data` beside it"
+                    ))
+                })?;
+            let rec = Recording::from_bytes(meta, data)
+                .map_err(|e| bad(format!("recording `{stem}`: {e}")))?;
+            Ok((stem, rec))
+        })
+        .collect()
+}
+
+/// Writes a `.sigmf` archive (ustar) of `(name, meta, data)` recordings under folder
+/// `folder`: `folder/name.sigmf-meta` and `folder/name.sigmf-data` for each.
+pub fn write_archive(folder: &str, recordings: &[(&str, &[u8], &[u8])]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut entry = |path: String, body: &[u8]| {
+        let mut h = [0u8; BLOCK];
+        let name = path.as_bytes();
+        let n = name.len().min(99);
+        h[..n].copy_from_slice(&name[..n]);
+        h[100..108].copy_from_slice(b"0000644\0");
+        h[108..116].copy_from_slice(b"0000000\0");
+        h[116..124].copy_from_slice(b"0000000\0");
+        let size = format!("{:011o}\0", body.len());
+        h[124..136].copy_from_slice(size.as_bytes());
+        h[136..148].copy_from_slice(b"00000000000\0");
+        h[156] = b'0';
+        h[257..263].copy_from_slice(b"ustar\0");
+        h[263..265].copy_from_slice(b"00");
+        h[148..156].copy_from_slice(b"        ");
+        let sum: u32 = h.iter().map(|&b| u32::from(b)).sum();
+        h[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+        out.extend_from_slice(&h);
+        out.extend_from_slice(body);
+        out.resize(out.len().div_ceil(BLOCK) * BLOCK, 0);
+    };
+    for (name, meta, data) in recordings {
+        entry(format!("{folder}/{name}.sigmf-meta"), meta);
+        entry(format!("{folder}/{name}.sigmf-data"), data);
+    }
+    out.resize(out.len() + 2 * BLOCK, 0);
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::sigmf::encode_cf32_le;
+    use crate::sigmf::tests::sample_meta;
+    use crate::C32;
+
+    #[test]
+    fn archives_round_trip_and_corruption_is_named() {
+        let data = encode_cf32_le(&[C32::new(1.0, -1.0); 4]);
+        let meta = sample_meta();
+        let tar = write_archive("rec", &[("a", &meta, &data), ("b", &meta, &data)]);
+        let recs = read_archive(&tar).unwrap();
+        assert_eq!(recs.len(), 2);
+        assert_eq!(recs[0].0, "rec/a");
+        assert_eq!(recs[1].1.samples.len(), 4);
+        assert_eq!(recs[1].1.meta.annotations[0].label.as_deref(), Some("GMSK"));
+
+        let truncated = &tar[..BLOCK + 10];
+        let e = read_archive(truncated).unwrap_err().to_string();
+        assert!(e.contains("truncated"), "{e}");
+        let mut flipped = tar.clone();
+        flipped[3] ^= 0x55;
+        let e = read_archive(&flipped).unwrap_err().to_string();
+        assert!(e.contains("checksum"), "{e}");
+        let e = read_archive(b"hello").unwrap_err().to_string();
+        assert!(e.contains("no .sigmf-meta"), "{e}");
+        let lone = write_archive("rec", &[]);
+        assert!(read_archive(&lone).is_err());
+        let mut nan = data.clone();
+        nan[..4].copy_from_slice(&f32::NAN.to_le_bytes());
+        let bad = write_archive("rec", &[("a", &meta, &nan)]);
+        let e = read_archive(&bad).unwrap_err().to_string();
+        assert!(e.contains("rec/a") && e.contains("not finite"), "{e}");
+    }
+}
