@@ -249,6 +249,16 @@ for s in pretrain finetune eval; do
   [ -f "$out/cuda-$s.log" ] && say "- $s: $(grep -E '^(pretrained|fine-tuned|accuracy)' "$out/cuda-$s.log" | tail -n 1)"
 done
 rm -rf "$work"
+# What comes back from a borrowed machine is limited (8 files, 16 MiB each): keep
+# summary.md, pack the logs and run files into one archive, and split weight files.
+if [ "${GPU_CHECK_PACK:-1}" = 1 ]; then
+  (cd "$out" && find . -name '*.fipmae' -size +15M | while read -r f; do
+    flat=$(echo "${f#./}" | tr / _)
+    split -b 15M -d "$f" "$flat.part-" && rm "$f"; done)
+  (cd "$out" && tar czf /tmp/gpu-check-logs.tgz --exclude=summary.md --exclude='*.part-*' . &&
+    find . -type f ! -name summary.md ! -name '*.part-*' -delete && mv /tmp/gpu-check-logs.tgz logs.tgz)
+  (cd "$out" && find . -mindepth 1 -type d -empty -delete)
+fi
 if [ "$cuda_ok" != 0 ]; then
   echo "GPU check failed: the CUDA backend does not run here (see $out/cuda-info.log)" >&2
   exit 1
