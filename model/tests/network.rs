@@ -612,3 +612,51 @@ fn the_classifier_encodes_through_the_autoencoders_encoder() {
         .fold(0.0, f32::max);
     assert!(diff < 1e-6, "encoders differ by {diff}");
 }
+
+#[test]
+fn adaptive_masking_on_the_device_matches_the_host_read_counts() {
+    use model::masking::{keep_lowest, mask_tokens, visible_count};
+    let device = dev();
+    let (b, l, d, r0, v) = (6, 16, 8, 0.6, 0.2);
+    for per_sample in [true, false] {
+        let cfg = MaskingConfig::new()
+            .with_strategy(MaskingStrategy::Adaptive)
+            .with_amr_per_sample(per_sample)
+            .with_amr_spread(v);
+        let x: Tensor<B, 3> = uniform([b, l, d], &device);
+        let noise: Tensor<B, 2> = uniform([b, l], &device);
+        let got = mask_tokens(x.clone(), r0, noise.clone(), &cfg);
+        // the reference: today's AMR, which reads the ratios back to choose the counts
+        let sal = salience(x.clone());
+        let ratios = to_vec(adaptive_ratio(sal.clone(), r0, v, cfg.amr_threshold));
+        let keep: Vec<usize> = if per_sample {
+            ratios.iter().map(|&r| visible_count(l, r as f64)).collect()
+        } else {
+            let mean = ratios.iter().map(|&r| r as f64).sum::<f64>() / b as f64;
+            vec![visible_count(l, mean); b]
+        };
+        let want = keep_lowest(x, sal + noise * 0.5, &keep);
+        assert_eq!(to_vec(got.mask.clone()), to_vec(want.mask.clone()), "mask");
+        assert_eq!(
+            to_vec(got.ids_restore.clone().float()),
+            to_vec(want.ids_restore.clone().float())
+        );
+        // the device version has K_max slots; on the reference's slots it holds the same
+        // tokens, and exactly the slots past each example's count are padding
+        let k_old = want.visible.dims()[1];
+        let k_new = got.visible.dims()[1];
+        assert_eq!(k_new, visible_count(l, r0 - v));
+        assert!(k_new >= k_old);
+        assert_eq!(
+            to_vec(got.visible.clone().slice([0..b, 0..k_old, 0..d])),
+            to_vec(want.visible.clone())
+        );
+        let pad = to_vec(got.pad.clone().expect("AMR always pads").float());
+        for (e, &k) in keep.iter().enumerate() {
+            for slot in 0..k_new {
+                let padded = pad[e * k_new + slot] > 0.5;
+                assert_eq!(padded, slot >= k, "example {e}, slot {slot}, count {k}");
+            }
+        }
+    }
+}

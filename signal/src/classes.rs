@@ -40,7 +40,7 @@ pub type C32 = Complex<f32>;
 pub(crate) type C64 = Complex<f64>;
 
 /// Errors from signal configuration and class names.
-#[derive(Debug, thiserror::Error, PartialEq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
 pub enum SignalError {
     /// A class name that is not one of [`Modulation::ALL`].
     #[error("unknown modulation class `{0}` (known: OOK, 4ASK, 8ASK, 4PAM, 16PAM, OQPSK, DQPSK, CPFSK, GFSK, GMSK)")]

@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::Args;
-use model::batch::images_to_tensor;
 use model::bundle::Bundle;
 use model::classifier::AmcClassifier;
-use model::segment::{argmax, mean_probabilities, segments, window_images};
+use model::segment::segments;
 use model::sigmf::{read_archive, FileKind, Recording};
+use model::verdict::{segment_batch, Verdict};
 use model::{Modality, RenderConfig, Renderer};
 use serde::Serialize;
 
@@ -148,19 +148,21 @@ pub fn run(args: &ClassifyArgs) -> Result<Vec<Segment>> {
             let segs = segments(&rec, loaded.render.num_samples)
                 .with_context(|| format!("`{}`", name.display()))?;
             for seg in segs {
-                // average the class probabilities over the segment's consecutive windows
-                let windows = window_images(&renderer, loaded.target, seg.samples)?;
-                let images =
-                    images_to_tensor::<Backend>(&windows.iter().collect::<Vec<_>>(), &device)?;
+                let images = segment_batch::<Backend>(&renderer, loaded.target, &seg, &device)?;
                 let logits = model::batch::read(loaded.model.forward(images)?)?;
-                let probs = mean_probabilities(&logits, k);
+                let v = Verdict::new(&seg, &logits, k);
                 out.push(Segment {
                     recording: name.clone(),
-                    sample_start: seg.sample_start,
-                    sample_count: seg.samples.len() as u64,
-                    label: seg.label,
-                    predicted: loaded.classes[argmax(&probs)].clone(),
-                    probabilities: loaded.classes.iter().cloned().zip(probs).collect(),
+                    sample_start: v.sample_start,
+                    sample_count: v.sample_count,
+                    predicted: loaded.classes[v.predicted].clone(),
+                    probabilities: loaded
+                        .classes
+                        .iter()
+                        .cloned()
+                        .zip(v.probabilities)
+                        .collect(),
+                    label: v.label,
                 });
             }
         }

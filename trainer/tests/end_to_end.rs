@@ -1,14 +1,10 @@
 //! pretrain → finetune → eval on the tiny preset, and the documentation of every flag.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::Command;
-
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("fipmae-e2e-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
-}
 
 fn fipmae(args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_fipmae"))
@@ -26,8 +22,14 @@ fn fipmae(args: &[&str]) -> String {
 
 #[test]
 fn pretrain_finetune_eval_on_the_tiny_preset() {
-    let (pre, ft, rep, scratch, rep2) =
-        (tmp("pre"), tmp("ft"), tmp("rep"), tmp("vit"), tmp("rep2"));
+    let tmpdir = common::Scratch::new();
+    let (pre, ft, rep, scratch, rep2) = (
+        tmpdir.path("pre"),
+        tmpdir.path("ft"),
+        tmpdir.path("rep"),
+        tmpdir.path("vit"),
+        tmpdir.path("rep2"),
+    );
     let s = |p: &PathBuf| p.to_string_lossy().to_string();
     fipmae(&[
         "pretrain",
@@ -153,7 +155,7 @@ fn pretrain_finetune_eval_on_the_tiny_preset() {
     assert!(acc > 0.2, "accuracy at 10 dB {acc}");
 
     // classify generated recordings: one JSON object per annotated burst
-    let rec = tmp("rec");
+    let rec = tmpdir.path("rec");
     fipmae(&[
         "generate",
         "--out",
@@ -204,10 +206,9 @@ fn pretrain_finetune_eval_on_the_tiny_preset() {
         .unwrap();
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("truncated"));
-    let _ = std::fs::remove_dir_all(&rec);
 
     // export the pretrained + fine-tuned pair with its report, in half precision
-    let bundle = tmp("static");
+    let bundle = tmpdir.path("static");
     fipmae(&[
         "export",
         "--model",
@@ -231,7 +232,7 @@ fn pretrain_finetune_eval_on_the_tiny_preset() {
         .unwrap();
 
     // classify with the exported bundle: a `.sigmf` archive and a raw cf32 capture
-    let rec = tmp("rec2");
+    let rec = tmpdir.path("rec2");
     fipmae(&[
         "generate",
         "--out",
@@ -288,8 +289,6 @@ fn pretrain_finetune_eval_on_the_tiny_preset() {
         .unwrap();
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("bad.sigmf"));
-    let _ = std::fs::remove_dir_all(&rec);
-    let _ = std::fs::remove_dir_all(&bundle);
 
     // errors name what is wrong
     let bad = Command::new(env!("CARGO_BIN_EXE_fipmae"))
@@ -298,14 +297,12 @@ fn pretrain_finetune_eval_on_the_tiny_preset() {
         .unwrap();
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("/nonexistent/run/run.json"));
-    for d in [pre, ft, rep, scratch, rep2] {
-        let _ = std::fs::remove_dir_all(d);
-    }
 }
 
 #[test]
 fn compare_runs_the_three_methods_and_writes_table_and_plot() {
-    let out = tmp("compare");
+    let tmpdir = common::Scratch::new();
+    let out = tmpdir.path("compare");
     let s = out.to_string_lossy().to_string();
     // a budget that only proves the plumbing
     let small = [
@@ -344,7 +341,6 @@ fn compare_runs_the_three_methods_and_writes_table_and_plot() {
     assert!(std::fs::read_to_string(out.join("compare.svg"))
         .unwrap()
         .contains("polyline"));
-    let _ = std::fs::remove_dir_all(&out);
 
     // an ablation over p_target: one FIP curve per value
     let text = fipmae(&[&small[..], &["--sweep", "mask-target=0.5,0.9"]].concat());
@@ -370,7 +366,6 @@ fn compare_runs_the_three_methods_and_writes_table_and_plot() {
         .unwrap();
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown knob `p_other`"));
-    let _ = std::fs::remove_dir_all(&out);
 }
 
 #[test]

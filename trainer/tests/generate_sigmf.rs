@@ -1,17 +1,13 @@
 //! `generate` writes SigMF recordings that read back exactly and carry valid metadata.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::path::PathBuf;
 
 use model::sigmf::SigmfError;
 use model::{Modulation, Profile};
 use trainer::generate::{read_recording, run, stem, GenerateArgs};
-
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("fipmae-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
-}
 
 fn args(out: PathBuf, count: u64) -> GenerateArgs {
     GenerateArgs {
@@ -35,7 +31,8 @@ fn args(out: PathBuf, count: u64) -> GenerateArgs {
 
 #[test]
 fn generated_recordings_round_trip_and_match_regeneration() -> anyhow::Result<()> {
-    let out = tmp("gen");
+    let tmpdir = common::Scratch::new();
+    let out = tmpdir.path("gen");
     let a = args(out.clone(), 20);
     let summary = run(&a)?;
     assert_eq!(summary.recordings, 20);
@@ -61,13 +58,13 @@ fn generated_recordings_round_trip_and_match_regeneration() -> anyhow::Result<()
         serde_json::from_slice(&std::fs::read(out.join("dataset.json"))?)?;
     let again: model::DatasetSpec = serde_json::from_value(manifest["dataset"].clone())?;
     assert_eq!(again, spec);
-    std::fs::remove_dir_all(&out)?;
     Ok(())
 }
 
 #[test]
 fn previews_and_options() -> anyhow::Result<()> {
-    let out = tmp("prev");
+    let tmpdir = common::Scratch::new();
+    let out = tmpdir.path("prev");
     let mut a = args(out.clone(), 2);
     a.previews = true;
     a.snr_db = Some(-20.0);
@@ -86,12 +83,11 @@ fn previews_and_options() -> anyhow::Result<()> {
         Some(Modulation::Ook.name())
     );
     assert_eq!(rec.meta.annotations[0].snr_db, Some(-20.0));
-    std::fs::remove_dir_all(&out)?;
     // bad options are named
-    let mut bad = args(tmp("bad"), 1);
+    let mut bad = args(tmpdir.path("bad"), 1);
     bad.classes = "OOK,QAM1024".into();
     assert!(format!("{:#}", bad.dataset().unwrap_err()).contains("QAM1024"));
-    let mut bad = args(tmp("bad"), 1);
+    let mut bad = args(tmpdir.path("bad"), 1);
     bad.snr_min = 5.0;
     bad.snr_max = -5.0;
     assert!(bad.dataset().is_err());
@@ -100,7 +96,8 @@ fn previews_and_options() -> anyhow::Result<()> {
 
 #[test]
 fn corrupt_recordings_are_rejected_with_the_file_named() -> anyhow::Result<()> {
-    let out = tmp("corrupt");
+    let tmpdir = common::Scratch::new();
+    let out = tmpdir.path("corrupt");
     run(&args(out.clone(), 1))?;
     let meta = out.join("example_000000.sigmf-meta");
     let data = out.join("example_000000.sigmf-data");
@@ -143,6 +140,5 @@ fn corrupt_recordings_are_rejected_with_the_file_named() -> anyhow::Result<()> {
     std::fs::write(&meta, &good_meta)?;
     std::fs::remove_file(&data)?;
     assert!(format!("{:#}", read_recording(&meta).unwrap_err()).contains("cannot read"));
-    std::fs::remove_dir_all(&out)?;
     Ok(())
 }

@@ -1,6 +1,8 @@
 //! `pretrain`: files, resume equality, corrupt checkpoints.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::path::PathBuf;
 
 use model::config::{Method, Preset};
@@ -23,16 +25,11 @@ fn args(out: PathBuf) -> PretrainArgs {
 /// runs in parallel test threads would interleave their draws.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("fipmae-pt-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
-}
-
 #[test]
 fn resumed_run_matches_an_uninterrupted_one() -> anyhow::Result<()> {
+    let tmpdir = common::Scratch::new();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let whole = tmp("whole");
+    let whole = tmpdir.path("whole");
     let s = run(&args(whole.clone()))?;
     assert_eq!(s.epochs.len(), 3);
     assert!(
@@ -56,7 +53,7 @@ fn resumed_run_matches_an_uninterrupted_one() -> anyhow::Result<()> {
         &Default::default(),
     )?;
 
-    let parts = tmp("parts");
+    let parts = tmpdir.path("parts");
     let mut a = args(parts.clone());
     a.stop_after = Some(1);
     assert_eq!(run(&a)?.epochs.len(), 1);
@@ -88,15 +85,14 @@ fn resumed_run_matches_an_uninterrupted_one() -> anyhow::Result<()> {
         std::fs::read(whole.join("model.fipmae"))?,
         std::fs::read(parts.join("model.fipmae"))?
     );
-    std::fs::remove_dir_all(&whole)?;
-    std::fs::remove_dir_all(&parts)?;
     Ok(())
 }
 
 #[test]
 fn a_corrupt_checkpoint_is_named_and_nothing_is_overwritten() -> anyhow::Result<()> {
+    let tmpdir = common::Scratch::new();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = tmp("corrupt");
+    let dir = tmpdir.path("corrupt");
     let mut a = args(dir.clone());
     a.stop_after = Some(1);
     run(&a)?;
@@ -122,24 +118,24 @@ fn a_corrupt_checkpoint_is_named_and_nothing_is_overwritten() -> anyhow::Result<
     std::fs::write(&ckpt, &bytes[..100])?;
     assert!(format!("{:#}", run(&a).unwrap_err()).contains("corrupt"));
     // a missing run folder is named too
-    let mut a = args(tmp("nowhere"));
+    let mut a = args(tmpdir.path("nowhere"));
     a.resume = true;
     assert!(format!("{:#}", run(&a).unwrap_err()).contains("run.json"));
-    std::fs::remove_dir_all(&dir)?;
     Ok(())
 }
 
 #[test]
 fn data_parallel_steps_equal_single_device_steps() -> anyhow::Result<()> {
+    let tmpdir = common::Scratch::new();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     // Two replicas on the one CPU device: the same arithmetic as two GPUs (share-weighted
     // losses, gradients summed by the optimizer), checked against the plain step.
     let device = trainer::backend::device()?;
-    let one = tmp("dp1");
+    let one = tmpdir.path("dp1");
     let mut a = args(one.clone());
     a.epochs = 2;
     let single = trainer::pretrain::run_on(&a, std::slice::from_ref(&device))?;
-    let two = tmp("dp2");
+    let two = tmpdir.path("dp2");
     let mut b = args(two.clone());
     b.epochs = 2;
     // (devices are `Copy` on the CPU backend only)
@@ -151,12 +147,9 @@ fn data_parallel_steps_equal_single_device_steps() -> anyhow::Result<()> {
         assert!(rel(x.val_loss, y.val_loss) < 1e-4, "{x:?} vs {y:?}");
     }
     // and the command line refuses more devices than the backend has
-    let mut c = args(tmp("dp3"));
+    let mut c = args(tmpdir.path("dp3"));
     c.devices = 2;
     let err = run(&c).unwrap_err().to_string();
     assert!(err.contains("--devices 2"), "{err}");
-    for d in [one, two] {
-        let _ = std::fs::remove_dir_all(d);
-    }
     Ok(())
 }

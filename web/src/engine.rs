@@ -6,18 +6,19 @@
 use burn::backend::wgpu::{Wgpu, WgpuDevice};
 use burn::backend::Flex;
 use burn::tensor::{backend::Backend, Tensor};
-use model::batch::images_to_tensor;
 use model::bundle::Bundle;
 use model::classifier::AmcClassifier;
-use model::config::MaskingStrategy;
 use model::mae::FipMae;
 use model::metrics::Views;
 use model::report::Report;
-use model::segment::{argmax, mean_probabilities, segments, window_images};
+use model::segment::{mean_probabilities, segments};
 use model::sigmf::Recording;
-use model::studio::{classifier_input, StudioRequest};
+use model::studio::{classifier_input, StudioError, StudioRequest};
+use model::verdict::segment_batch;
 use model::weights::{autoencoder_from_bytes, classifier_from_bytes};
 use model::{Modality, Renderer};
+
+use crate::error::WebError;
 
 /// The CPU backend (Burn's Flex, compiled to wasm).
 pub type Cpu = Flex;
@@ -75,14 +76,21 @@ pub struct Models<B: Backend> {
 }
 
 impl<B: Backend> Models<B> {
-    fn load(files: &BundleFiles, device: &B::Device) -> Result<Self, String> {
-        let classifier = classifier_from_bytes::<B>(&files.classifier, None, device)
-            .map_err(|e| format!("classifier weights: {e}"))?;
+    fn load(files: &BundleFiles, device: &B::Device) -> Result<Self, WebError> {
+        let classifier =
+            classifier_from_bytes::<B>(&files.classifier, None, device).map_err(|source| {
+                WebError::Weights {
+                    file: "classifier",
+                    source,
+                }
+            })?;
         let autoencoder = match &files.autoencoder {
-            Some(bytes) => Some(
-                autoencoder_from_bytes::<B>(bytes, None, device)
-                    .map_err(|e| format!("autoencoder weights: {e}"))?,
-            ),
+            Some(bytes) => Some(autoencoder_from_bytes::<B>(bytes, None, device).map_err(
+                |source| WebError::Weights {
+                    file: "autoencoder",
+                    source,
+                },
+            )?),
             None => None,
         };
         Ok(Self {
@@ -119,6 +127,31 @@ pub struct StudioResult {
     pub backend: String,
 }
 
+impl StudioResult {
+    /// "predicted X (p %), true class Y: right|wrong", with `classes` in the bundle's order.
+    pub fn prediction_line(&self, classes: &[String]) -> String {
+        let best = self
+            .probabilities
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .map(|(k, p)| (classes.get(k).cloned().unwrap_or_default(), *p));
+        match best {
+            Some((name, p)) => format!(
+                "predicted {name} ({:.1} %), true class {}: {}",
+                100.0 * p,
+                self.true_class,
+                if name == self.true_class {
+                    "right"
+                } else {
+                    "wrong"
+                }
+            ),
+            None => "no prediction".to_string(),
+        }
+    }
+}
+
 /// The verdict on one segment of an uploaded recording.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Verdict {
@@ -136,17 +169,25 @@ pub struct Verdict {
     pub probability: f64,
 }
 
+/// The models, on exactly one backend (every masking strategy, adaptive included, runs on
+/// WebGPU, so the page keeps no CPU copy beside a WebGPU one).
+enum OnBackend {
+    /// Burn's CPU backend in wasm.
+    Cpu(Box<Models<Cpu>>),
+    /// Burn's wgpu backend on WebGPU.
+    Gpu(Box<Models<Gpu>>),
+}
+
 /// A loaded bundle with its models on the chosen backend.
 pub struct Engine {
     /// The bundle index.
     pub bundle: Bundle,
     /// The evaluation report: absent, parsed, or why it could not be read.
-    pub report: Result<Option<Report>, String>,
+    pub report: Result<Option<Report>, WebError>,
     /// The backend the page uses.
     pub backend: BackendChoice,
     renderer: Renderer,
-    cpu: Models<Cpu>,
-    gpu: Option<Models<Gpu>>,
+    models: OnBackend,
 }
 
 /// Milliseconds since page load.
@@ -167,8 +208,8 @@ pub async fn yield_to_browser() {
 }
 
 /// A float tensor read back asynchronously (WebGPU forbids synchronous reads).
-pub async fn read<B: Backend, const D: usize>(t: Tensor<B, D>) -> Result<Vec<f32>, String> {
-    model::batch::read_async(t).await.map_err(|e| e.to_string())
+pub async fn read<B: Backend, const D: usize>(t: Tensor<B, D>) -> Result<Vec<f32>, WebError> {
+    Ok(model::batch::read_async(t).await?)
 }
 
 /// Runs one studio request on one backend.
@@ -178,24 +219,17 @@ async fn studio_on<B: Backend>(
     bundle: &Bundle,
     req: &StudioRequest,
     device: &B::Device,
-) -> Result<(Vec<ModalityViews>, Vec<f64>), String> {
-    let example = req
-        .example(&bundle.signal)
-        .map_err(|e| format!("studio: {e}"))?;
+) -> Result<(Vec<ModalityViews>, Vec<f64>), WebError> {
+    let example = req.example(&bundle.signal)?;
     let target = models.classifier.config.mae.target;
     let mut views = Vec::new();
     let pairs = match &models.autoencoder {
         Some(mae) => {
-            let pairs = req
-                .render(mae, renderer, &example)
-                .map_err(|e| format!("studio: {e}"))?;
-            let out = mae
-                .forward_with(
-                    &req.inputs::<B>(mae, &pairs, device)
-                        .map_err(|e| format!("studio: {e}"))?,
-                    &req.masking(&mae.config),
-                )
-                .map_err(|e| format!("autoencoder: {e}"))?;
+            let pairs = req.render(mae, renderer, &example)?;
+            let out = mae.forward_with(
+                &req.inputs::<B>(mae, &pairs, device)?,
+                &req.masking(&mae.config),
+            )?;
             for (pair, o) in pairs.iter().zip(out.modalities) {
                 let v = Views::new(
                     pair.modality,
@@ -205,9 +239,8 @@ async fn studio_on<B: Backend>(
                     &read(o.mask).await?,
                     mae.config.patch_size,
                     mae.config.loss_on_all_patches,
-                )
-                .map_err(|e| format!("reconstruction: {e}"))?;
-                let (psnr_db, noisy_psnr_db) = v.psnr_db().map_err(|e| format!("PSNR: {e}"))?;
+                )?;
+                let (psnr_db, noisy_psnr_db) = v.psnr_db()?;
                 views.push(ModalityViews {
                     views: v,
                     psnr_db,
@@ -218,14 +251,10 @@ async fn studio_on<B: Backend>(
         }
         None => vec![renderer
             .render_pair(target, &example)
-            .map_err(|e| format!("studio: {e}"))?],
+            .map_err(StudioError::from)?],
     };
-    let images = classifier_input::<B>(&pairs, target, device)
-        .map_err(|e| format!("classifier input: {e}"))?;
-    let logits = models
-        .classifier
-        .forward(images)
-        .map_err(|e| format!("classifier: {e}"))?;
+    let images = classifier_input::<B>(&pairs, target, device)?;
+    let logits = models.classifier.forward(images)?;
     let k = bundle.classes.len();
     Ok((views, mean_probabilities(&read(logits).await?, k)))
 }
@@ -238,27 +267,25 @@ async fn classify_on<B: Backend>(
     name: &str,
     rec: &Recording,
     device: &B::Device,
-) -> Result<Vec<Verdict>, String> {
-    let segs = segments(rec, renderer.config().num_samples).map_err(|e| format!("{name}: {e}"))?;
+) -> Result<Vec<Verdict>, WebError> {
+    let segs =
+        segments(rec, renderer.config().num_samples).map_err(|source| WebError::Segment {
+            name: name.to_string(),
+            source,
+        })?;
     let target = model.config.mae.target;
     let mut out = Vec::with_capacity(segs.len());
     for seg in segs {
-        let windows =
-            window_images(renderer, target, seg.samples).map_err(|e| format!("{name}: {e}"))?;
-        let images = images_to_tensor::<B>(&windows.iter().collect::<Vec<_>>(), device)
-            .map_err(|e| format!("{name}: {e}"))?;
-        let logits = model
-            .forward(images)
-            .map_err(|e| format!("classifier: {e}"))?;
-        let probs = mean_probabilities(&read(logits).await?, classes.len());
-        let best = argmax(&probs);
+        let images = segment_batch::<B>(renderer, target, &seg, device)?;
+        let v =
+            model::verdict::Verdict::new(&seg, &read(model.forward(images)?).await?, classes.len());
         out.push(Verdict {
             recording: name.to_string(),
-            sample_start: seg.sample_start,
-            sample_count: seg.samples.len() as u64,
-            label: seg.label,
-            predicted: classes.get(best).cloned().unwrap_or_default(),
-            probability: probs.get(best).copied().unwrap_or(0.0),
+            sample_start: v.sample_start,
+            sample_count: v.sample_count,
+            predicted: classes.get(v.predicted).cloned().unwrap_or_default(),
+            probability: v.confidence(),
+            label: v.label,
         });
         yield_to_browser().await;
     }
@@ -268,106 +295,109 @@ async fn classify_on<B: Backend>(
 impl Engine {
     /// Parses and loads a bundle; with [`Preference::Auto`], also on WebGPU when the
     /// browser offers it. Errors say which file is wrong and how.
-    pub async fn load(files: &BundleFiles, preference: Preference) -> Result<Self, String> {
-        let bundle = Bundle::from_json(&files.bundle).map_err(|e| format!("bundle.json: {e}"))?;
-        let renderer = Renderer::new(bundle.render.clone())
-            .map_err(|e| format!("bundle.json rendering settings: {e}"))?;
-        let cpu = Models::<Cpu>::load(files, &Default::default())?;
-        bundle
-            .check(&cpu.classifier.config)
-            .map_err(|e| e.to_string())?;
+    pub async fn load(files: &BundleFiles, preference: Preference) -> Result<Self, WebError> {
+        let bundle = Bundle::from_json(&files.bundle).map_err(|e| WebError::Json {
+            file: "bundle.json".into(),
+            reason: e.to_string(),
+        })?;
+        let renderer = Renderer::new(bundle.render.clone()).map_err(|e| WebError::Json {
+            file: "bundle.json".into(),
+            reason: format!("rendering settings: {e}"),
+        })?;
+        let (backend, models) = match preference {
+            Preference::CpuOnly => (
+                BackendChoice::Cpu("the CPU was requested".into()),
+                OnBackend::Cpu(Box::new(Models::<Cpu>::load(files, &Default::default())?)),
+            ),
+            Preference::Auto => match crate::webgpu::init().await {
+                Ok(adapter) => match Models::<Gpu>::load(files, &WgpuDevice::default()) {
+                    Ok(m) => (BackendChoice::WebGpu(adapter), OnBackend::Gpu(Box::new(m))),
+                    Err(e) => (
+                        BackendChoice::Cpu(format!("loading on WebGPU failed: {e}")),
+                        OnBackend::Cpu(Box::new(Models::<Cpu>::load(files, &Default::default())?)),
+                    ),
+                },
+                Err(reason) => (
+                    BackendChoice::Cpu(reason),
+                    OnBackend::Cpu(Box::new(Models::<Cpu>::load(files, &Default::default())?)),
+                ),
+            },
+        };
+        let classifier = match &models {
+            OnBackend::Cpu(m) => &m.classifier.config,
+            OnBackend::Gpu(m) => &m.classifier.config,
+        };
+        bundle.check(classifier)?;
         let report = match &files.report {
             None => Ok(None),
             Some(bytes) => serde_json::from_slice::<Report>(bytes)
                 .map(Some)
-                .map_err(|e| format!("report.json: {e}")),
-        };
-        let (backend, gpu) = match preference {
-            Preference::CpuOnly => (BackendChoice::Cpu("the CPU was requested".into()), None),
-            Preference::Auto => match crate::webgpu::init().await {
-                Ok(adapter) => match Models::<Gpu>::load(files, &WgpuDevice::default()) {
-                    Ok(m) => (BackendChoice::WebGpu(adapter), Some(m)),
-                    Err(e) => (
-                        BackendChoice::Cpu(format!("loading on WebGPU failed: {e}")),
-                        None,
-                    ),
-                },
-                Err(reason) => (BackendChoice::Cpu(reason), None),
-            },
+                .map_err(|e| WebError::Json {
+                    file: "report.json".into(),
+                    reason: e.to_string(),
+                }),
         };
         Ok(Self {
             bundle,
             report,
             backend,
             renderer,
-            cpu,
-            gpu,
+            models,
         })
+    }
+
+    /// The autoencoder's configuration, if one is loaded.
+    fn autoencoder_config(&self) -> Option<&model::config::FipMaeConfig> {
+        match &self.models {
+            OnBackend::Cpu(m) => m.autoencoder.as_ref().map(|a| &a.config),
+            OnBackend::Gpu(m) => m.autoencoder.as_ref().map(|a| &a.config),
+        }
     }
 
     /// Whether an autoencoder is loaded (the studio can reconstruct).
     pub fn has_autoencoder(&self) -> bool {
-        self.cpu.autoencoder.is_some()
+        self.autoencoder_config().is_some()
     }
 
     /// The autoencoder's mask ratio per present modality (the studio's defaults).
     pub fn default_ratios(&self) -> Vec<(Modality, f64)> {
-        self.cpu.autoencoder.as_ref().map_or(Vec::new(), |m| {
-            m.config
-                .modalities
+        self.autoencoder_config().map_or(Vec::new(), |c| {
+            c.modalities
                 .iter()
-                .filter(|c| c.present)
-                .map(|c| (c.modality, c.mask_ratio))
+                .filter(|m| m.present)
+                .map(|m| (m.modality, m.mask_ratio))
                 .collect()
         })
     }
 
-    /// Runs a studio request: reconstruction (with an autoencoder) and classification.
-    ///
-    /// Adaptive masking runs on the CPU even when WebGPU is in use: choosing its visible
-    /// counts reads the ratios back synchronously, which WebGPU forbids.
-    pub async fn studio(&self, req: &StudioRequest) -> Result<StudioResult, String> {
+    /// Runs a studio request: reconstruction (with an autoencoder) and classification, on
+    /// the page's backend whatever the masking strategy.
+    pub async fn studio(&self, req: &StudioRequest) -> Result<StudioResult, WebError> {
         let start = now_ms();
-        let adaptive = req.strategy == MaskingStrategy::Adaptive && self.has_autoencoder();
-        let ((views, probabilities), backend) = match &self.gpu {
-            Some(g) if !adaptive => (
-                studio_on(g, &self.renderer, &self.bundle, req, &WgpuDevice::default()).await?,
-                self.backend.describe(),
-            ),
-            gpu => (
-                studio_on(
-                    &self.cpu,
-                    &self.renderer,
-                    &self.bundle,
-                    req,
-                    &Default::default(),
-                )
-                .await?,
-                if gpu.is_some() {
-                    "CPU (adaptive masking reads its ratio back synchronously, which WebGPU \
-                     forbids)"
-                        .to_string()
-                } else {
-                    self.backend.describe()
-                },
-            ),
+        let (views, probabilities) = match &self.models {
+            OnBackend::Gpu(m) => {
+                studio_on(m, &self.renderer, &self.bundle, req, &WgpuDevice::default()).await?
+            }
+            OnBackend::Cpu(m) => {
+                studio_on(m, &self.renderer, &self.bundle, req, &Default::default()).await?
+            }
         };
         Ok(StudioResult {
             views,
             probabilities,
             true_class: req.class.clone(),
             ms: now_ms() - start,
-            backend,
+            backend: self.backend.describe(),
         })
     }
 
     /// Classifies each annotated burst (or window) of a recording.
-    pub async fn classify(&self, name: &str, rec: &Recording) -> Result<Vec<Verdict>, String> {
+    pub async fn classify(&self, name: &str, rec: &Recording) -> Result<Vec<Verdict>, WebError> {
         let classes = &self.bundle.classes;
-        match &self.gpu {
-            Some(g) => {
+        match &self.models {
+            OnBackend::Gpu(m) => {
                 classify_on(
-                    &g.classifier,
+                    &m.classifier,
                     &self.renderer,
                     classes,
                     name,
@@ -376,9 +406,9 @@ impl Engine {
                 )
                 .await
             }
-            None => {
+            OnBackend::Cpu(m) => {
                 classify_on(
-                    &self.cpu.classifier,
+                    &m.classifier,
                     &self.renderer,
                     classes,
                     name,

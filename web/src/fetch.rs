@@ -6,6 +6,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{ReadableStreamDefaultReader, Response};
 
 use crate::engine::BundleFiles;
+use crate::error::WebError;
 
 /// Largest file the page downloads, bytes (the shipped weights are far below it).
 pub const MAX_DOWNLOAD_BYTES: usize = 256 * 1024 * 1024;
@@ -86,14 +87,18 @@ pub async fn fetch_bytes(
 pub async fn fetch_bundle(
     base: &str,
     progress: &dyn Fn(&str, usize, Option<usize>),
-) -> Result<BundleFiles, String> {
+) -> Result<BundleFiles, WebError> {
     let get = |name: String| async move {
         let url = format!("{base}{name}");
-        fetch_bytes(&url, &|got, total| progress(&name, got, total)).await
+        fetch_bytes(&url, &|got, total| progress(&name, got, total))
+            .await
+            .map_err(WebError::Fetch)
     };
     let index = get("bundle.json".into()).await?;
-    let bundle =
-        model::bundle::Bundle::from_json(&index).map_err(|e| format!("{base}bundle.json: {e}"))?;
+    let bundle = model::bundle::Bundle::from_json(&index).map_err(|e| WebError::Json {
+        file: format!("{base}bundle.json"),
+        reason: e.to_string(),
+    })?;
     let classifier = get(bundle.classifier.clone()).await?;
     let autoencoder = match &bundle.autoencoder {
         Some(name) => Some(get(name.clone()).await?),

@@ -5,7 +5,10 @@
 //! - [`app`]: the page layout and the loading sequence.
 //! - [`components`]: one component per file.
 //! - [`engine`]: the models, the backend choice, inference (results read back async).
+//! - [`error`]: `WebError`, everything that can go wrong, typed.
 //! - [`webgpu`]: asks for WebGPU without panicking.
+//! - [`state`]: the page's state (status, progress, the loaded engine), shared by the
+//!   layout and the components.
 //! - [`fetch`]: the bundle over HTTP with progress.
 //! - [`upload`]: the user's files into recordings, with limits.
 //!
@@ -17,7 +20,9 @@ use std::sync::Arc;
 pub mod app;
 pub mod components;
 pub mod engine;
+pub mod error;
 pub mod fetch;
+pub mod state;
 pub mod upload;
 pub mod webgpu;
 

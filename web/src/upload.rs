@@ -1,30 +1,50 @@
 //! The user's own recordings: which files make which recordings, with limits and clear
-//! errors. Pure functions on names and bytes (the page reads the files).
+//! errors, and their classification (what the upload panel's action runs).
 
+use js_sys::Uint8Array;
 use model::sigmf::{read_archive, FileKind as Kind, Recording};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::File;
+
+use crate::engine::{Engine, Verdict};
+use crate::error::WebError;
 
 /// Largest upload the page accepts, bytes per file (64 MiB ≈ 8 M complex `f32` samples).
 pub const MAX_UPLOAD_BYTES: f64 = 64.0 * 1024.0 * 1024.0;
 
 /// Checks a file before reading it: a known kind and at most [`MAX_UPLOAD_BYTES`].
-pub fn check(name: &str, size: f64) -> Result<Kind, String> {
+pub fn check(name: &str, size: f64) -> Result<Kind, WebError> {
+    let bad = |reason: String| WebError::Upload {
+        name: name.to_string(),
+        reason,
+    };
     let k = Kind::of(name).ok_or_else(|| {
-        format!("{name}: not a recording (pick .sigmf-meta + .sigmf-data, a .sigmf archive, or raw .cf32)")
+        bad(
+            "not a recording (pick .sigmf-meta + .sigmf-data, a .sigmf archive, or raw .cf32)"
+                .into(),
+        )
     })?;
     if size > MAX_UPLOAD_BYTES {
-        return Err(format!(
-            "{name}: {:.1} MiB is over the {:.0} MiB limit of this page",
+        return Err(bad(format!(
+            "{:.1} MiB is over the {:.0} MiB limit of this page",
             size / 1048576.0,
             MAX_UPLOAD_BYTES / 1048576.0
-        ));
+        )));
     }
     Ok(k)
+}
+
+fn upload(name: &str, reason: String) -> WebError {
+    WebError::Upload {
+        name: name.to_string(),
+        reason,
+    }
 }
 
 /// Turns picked files `(name, bytes)` into named recordings: each `.sigmf-meta` with the
 /// `.sigmf-data` of the same stem, each member of each archive, each raw capture. Every
 /// problem is reported, and the good recordings are kept.
-pub fn recordings(files: &[(String, Vec<u8>)]) -> (Vec<(String, Recording)>, Vec<String>) {
+pub fn recordings(files: &[(String, Vec<u8>)]) -> (Vec<(String, Recording)>, Vec<WebError>) {
     let (mut ok, mut errors) = (Vec::new(), Vec::new());
     let stem = |n: &str| {
         n.rsplit_once('.')
@@ -44,27 +64,72 @@ pub fn recordings(files: &[(String, Vec<u8>)]) -> (Vec<(String, Recording)>, Vec
                 match partner(Kind::Data, &s) {
                     Some(data) => match Recording::from_bytes(bytes, data) {
                         Ok(r) => ok.push((s, r)),
-                        Err(e) => errors.push(format!("{s}: {e}")),
+                        Err(source) => errors.push(WebError::Recording { name: s, source }),
                     },
-                    None => errors.push(format!("{name}: pick its {s}.sigmf-data too")),
+                    None => errors.push(upload(name, format!("pick its {s}.sigmf-data too"))),
                 }
             }
             Some(Kind::Data) => {
                 let s = stem(name);
                 if partner(Kind::Meta, &s).is_none() {
-                    errors.push(format!("{name}: pick its {s}.sigmf-meta too"));
+                    errors.push(upload(name, format!("pick its {s}.sigmf-meta too")));
                 }
             }
             Some(Kind::Archive) => match read_archive(bytes) {
                 Ok(recs) => ok.extend(recs.into_iter().map(|(n, r)| (format!("{name}:{n}"), r))),
-                Err(e) => errors.push(format!("{name}: {e}")),
+                Err(source) => errors.push(WebError::Recording {
+                    name: name.clone(),
+                    source,
+                }),
             },
             Some(Kind::RawCf32) => match Recording::from_raw_cf32(bytes) {
                 Ok(r) => ok.push((name.clone(), r)),
-                Err(e) => errors.push(format!("{name}: {e}")),
+                Err(source) => errors.push(WebError::Recording {
+                    name: name.clone(),
+                    source,
+                }),
             },
-            None => errors.push(format!("{name}: not a recording (unknown extension)")),
+            None => errors.push(upload(name, "not a recording (unknown extension)".into())),
         }
     }
     (ok, errors)
+}
+
+/// Reads, checks and classifies picked files: the verdicts, and one message per problem.
+pub async fn classify_files(engine: &Engine, files: Vec<File>) -> (Vec<Verdict>, Vec<WebError>) {
+    let mut errors = Vec::new();
+    let mut loaded = Vec::new();
+    for f in files {
+        let name = f.name();
+        if let Err(e) = check(&name, f.size()) {
+            errors.push(e);
+            continue;
+        }
+        match JsFuture::from(f.array_buffer()).await {
+            Ok(buf) => loaded.push((name, Uint8Array::new(&buf).to_vec())),
+            Err(e) => errors.push(WebError::Upload {
+                name,
+                reason: format!("could not be read ({e:?})"),
+            }),
+        }
+    }
+    let (verdicts, more) = classify_bytes(engine, &loaded).await;
+    errors.extend(more);
+    (verdicts, errors)
+}
+
+/// Classifies files already in memory, `(name, bytes)`.
+pub async fn classify_bytes(
+    engine: &Engine,
+    files: &[(String, Vec<u8>)],
+) -> (Vec<Verdict>, Vec<WebError>) {
+    let (recs, mut errors) = recordings(files);
+    let mut verdicts = Vec::new();
+    for (name, rec) in recs {
+        match engine.classify(&name, &rec).await {
+            Ok(v) => verdicts.extend(v),
+            Err(e) => errors.push(e),
+        }
+    }
+    (verdicts, errors)
 }

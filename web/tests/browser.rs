@@ -346,19 +346,36 @@ async fn the_page_runs_on_webgpu_when_the_browser_offers_it() {
     assert_eq!(st, "ready", "{}", root.inner_html());
     let backend = root.query_selector("#backend").unwrap().unwrap();
     let kind = backend.get_attribute("data-backend").unwrap_or_default();
-    let text = backend.text_content().unwrap_or_default();
-    web_sys::console::log_1(&JsValue::from_str(&format!("page backend: {text}")));
+    let line = backend.text_content().unwrap_or_default();
+    web_sys::console::log_1(&JsValue::from_str(&format!("page backend: {line}")));
     if expect_webgpu() {
-        assert_eq!(kind, "webgpu", "{text}");
+        assert_eq!(kind, "webgpu", "{line}");
     } else if kind == "cpu" {
         // the fallback must say why
         assert!(
-            text.contains("CPU fallback: ") || text.contains("CPU fallback (wasm): "),
-            "{text}"
+            line.contains("CPU fallback: ") || line.contains("CPU fallback (wasm): "),
+            "{line}"
         );
     }
     wait_for(&root, "#prediction", 120, |e| {
         e.text_content().is_some_and(|t| t.starts_with("predicted"))
     })
     .await;
+    // adaptive masking (AMR) runs on the page's backend too: no host read, no CPU copy
+    let before = text(&root, "#studio-time");
+    let select = root.query_selector("#studio-strategy").unwrap().unwrap();
+    js_sys::Reflect::set(&select, &"value".into(), &"adaptive".into()).unwrap();
+    select
+        .dispatch_event(&web_sys::Event::new("change").unwrap())
+        .unwrap();
+    let time = wait_for(&root, "#studio-time", 240, |e| {
+        e.text_content().is_some_and(|t| t != before)
+    })
+    .await;
+    let time = time.text_content().unwrap_or_default();
+    web_sys::console::log_1(&JsValue::from_str(&format!("adaptive masking: {time}")));
+    assert!(root.query_selector("#studio-error").unwrap().is_none());
+    if kind == "webgpu" {
+        assert!(time.contains("WebGPU"), "{time}");
+    }
 }

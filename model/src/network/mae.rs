@@ -25,7 +25,7 @@ use crate::masking::{mask_tokens, Masked};
 use crate::modality::Modality;
 
 /// Errors from running the network on inputs that do not fit its configuration.
-#[derive(Debug, thiserror::Error, PartialEq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
 pub enum ModelError {
     /// The configuration is impossible.
     #[error(transparent)]

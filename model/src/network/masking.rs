@@ -12,8 +12,10 @@
 //!   lowest scores. No gradient flows through the salience.
 //! - **adaptive** (AMR): ratio `r = r0 − v + 2v·(fraction of tokens with salience > δ)`,
 //!   clamped to `[r0 − v, r0 + v]`; tokens chosen as in SBAM. Per batch (the mean ratio
-//!   sets one `K`) or per example (each its own `K`; sequences padded to the largest with
-//!   a key-padding mask). Choosing `K` reads the ratios back to the host.
+//!   sets one `K`) or per example (each its own `K`). The counts stay on the device:
+//!   sequences always have `K_max` slots (the most the lowest ratio keeps) and a
+//!   key-padding mask marks the slots past each example's `K`, so no value is read back
+//!   and WebGPU runs AMR too.
 //!
 //! mask: 1 = removed, 0 = kept.
 
@@ -80,24 +82,42 @@ pub fn stable_order<B: Backend>(score: Tensor<B, 2>) -> (Tensor<B, 2, Int>, Tens
 /// - `x`: `[batch, L, dim]`; `score`: `[batch, L]`
 /// - `keep`: `batch` counts in `1..=L`
 pub fn keep_lowest<B: Backend>(x: Tensor<B, 3>, score: Tensor<B, 2>, keep: &[usize]) -> Masked<B> {
-    let [b, l, d] = x.dims();
-    let device = x.device();
+    let [b, l, _] = x.dims();
     let k_max = keep.iter().copied().max().unwrap_or(1).clamp(1, l);
-    let (ids_shuffle, ids_restore) = stable_order(score);
-    let ids_keep = ids_shuffle.slice([0..b, 0..k_max]);
-    let visible = x.gather(1, ids_keep.unsqueeze_dim::<3>(2).repeat_dim(2, d));
     // Counts and ranks are compared as floats: integer tensors may differ in integer type
     // between backends and operations (argsort's indices vs host data).
     let counts: Vec<f32> = keep.iter().map(|&k| k.clamp(1, l) as f32).collect();
-    let counts = Tensor::<B, 2>::from_data(TensorData::new(counts, [b, 1]), &device);
+    let counts = Tensor::<B, 2>::from_data(TensorData::new(counts, [b, 1]), &x.device());
+    let uneven = keep.iter().any(|&k| k.clamp(1, l) != k_max);
+    keep_lowest_counted(x, score, counts, k_max, uneven)
+}
+
+/// [`keep_lowest`] with the counts on the device: example `b` keeps `counts[b]` tokens
+/// (whole numbers in `1..=k_max`), gathered into `k_max` slots; with `pad`, the slots past
+/// an example's count are marked as padding. Nothing is read back to the host.
+///
+/// # Shapes
+/// - `x`: `[batch, L, dim]`; `score`: `[batch, L]`; `counts`: `[batch, 1]`
+pub fn keep_lowest_counted<B: Backend>(
+    x: Tensor<B, 3>,
+    score: Tensor<B, 2>,
+    counts: Tensor<B, 2>,
+    k_max: usize,
+    pad: bool,
+) -> Masked<B> {
+    let [b, l, d] = x.dims();
+    let device = x.device();
+    let k_max = k_max.clamp(1, l);
+    let (ids_shuffle, ids_restore) = stable_order(score);
+    let ids_keep = ids_shuffle.slice([0..b, 0..k_max]);
+    let visible = x.gather(1, ids_keep.unsqueeze_dim::<3>(2).repeat_dim(2, d));
     // token j is removed when its rank is at or past its example's count
     let mask = ids_restore
         .clone()
         .float()
         .greater_equal(counts.clone().repeat_dim(1, l))
         .float();
-    let uneven = keep.iter().any(|&k| k.clamp(1, l) != k_max);
-    let pad = uneven.then(|| {
+    let pad = pad.then(|| {
         let slots: Vec<f32> = (0..b).flat_map(|_| (0..k_max).map(|k| k as f32)).collect();
         Tensor::<B, 2>::from_data(TensorData::new(slots, [b, k_max]), &device)
             .greater_equal(counts.repeat_dim(1, k_max))
@@ -169,17 +189,24 @@ pub fn mask_tokens<B: Backend>(
             keep_lowest(x, score, &vec![keep; b])
         }
         MaskingStrategy::Adaptive => {
+            // Everything stays on the device: the per-example (or batch-mean) ratio becomes
+            // a visible count `floor(L·(1 − r) + 1/2)` in 1..=K_max, and the tokens are
+            // gathered into K_max = visible_count(L, r0 − v) slots (the most any ratio in
+            // [r0 − v, r0 + v] keeps) with a key-padding mask. No host read, so WebGPU
+            // runs it.
             let sal = salience(x.clone());
             let ratios =
                 adaptive_ratio(sal.clone(), ratio, config.amr_spread, config.amr_threshold);
-            let ratios: Vec<f64> = ratios.into_data().iter::<f64>().collect();
-            let keep: Vec<usize> = if config.amr_per_sample {
-                ratios.iter().map(|&r| visible_count(l, r)).collect()
+            let ratios: Tensor<B, 2> = if config.amr_per_sample {
+                ratios.unsqueeze_dim(1)
             } else {
-                let mean = ratios.iter().sum::<f64>() / ratios.len().max(1) as f64;
-                vec![visible_count(l, mean); b]
+                ratios.mean().unsqueeze_dim::<2>(1).repeat_dim(0, b)
             };
-            keep_lowest(x, sal + noise * 0.5, &keep)
+            let k_max = visible_count(l, (ratio - config.amr_spread).max(0.0));
+            let counts = ((ratios.neg() + 1.0) * l as f64 + 0.5)
+                .floor()
+                .clamp(1.0, k_max as f64);
+            keep_lowest_counted(x, sal + noise * 0.5, counts, k_max, true)
         }
     }
 }

@@ -6,4 +6,5 @@ pub mod config;
 pub mod encoder;
 pub mod mae;
 pub mod masking;
+pub mod presets;
 pub mod weights;

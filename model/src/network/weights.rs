@@ -43,7 +43,7 @@ pub enum Kind {
 }
 
 /// Why weights could not be loaded.
-#[derive(Debug, thiserror::Error, PartialEq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
 pub enum WeightsError {
     /// Not a fipmae weight file.
     #[error("not a fipmae weight file (bad magic bytes)")]

@@ -7,7 +7,7 @@ use burn::tensor::{backend::Backend, Tensor, TensorData};
 use crate::modality::Image;
 
 /// Why images could not be stacked into a batch.
-#[derive(Debug, thiserror::Error, PartialEq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
 pub enum BatchError {
     /// No images were given.
     #[error("cannot build a batch from zero images")]

@@ -1,9 +1,10 @@
 //! What the trainer and the page share about results: rendered images as tensors,
 //! reconstruction metrics, one burst through the whole model (the studio), and the
-//! `report.json` / `bundle.json` formats.
+//! `report.json` / `bundle.json` formats, and a recording's segments down to a verdict.
 
 pub mod batch;
 pub mod bundle;
 pub mod metrics;
 pub mod report;
 pub mod studio;
+pub mod verdict;

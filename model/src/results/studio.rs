@@ -39,7 +39,7 @@ pub struct StudioRequest {
 }
 
 /// Why a studio request cannot run.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum StudioError {
     /// The class name is not one of ours.
     #[error("unknown class `{0}`")]

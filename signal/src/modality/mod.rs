@@ -33,7 +33,7 @@ use crate::dataset::Example;
 use crate::C32;
 
 /// Errors from rendering settings.
-#[derive(Debug, thiserror::Error, PartialEq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
 pub enum ModalityError {
     /// A rendering setting outside its valid range.
     #[error("invalid rendering setting `{field}`: {reason}")]

@@ -30,7 +30,7 @@ pub const SIGMF_VERSION: &str = "1.2.0";
 pub const NAMESPACE: &str = "fipmae";
 
 /// Why a recording could not be read.
-#[derive(Debug, thiserror::Error, PartialEq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
 pub enum SigmfError {
     /// The metadata is not valid JSON.
     #[error("metadata is not valid JSON: {0}")]

@@ -3,12 +3,12 @@
 
 use leptos::prelude::*;
 
-use crate::app::{Progress, Status};
+use crate::state::{Progress, Status};
 
-/// Download progress and the page's state.
+/// Download progress and the current loading step (while the page loads).
 #[component]
 pub fn LoadStatus(
-    /// The page's state.
+    /// The loading step.
     status: RwSignal<Status>,
     /// The current download.
     progress: RwSignal<Progress>,
@@ -17,8 +17,6 @@ pub fn LoadStatus(
         Status::Fetching => "fetching",
         Status::Loading => "loading",
         Status::WarmingUp => "warming-up",
-        Status::Ready { .. } => "ready",
-        Status::Failed(_) => "failed",
     };
     let text = move || match status.get() {
         Status::Fetching => {
@@ -35,13 +33,6 @@ pub fn LoadStatus(
         }
         Status::Loading => "Building the models…".to_string(),
         Status::WarmingUp => "Warm-up inference…".to_string(),
-        Status::Ready {
-            warmup_ms,
-            since_load_ms,
-        } => format!(
-            "ready {since_load_ms:.0} ms after page load (warm-up inference {warmup_ms:.0} ms)"
-        ),
-        Status::Failed(e) => format!("Could not start: {e}"),
     };
     let fraction = move || {
         let p = progress.get();
@@ -55,6 +46,47 @@ pub fn LoadStatus(
         <section class="status">
             <progress max="1" value=move || fraction().to_string()></progress>
             <p id="status" data-state=state class=state>{text}</p>
+        </section>
+    }
+}
+
+/// The loaded page's state line, with the time it took.
+#[component]
+pub fn ReadyStatus(
+    /// The warm-up inference, ms.
+    warmup_ms: f64,
+    /// From page load to ready, ms.
+    since_load_ms: f64,
+) -> impl IntoView {
+    view! {
+        <section class="status">
+            <progress max="1" value="1"></progress>
+            <p id="status" data-state="ready" class="ready">
+                {format!(
+                    "ready {since_load_ms:.0} ms after page load (warm-up inference {warmup_ms:.0} ms)"
+                )}
+            </p>
+        </section>
+    }
+}
+
+/// Why the page could not start (the error boundary's fallback).
+#[component]
+pub fn FailedStatus(
+    /// The errors the boundary caught.
+    errors: ArcRwSignal<Errors>,
+) -> impl IntoView {
+    let text = move || {
+        let messages: Vec<String> = errors
+            .get()
+            .into_iter()
+            .map(|(_, e)| e.to_string())
+            .collect();
+        format!("Could not start: {}", messages.join("; "))
+    };
+    view! {
+        <section class="status">
+            <p id="status" data-state="failed" class="failed">{text}</p>
         </section>
     }
 }

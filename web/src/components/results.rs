@@ -4,6 +4,8 @@
 use leptos::prelude::*;
 use model::report::Report;
 
+use crate::error::WebError;
+
 /// `(x, y)` pixel coordinates of each point of the accuracy curve in a `w × h` chart with
 /// margin `m`.
 fn points(r: &Report, w: f64, h: f64, m: f64) -> Vec<(f64, f64)> {
@@ -25,7 +27,7 @@ fn points(r: &Report, w: f64, h: f64, m: f64) -> Vec<(f64, f64)> {
 #[component]
 pub fn Results(
     /// The report, absent, or why it could not be read.
-    report: Result<Option<Report>, String>,
+    report: Result<Option<Report>, WebError>,
 ) -> impl IntoView {
     let body = match report {
         Err(e) => {

@@ -2,19 +2,15 @@
 //! modality's noisy input, masked input, reconstruction and clean target, and the
 //! classifier's ranked probabilities on the noisy constellation with the inference time.
 
-use std::cell::Cell;
-use std::rc::Rc;
-
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use model::config::MaskingStrategy;
 use model::studio::{StudioRequest, MAX_MASK_RATIO, MAX_SNR_DB, MIN_SNR_DB};
 use model::Modality;
 
-use crate::app::{default_request, EngineHandle, EngineInfo};
 use crate::components::image_canvas::ImageCanvas;
 use crate::components::probability_bars::ProbabilityBars;
 use crate::engine::StudioResult;
+use crate::state::{default_request, run_studio, EngineHandle, EngineInfo};
 
 /// The studio: controls, then the latest result (`#studio-result`) or error
 /// (`#studio-error`).
@@ -31,10 +27,7 @@ pub fn Studio(
     let seed = RwSignal::new(first.seed);
     let strategy = RwSignal::new(first.strategy);
     let ratios = RwSignal::new(first.mask_ratios.clone());
-    let result = RwSignal::new(None::<Result<StudioResult, String>>);
     let busy = RwSignal::new(false);
-    // only the newest request's answer is shown
-    let latest = Rc::new(Cell::new(0u64));
     let request = Memo::new(move |_| StudioRequest {
         class: class.get(),
         snr_db: snr.get(),
@@ -42,24 +35,8 @@ pub fn Studio(
         strategy: strategy.get(),
         mask_ratios: ratios.get(),
     });
-    Effect::new(move |_| {
-        let req = request.get();
-        let id = latest.get() + 1;
-        latest.set(id);
-        let latest = latest.clone();
-        busy.set(true);
-        spawn_local(async move {
-            let Some(Some(e)) = engine.try_get_value() else {
-                return;
-            };
-            crate::engine::yield_to_browser().await;
-            let r = e.studio(&req).await;
-            if latest.get() == id {
-                result.try_set(Some(r));
-                busy.try_set(false);
-            }
-        });
-    });
+    // keyed on the request: a newer request supersedes a pending one
+    let result = LocalResource::new(move || run_studio(engine, request.get()));
 
     let class_options = info
         .classes
@@ -166,36 +143,26 @@ pub fn Studio(
                 {ratio_sliders}
             </div>
             <p class="busy">{move || if busy.get() { "running…" } else { "" }}</p>
-            {move || match result.get() {
-                None => view! { <p>"…"</p> }.into_any(),
-                Some(Err(e)) => view! { <p id="studio-error" class="error">{e}</p> }.into_any(),
-                Some(Ok(r)) => studio_view(r, classes.clone()).into_any(),
-            }}
+            <Transition fallback=|| view! { <p>"…"</p> } set_pending=busy.write_only()>
+                {move || {
+                    result
+                        .get()
+                        .map(|r| match r {
+                            Err(e) => {
+                                view! { <p id="studio-error" class="error">{e.to_string()}</p> }
+                                    .into_any()
+                            }
+                            Ok(r) => studio_view(r, classes.clone()).into_any(),
+                        })
+                }}
+            </Transition>
         </section>
     }
 }
 
 /// One studio result: the prediction line, the bars, and a row of four images per modality.
 fn studio_view(r: StudioResult, classes: Vec<String>) -> impl IntoView {
-    let best = r
-        .probabilities
-        .iter()
-        .enumerate()
-        .max_by(|a, b| a.1.total_cmp(b.1))
-        .map(|(k, p)| (classes.get(k).cloned().unwrap_or_default(), *p));
-    let prediction = match &best {
-        Some((name, p)) => format!(
-            "predicted {name} ({:.1} %), true class {}: {}",
-            100.0 * p,
-            r.true_class,
-            if *name == r.true_class {
-                "right"
-            } else {
-                "wrong"
-            }
-        ),
-        None => "no prediction".to_string(),
-    };
+    let prediction = r.prediction_line(&classes);
     let rows = r
         .views
         .into_iter()

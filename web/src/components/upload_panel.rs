@@ -2,56 +2,16 @@
 //! `.sigmf` archive) or a raw `cf32` capture; every annotated burst (or window) is
 //! classified and listed. Bad files give a message in the page.
 
-use js_sys::Uint8Array;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 use web_sys::{File, FileList};
 
-use crate::app::EngineHandle;
-use crate::engine::{Engine, Verdict};
-use crate::upload::{check, recordings, MAX_UPLOAD_BYTES};
+use crate::state::EngineHandle;
+use crate::upload::{classify_files, MAX_UPLOAD_BYTES};
 
 /// The files of a `FileList`.
 fn files_of(list: &FileList) -> Vec<File> {
     (0..list.length()).filter_map(|i| list.get(i)).collect()
-}
-
-/// Reads, checks and classifies picked files: the verdicts, and one message per problem.
-pub async fn classify_files(engine: &Engine, files: Vec<File>) -> (Vec<Verdict>, Vec<String>) {
-    let mut errors = Vec::new();
-    let mut loaded = Vec::new();
-    for f in files {
-        let name = f.name();
-        if let Err(e) = check(&name, f.size()) {
-            errors.push(e);
-            continue;
-        }
-        match JsFuture::from(f.array_buffer()).await {
-            Ok(buf) => loaded.push((name, Uint8Array::new(&buf).to_vec())),
-            Err(e) => errors.push(format!("{name}: could not be read ({e:?})")),
-        }
-    }
-    let (verdicts, more) = classify_bytes(engine, &loaded).await;
-    errors.extend(more);
-    (verdicts, errors)
-}
-
-/// Classifies files already in memory, `(name, bytes)`.
-pub async fn classify_bytes(
-    engine: &Engine,
-    files: &[(String, Vec<u8>)],
-) -> (Vec<Verdict>, Vec<String>) {
-    let (recs, mut errors) = recordings(files);
-    let mut verdicts = Vec::new();
-    for (name, rec) in recs {
-        match engine.classify(&name, &rec).await {
-            Ok(v) => verdicts.extend(v),
-            Err(e) => errors.push(e),
-        }
-    }
-    (verdicts, errors)
 }
 
 /// The upload panel: a file picker and drop zone (`#upload`), the verdict table
@@ -61,23 +21,23 @@ pub fn UploadPanel(
     /// The loaded engine.
     engine: EngineHandle,
 ) -> impl IntoView {
-    let verdicts = RwSignal::new(Vec::<Verdict>::new());
-    let errors = RwSignal::new(Vec::<String>::new());
-    let busy = RwSignal::new(false);
-    let handle = move |files: Vec<File>| {
-        if files.is_empty() {
-            return;
+    // one upload = one run of this action; its value is the latest (verdicts, problems)
+    let classify = Action::new_local(move |files: &Vec<File>| {
+        let files = files.clone();
+        async move {
+            match engine.try_get_value().flatten() {
+                Some(e) => classify_files(&e, files).await,
+                None => (Vec::new(), Vec::new()),
+            }
         }
-        busy.set(true);
-        spawn_local(async move {
-            let Some(Some(e)) = engine.try_get_value() else {
-                return;
-            };
-            let (v, errs) = classify_files(&e, files).await;
-            verdicts.try_set(v);
-            errors.try_set(errs);
-            busy.try_set(false);
-        });
+    });
+    let verdicts = move || classify.value().get().map(|(v, _)| v).unwrap_or_default();
+    let errors = move || classify.value().get().map(|(_, e)| e).unwrap_or_default();
+    let busy = classify.pending();
+    let handle = move |files: Vec<File>| {
+        if !files.is_empty() {
+            classify.dispatch_local(files);
+        }
     };
     let on_pick = move |ev: leptos::ev::Event| {
         let files = ev
@@ -98,8 +58,7 @@ pub fn UploadPanel(
         handle(files);
     };
     let rows = move || {
-        verdicts
-            .get()
+        verdicts()
             .into_iter()
             .map(|v| {
                 view! {
@@ -145,9 +104,11 @@ pub fn UploadPanel(
             </div>
             <p class="busy">{move || if busy.get() { "classifying…" } else { "" }}</p>
             <ul id="upload-errors" class="error">
-                {move || errors.get().into_iter().map(|e| view! { <li>{e}</li> }).collect_view()}
+                {move || {
+                    errors().into_iter().map(|e| view! { <li>{e.to_string()}</li> }).collect_view()
+                }}
             </ul>
-            <Show when=move || !verdicts.get().is_empty()>
+            <Show when=move || !verdicts().is_empty()>
                 <table id="upload-table">
                     <thead>
                         <tr>

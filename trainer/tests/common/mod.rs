@@ -1,0 +1,25 @@
+//! Helpers shared by the trainer's integration tests.
+
+use std::path::PathBuf;
+
+/// One test's scratch folder: a fresh temporary directory, removed with everything in it
+/// when the value is dropped (also when the test fails).
+pub struct Scratch(tempfile::TempDir);
+
+impl Scratch {
+    /// A new, empty scratch folder.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self(
+            tempfile::Builder::new()
+                .prefix("fipmae-test-")
+                .tempdir()
+                .expect("a temporary folder"),
+        )
+    }
+
+    /// The path `name` inside the folder (not created).
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.0.path().join(name)
+    }
+}
