@@ -295,45 +295,17 @@ pub fn markdown(curves: &[Curve], args: &CompareArgs) -> String {
     s
 }
 
-/// The accuracy curves (one per method or knob value) in one SVG plot.
+/// The accuracy curves (one per method or knob value) in one SVG plot (`model::plot`).
 pub fn svg(curves: &[Curve]) -> String {
-    let (w, h, m) = (520.0, 320.0, 40.0);
-    let colors = [
-        "#7f7f7f", "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e",
-    ];
-    let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"11\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-    );
-    for (k, c) in curves.iter().enumerate() {
-        let (lo, hi) = (
-            c.snr_db.first().copied().unwrap_or(-10.0),
-            c.snr_db.last().copied().unwrap_or(10.0),
-        );
-        let span = (hi - lo).max(1.0);
-        let pts: Vec<String> = c
-            .snr_db
-            .iter()
-            .zip(&c.mean)
-            .map(|(x, y)| {
-                format!(
-                    "{:.1},{:.1}",
-                    m + (x - lo) / span * (w - 2.0 * m),
-                    h - m - y * (h - 2.0 * m)
-                )
-            })
-            .collect();
-        let color = colors[k % colors.len()];
-        let _ = writeln!(
-            s,
-            "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" points=\"{}\"/>\n<text x=\"{}\" y=\"{}\" fill=\"{color}\">{}</text>",
-            pts.join(" "),
-            m + 10.0,
-            m + 14.0 * k as f64,
-            c.method
-        );
-    }
-    s.push_str("</svg>\n");
-    s
+    let lines: Vec<model::plot::Curve<'_>> = curves
+        .iter()
+        .map(|c| model::plot::Curve {
+            label: &c.method,
+            snr_db: &c.snr_db,
+            accuracy: &c.mean,
+        })
+        .collect();
+    model::plot::accuracy_svg(&lines, 520.0, 320.0)
 }
 
 /// Runs `fipmae compare` and prints the table.

@@ -297,50 +297,9 @@ pub fn confusion_svg(r: &Report) -> String {
     s
 }
 
-/// Accuracy against SNR as a small standalone SVG line plot.
+/// Accuracy against SNR as a small standalone SVG line plot (`model::plot`).
 pub fn accuracy_svg(r: &Report) -> String {
-    let (w, h, m) = (480.0, 300.0, 40.0);
-    let (lo, hi) = (
-        r.per_snr.first().map_or(-10.0, |a| a.snr_db),
-        r.per_snr.last().map_or(10.0, |a| a.snr_db),
-    );
-    let span = (hi - lo).max(1.0);
-    let x = |snr: f64| m + (snr - lo) / span * (w - 2.0 * m);
-    let y = |acc: f64| h - m - acc * (h - 2.0 * m);
-    let points: Vec<String> = r
-        .per_snr
-        .iter()
-        .map(|a| format!("{:.1},{:.1}", x(a.snr_db), y(a.accuracy)))
-        .collect();
-    let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"11\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-    );
-    for t in [0.0, 0.25, 0.5, 0.75, 1.0] {
-        let (x2, yy, ty, pct) = (w - m, y(t), y(t) + 4.0, 100.0 * t);
-        let _ = writeln!(
-            s,
-            "<line x1=\"{m}\" x2=\"{x2}\" y1=\"{yy:.1}\" y2=\"{yy:.1}\" stroke=\"#ddd\"/><text x=\"4\" y=\"{ty:.1}\">{pct:.0}%</text>"
-        );
-    }
-    for a in &r.per_snr {
-        if (a.snr_db - lo) % 5.0 == 0.0 {
-            let _ = writeln!(
-                s,
-                "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
-                x(a.snr_db),
-                h - m + 16.0,
-                a.snr_db
-            );
-        }
-    }
-    let _ = writeln!(
-        s,
-        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">SNR (dB)</text>\n<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\" points=\"{}\"/>\n</svg>",
-        w / 2.0,
-        h - 6.0,
-        points.join(" ")
-    );
-    s
+    model::plot::report_svg(r, 480.0, 300.0)
 }
 
 /// Runs `fipmae eval` and prints the headline accuracies.

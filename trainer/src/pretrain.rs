@@ -18,7 +18,7 @@ use burn::tensor::backend::DeviceOps;
 use clap::Args;
 use model::config::{FipMaeConfig, MaskingStrategy, Method, Preset};
 use model::mae::FipMae;
-use model::weights::{autoencoder_to_bytes, fnv1a, Precision};
+use model::weights::{autoencoder_to_bytes, seal, unseal, Precision};
 use model::{DatasetSpec, Modality, RenderConfig, Renderer, SnrSpec};
 use serde::{Deserialize, Serialize};
 
@@ -503,18 +503,17 @@ pub fn run_on(args: &PretrainArgs, devices: &[backend::Device]) -> Result<Summar
 
 const CKPT_MAGIC: &[u8; 8] = b"FIPCKPT1";
 
-/// Frames `(epochs done, step, model record, optimizer record)` with a checksum.
+/// Frames `(epochs done, step, model record, optimizer record)` in the checksummed
+/// envelope weight files use (`model::weights::seal`).
 fn encode_checkpoint(epochs_done: usize, step: usize, model: &[u8], optim: &[u8]) -> Vec<u8> {
-    let mut out = CKPT_MAGIC.to_vec();
-    out.extend_from_slice(&(epochs_done as u64).to_le_bytes());
-    out.extend_from_slice(&(step as u64).to_le_bytes());
+    let mut body = Vec::with_capacity(32 + model.len() + optim.len());
+    body.extend_from_slice(&(epochs_done as u64).to_le_bytes());
+    body.extend_from_slice(&(step as u64).to_le_bytes());
     for part in [model, optim] {
-        out.extend_from_slice(&(part.len() as u64).to_le_bytes());
-        out.extend_from_slice(part);
+        body.extend_from_slice(&(part.len() as u64).to_le_bytes());
+        body.extend_from_slice(part);
     }
-    let sum = fnv1a(&out);
-    out.extend_from_slice(&sum.to_le_bytes());
-    out
+    seal(CKPT_MAGIC, &body)
 }
 
 /// A checked checkpoint: epochs done, step, model record bytes, optimizer record bytes.
@@ -523,16 +522,9 @@ type Checkpoint = (usize, usize, Vec<u8>, Vec<u8>);
 /// Reads back [`encode_checkpoint`]'s framing; any damage is an error naming the file.
 fn decode_checkpoint(bytes: &[u8], path: &Path) -> Result<Checkpoint> {
     let bad = |why: &str| anyhow::anyhow!("checkpoint `{}` is corrupt: {why}", path.display());
-    if bytes.len() < CKPT_MAGIC.len() + 40 || &bytes[..8] != CKPT_MAGIC {
-        return Err(bad("not a fipmae checkpoint (bad magic or too short)"));
-    }
-    let (body, sum) = bytes.split_at(bytes.len() - 8);
-    let mut s = [0u8; 8];
-    s.copy_from_slice(sum);
-    if fnv1a(body) != u64::from_le_bytes(s) {
-        return Err(bad("checksum mismatch"));
-    }
-    let mut pos = 8;
+    let body = unseal(CKPT_MAGIC, bytes)
+        .map_err(|e| bad(&format!("not a sound fipmae checkpoint ({e})")))?;
+    let mut pos = 0;
     let u64_at = |pos: &mut usize| -> Result<u64> {
         let b = body.get(*pos..*pos + 8).ok_or_else(|| bad("truncated"))?;
         *pos += 8;

@@ -105,11 +105,59 @@ impl From<ConfigError> for WeightsError {
     }
 }
 
-/// FNV-1a 64-bit checksum (the weight files' integrity check; reused by checkpoints).
+/// FNV-1a 64-bit checksum (the integrity check of [`seal`]).
 pub fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
         (h ^ *b as u64).wrapping_mul(0x0000_0100_0000_01B3)
     })
+}
+
+/// Why a sealed envelope was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum EnvelopeError {
+    /// The bytes do not start with the expected magic.
+    #[error("bad magic bytes")]
+    Magic,
+    /// Shorter than magic + checksum.
+    #[error("truncated: {needed} bytes short of magic and checksum")]
+    Truncated {
+        /// Bytes missing.
+        needed: usize,
+    },
+    /// The checksum does not match: the bytes were altered or cut.
+    #[error("checksum mismatch")]
+    Checksum,
+}
+
+/// The checksummed envelope of weight files and checkpoints: `magic ‖ body ‖ FNV-1a 64 of
+/// (magic ‖ body)`, little-endian.
+pub fn seal(magic: &[u8; 8], body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(magic.len() + body.len() + 8);
+    out.extend_from_slice(magic);
+    out.extend_from_slice(body);
+    let sum = fnv1a(&out);
+    out.extend_from_slice(&sum.to_le_bytes());
+    out
+}
+
+/// The body of a [`seal`]ed envelope, after checking its magic, its length and its
+/// checksum.
+pub fn unseal<'a>(magic: &[u8; 8], bytes: &'a [u8]) -> Result<&'a [u8], EnvelopeError> {
+    if bytes.len() < magic.len() || &bytes[..magic.len()] != magic {
+        return Err(EnvelopeError::Magic);
+    }
+    if bytes.len() < magic.len() + 8 {
+        return Err(EnvelopeError::Truncated {
+            needed: magic.len() + 8 - bytes.len(),
+        });
+    }
+    let (sealed, sum) = bytes.split_at(bytes.len() - 8);
+    let mut s = [0u8; 8];
+    s.copy_from_slice(sum);
+    if fnv1a(sealed) != u64::from_le_bytes(s) {
+        return Err(EnvelopeError::Checksum);
+    }
+    Ok(&sealed[magic.len()..])
 }
 
 struct Collect {
@@ -140,7 +188,6 @@ fn encode<B: Backend, M: Module<B>>(
     };
     module.visit(&mut c);
     let mut out = Vec::new();
-    out.extend_from_slice(MAGIC);
     out.push(kind as u8);
     out.push(match precision {
         Precision::Full => 0,
@@ -161,9 +208,7 @@ fn encode<B: Backend, M: Module<B>>(
             }
         }
     }
-    let sum = fnv1a(&out);
-    out.extend_from_slice(&sum.to_le_bytes());
-    out
+    seal(MAGIC, &out)
 }
 
 struct Reader<'a> {
@@ -202,24 +247,17 @@ struct Parsed {
 }
 
 fn parse(bytes: &[u8]) -> Result<Parsed, WeightsError> {
-    if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
-        return Err(WeightsError::Magic);
-    }
-    if bytes.len() < MAGIC.len() + 8 {
-        return Err(WeightsError::Truncated {
+    let body = unseal(MAGIC, bytes).map_err(|e| match e {
+        EnvelopeError::Magic => WeightsError::Magic,
+        EnvelopeError::Truncated { needed } => WeightsError::Truncated {
             offset: bytes.len(),
-            needed: MAGIC.len() + 8 - bytes.len(),
-        });
-    }
-    let (body, sum) = bytes.split_at(bytes.len() - 8);
-    let mut s = [0u8; 8];
-    s.copy_from_slice(sum);
-    if fnv1a(body) != u64::from_le_bytes(s) {
-        return Err(WeightsError::Checksum);
-    }
+            needed,
+        },
+        EnvelopeError::Checksum => WeightsError::Checksum,
+    })?;
     let mut r = Reader {
         bytes: body,
-        pos: MAGIC.len(),
+        pos: 0,
     };
     let kind = match r.u8()? {
         1 => Kind::Autoencoder,

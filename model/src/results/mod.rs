@@ -5,6 +5,7 @@
 pub mod batch;
 pub mod bundle;
 pub mod metrics;
+pub mod plot;
 pub mod report;
 pub mod studio;
 pub mod verdict;

@@ -1,6 +1,8 @@
-//! SigMF metadata (`.sigmf-meta` JSON): parsed into [`Metadata`], written from
-//! [`BurstAnnotation`]s.
+//! SigMF metadata (`.sigmf-meta` JSON): parsed into [`Metadata`] by serde (with
+//! `serde_path_to_error`, so every error names the field's full path), checked, and
+//! written from [`BurstAnnotation`]s.
 
+use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::{Annotation, DataType, Metadata, SigmfError, NAMESPACE, SIGMF_VERSION};
@@ -12,133 +14,132 @@ fn field_err(field: impl Into<String>, reason: &str) -> SigmfError {
     }
 }
 
-fn get_u64(obj: &Map<String, Value>, key: &str, path: &str) -> Result<Option<u64>, SigmfError> {
-    match obj.get(key) {
-        None => Ok(None),
-        Some(v) => v
-            .as_u64()
-            .map(Some)
-            .ok_or_else(|| field_err(format!("{path}.{key}"), "must be a non-negative integer")),
-    }
+/// The metadata as SigMF lays it out (the fields we read; every other key is kept).
+#[derive(Deserialize)]
+struct RawMeta {
+    global: RawGlobal,
+    captures: Vec<RawCapture>,
+    annotations: Vec<RawAnnotation>,
 }
 
-fn get_str(obj: &Map<String, Value>, key: &str, path: &str) -> Result<Option<String>, SigmfError> {
-    match obj.get(key) {
-        None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(field_err(format!("{path}.{key}"), "must be a string")),
-    }
+#[derive(Deserialize)]
+struct RawGlobal {
+    #[serde(rename = "core:datatype")]
+    datatype: String,
+    #[serde(rename = "core:version")]
+    version: String,
+    #[serde(rename = "core:sample_rate", default)]
+    sample_rate: Option<f64>,
+    #[serde(rename = "core:description", default)]
+    description: Option<String>,
+    #[serde(flatten)]
+    extra: Map<String, Value>,
 }
 
-fn get_f64(obj: &Map<String, Value>, key: &str, path: &str) -> Result<Option<f64>, SigmfError> {
-    match obj.get(key) {
-        None => Ok(None),
-        Some(v) => v
-            .as_f64()
-            .filter(|x| x.is_finite())
-            .map(Some)
-            .ok_or_else(|| field_err(format!("{path}.{key}"), "must be a finite number")),
+#[derive(Deserialize)]
+struct RawCapture {
+    #[serde(rename = "core:sample_start")]
+    sample_start: u64,
+}
+
+#[derive(Deserialize)]
+struct RawAnnotation {
+    #[serde(rename = "core:sample_start")]
+    sample_start: u64,
+    #[serde(rename = "core:sample_count", default)]
+    sample_count: Option<u64>,
+    #[serde(rename = "core:label", default)]
+    label: Option<String>,
+    #[serde(rename = "fipmae:snr_db", default)]
+    snr_db: Option<f64>,
+    #[serde(flatten)]
+    extra: Map<String, Value>,
+}
+
+/// A deserialisation error as a [`SigmfError`] naming the field's full path
+/// (`global.core:version`, `annotations[3].core:sample_start`).
+fn from_serde(e: serde_path_to_error::Error<serde_json::Error>) -> SigmfError {
+    let path = e.path().to_string();
+    let inner = e.into_inner();
+    if !inner.is_data() {
+        return SigmfError::Json(inner.to_string());
+    }
+    let message = inner.to_string();
+    let message = message
+        .split(" at line ")
+        .next()
+        .unwrap_or(&message)
+        .to_string();
+    // serde reports a missing field at the path of the object that lacks it
+    if let Some(name) = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next())
+    {
+        return SigmfError::Missing(if path == "." {
+            name.to_string()
+        } else {
+            format!("{path}.{name}")
+        });
+    }
+    let field = if path == "." {
+        "(root)".to_string()
+    } else {
+        path
+    };
+    SigmfError::Field {
+        field,
+        reason: message,
     }
 }
 
 /// Parses and checks `.sigmf-meta` bytes.
 pub fn parse_metadata(bytes: &[u8]) -> Result<Metadata, SigmfError> {
-    let root: Value = serde_json::from_slice(bytes).map_err(|e| SigmfError::Json(e.to_string()))?;
-    let root = root
-        .as_object()
-        .ok_or_else(|| field_err("(root)", "must be a JSON object"))?;
-    let global = root
-        .get("global")
-        .ok_or_else(|| SigmfError::Missing("global".into()))?
-        .as_object()
-        .ok_or_else(|| field_err("global", "must be an object"))?;
-    let datatype = get_str(global, "core:datatype", "global")?
-        .ok_or_else(|| SigmfError::Missing("global.core:datatype".into()))?;
-    let datatype = DataType::parse(&datatype)?;
-    let version = get_str(global, "core:version", "global")?
-        .ok_or_else(|| SigmfError::Missing("global.core:version".into()))?;
-    if !version.starts_with("1.") {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    let raw: RawMeta = serde_path_to_error::deserialize(de).map_err(from_serde)?;
+    let g = raw.global;
+    let datatype = DataType::parse(&g.datatype)?;
+    if !g.version.starts_with("1.") {
         return Err(field_err(
             "global.core:version",
             "only SigMF 1.x is supported",
         ));
     }
-    let sample_rate = get_f64(global, "core:sample_rate", "global")?;
-    if let Some(r) = sample_rate {
-        if r <= 0.0 {
+    if let Some(r) = g.sample_rate {
+        if !(r.is_finite() && r > 0.0) {
             return Err(field_err("global.core:sample_rate", "must be positive"));
         }
     }
-    if let Some(n) = get_u64(global, "core:num_channels", "global")? {
-        if n != 1 {
+    if let Some(n) = g.extra.get("core:num_channels") {
+        if n.as_u64() != Some(1) {
             return Err(field_err(
                 "global.core:num_channels",
                 "only single-channel recordings are supported",
             ));
         }
     }
-    let description = get_str(global, "core:description", "global")?;
-    let mut global_extra = global.clone();
-    for k in [
-        "core:datatype",
-        "core:version",
-        "core:sample_rate",
-        "core:description",
-    ] {
-        global_extra.remove(k);
-    }
-
-    let list = |key: &str| -> Result<&Vec<Value>, SigmfError> {
-        root.get(key)
-            .ok_or_else(|| SigmfError::Missing(key.into()))?
-            .as_array()
-            .ok_or_else(|| field_err(key, "must be an array"))
-    };
-    let mut captures = Vec::new();
-    for (i, c) in list("captures")?.iter().enumerate() {
-        let path = format!("captures[{i}]");
-        let obj = c
-            .as_object()
-            .ok_or_else(|| field_err(&path, "must be an object"))?;
-        let start = get_u64(obj, "core:sample_start", &path)?
-            .ok_or_else(|| SigmfError::Missing(format!("{path}.core:sample_start")))?;
-        captures.push(start);
-    }
-    let mut annotations = Vec::new();
-    for (i, a) in list("annotations")?.iter().enumerate() {
-        let path = format!("annotations[{i}]");
-        let obj = a
-            .as_object()
-            .ok_or_else(|| field_err(&path, "must be an object"))?;
-        let sample_start = get_u64(obj, "core:sample_start", &path)?
-            .ok_or_else(|| SigmfError::Missing(format!("{path}.core:sample_start")))?;
-        let sample_count = get_u64(obj, "core:sample_count", &path)?;
-        let label = get_str(obj, "core:label", &path)?;
-        let snr_db = get_f64(obj, "fipmae:snr_db", &path)?;
-        let mut extra = obj.clone();
-        for k in [
-            "core:sample_start",
-            "core:sample_count",
-            "core:label",
-            "fipmae:snr_db",
-        ] {
-            extra.remove(k);
+    let mut annotations = Vec::with_capacity(raw.annotations.len());
+    for (i, a) in raw.annotations.into_iter().enumerate() {
+        if a.snr_db.is_some_and(|x| !x.is_finite()) {
+            return Err(field_err(
+                format!("annotations[{i}].fipmae:snr_db"),
+                "must be a finite number",
+            ));
         }
         annotations.push(Annotation {
-            sample_start,
-            sample_count,
-            label,
-            snr_db,
-            extra,
+            sample_start: a.sample_start,
+            sample_count: a.sample_count,
+            label: a.label,
+            snr_db: a.snr_db,
+            extra: a.extra,
         });
     }
     Ok(Metadata {
         datatype,
-        version,
-        sample_rate,
-        description,
-        global_extra,
-        captures,
+        version: g.version,
+        sample_rate: g.sample_rate,
+        description: g.description,
+        global_extra: g.extra,
+        captures: raw.captures.into_iter().map(|c| c.sample_start).collect(),
         annotations,
     })
 }
@@ -260,6 +261,16 @@ mod tests {
             err.to_string().contains("annotations[0].core:sample_start"),
             "{err}"
         );
+        // a wrong type names its full path, and a document that is no object says so
+        let bad_rate = r#"{"global": {"core:datatype": "cf32_le", "core:version": "1.2.0", "core:sample_rate": "fast"}, "captures": [], "annotations": []}"#;
+        assert!(matches!(
+            Recording::from_bytes(bad_rate.as_bytes(), &x),
+            Err(SigmfError::Field { field, .. }) if field == "global.core:sample_rate"
+        ));
+        assert!(matches!(
+            Recording::from_bytes(b"[]", &x),
+            Err(SigmfError::Field { field, .. }) if field == "(root)"
+        ));
         // NaN samples
         let mut y = vec![C32::new(1.0, 0.0); 4];
         y[2].im = f32::NAN;
