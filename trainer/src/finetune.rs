@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::backend::{self, TrainBackend};
 use crate::data::{finetune_optimizer, learning_rate, predict, render_batch, shuffled, threads};
 use crate::fsutil::{append_line, create_dir, read, write_atomic};
+use crate::knobs::{parse_fraction, parse_positive};
 use crate::pretrain::PretrainRun;
 
 /// Salt that separates the labelled data's seed from pretraining's.
@@ -53,11 +54,11 @@ pub struct FinetuneArgs {
     /// Batch size.
     #[arg(long, default_value_t = 32)]
     pub batch_size: usize,
-    /// Peak learning rate (AdamW, warm-up of one epoch, cosine decay).
-    #[arg(long, default_value_t = 5e-4)]
+    /// Peak learning rate (AdamW, warm-up of one epoch, cosine decay), finite and > 0.
+    #[arg(long, default_value_t = 5e-4, value_parser = parse_positive)]
     pub lr: f64,
     /// Label smoothing in [0, 1).
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(long, default_value_t = 0.1, value_parser = parse_fraction)]
     pub label_smoothing: f64,
     /// Train the head only, encoder frozen.
     #[arg(long)]
@@ -189,6 +190,9 @@ impl FinetuneArgs {
         };
         if !(0.0..1.0).contains(&self.label_smoothing) {
             bail!("--label-smoothing must be in [0, 1)");
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            bail!("--lr must be a finite number > 0");
         }
         if self.labels_per_class == 0 || self.batch_size == 0 || self.epochs == 0 {
             bail!("--labels-per-class, --batch-size and --epochs must be at least 1");

@@ -1,6 +1,7 @@
 //! The FIP knobs as command-line options, defined once: flattened into `pretrain`, set by
 //! `compare --sweep`. Every value goes through the model's own range checks
-//! (`model::config::check_*`), which the config and the page use too.
+//! (`model::config::check_*`), which the config and the page use too. Also the parsers
+//! that keep non-finite numbers (`NaN`, `inf`) out of the other numeric flags.
 
 use clap::Args;
 use model::config::{check_decoder_depth, check_loss_weight, check_mask_ratio, FipMaeConfig};
@@ -71,4 +72,69 @@ pub fn parse_decoder_depth(s: &str) -> Result<usize, String> {
 /// Parses a loss weight and checks it (`model::config::check_loss_weight`).
 pub fn parse_loss_weight(s: &str) -> Result<f64, String> {
     check_loss_weight(number(s)?)
+}
+
+/// Parses a number that must be finite and > 0 (learning rates): `NaN`, `inf`, 0 and
+/// negative values are refused by the command-line parser, before anything runs.
+pub fn parse_positive(s: &str) -> Result<f64, String> {
+    let v: f64 = number(s)?;
+    if v.is_finite() && v > 0.0 {
+        Ok(v)
+    } else {
+        Err(format!("{v} must be a finite number > 0"))
+    }
+}
+
+/// Parses a number that must be finite and ≥ 0 (warm-up epochs).
+pub fn parse_non_negative(s: &str) -> Result<f64, String> {
+    let v: f64 = number(s)?;
+    if v.is_finite() && v >= 0.0 {
+        Ok(v)
+    } else {
+        Err(format!("{v} must be a finite number ≥ 0"))
+    }
+}
+
+/// Parses a fraction in `[0, 1)` (label smoothing).
+pub fn parse_fraction(s: &str) -> Result<f64, String> {
+    let v: f64 = number(s)?;
+    if (0.0..1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("{v} must be in [0, 1)"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::args_from;
+    use crate::finetune::FinetuneArgs;
+    use crate::pretrain::PretrainArgs;
+
+    #[test]
+    fn non_finite_and_out_of_range_numbers_are_refused_by_the_parser() {
+        for (flag, value) in [
+            ("--lr", "NaN"),
+            ("--lr", "inf"),
+            ("--lr", "0"),
+            ("--warmup-epochs", "-1"),
+            ("--mask-target", "1.0"),
+            ("--depth-other", "0"),
+            ("--weight-target", "NaN"),
+        ] {
+            let arg = format!("{flag}={value}");
+            let err = args_from::<PretrainArgs>(&["--out", "x", &arg])
+                .expect_err("refused")
+                .to_string();
+            assert!(err.contains(flag), "{flag} {value}: {err}");
+        }
+        for (flag, value) in [("--lr", "NaN"), ("--label-smoothing", "1.5")] {
+            let arg = format!("{flag}={value}");
+            let err = args_from::<FinetuneArgs>(&["--out", "x", "--method", "vit", &arg])
+                .expect_err("refused")
+                .to_string();
+            assert!(err.contains(flag), "{flag} {value}: {err}");
+        }
+        assert!(args_from::<FinetuneArgs>(&["--out", "x", "--lr", "2e-3"]).is_ok());
+    }
 }

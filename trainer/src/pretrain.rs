@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use crate::backend::{self, TrainBackend};
 use crate::data::{learning_rate, pretrain_optimizer, render_batch, shuffled, threads};
 use crate::fsutil::{append_line, create_dir, write_atomic};
-use crate::knobs::FipKnobs;
+use crate::knobs::{parse_non_negative, parse_positive, FipKnobs};
 use crate::progress::EpochProgress;
 
 /// Options of `fipmae pretrain`.
@@ -55,11 +55,11 @@ pub struct PretrainArgs {
     /// Batch size.
     #[arg(long, default_value_t = 32)]
     pub batch_size: usize,
-    /// Peak learning rate (AdamW, β 0.9/0.95, weight decay 0.05).
-    #[arg(long, default_value_t = 1e-3)]
+    /// Peak learning rate (AdamW, β 0.9/0.95, weight decay 0.05), finite and > 0.
+    #[arg(long, default_value_t = 1e-3, value_parser = parse_positive)]
     pub lr: f64,
-    /// Linear warm-up, epochs (then cosine decay to lr/100).
-    #[arg(long, default_value_t = 1.0)]
+    /// Linear warm-up, epochs (then cosine decay to lr/100), finite and ≥ 0.
+    #[arg(long, default_value_t = 1.0, value_parser = parse_non_negative)]
     pub warmup_epochs: f64,
     /// Seed of data, masking and order.
     #[arg(long, default_value_t = 0)]
