@@ -254,7 +254,6 @@ pub fn render_main(args: &RenderBenchArgs) -> Result<()> {
             parts.join(" | ")
         );
     }
-
     Ok(())
 }
 
@@ -279,6 +278,5 @@ pub fn model_main(args: &ModelBenchArgs) -> Result<()> {
         r.pretrain_flops_per_example * r.pretrain_examples_per_s / 1e12,
         r.classify_flops_per_example * r.classify_examples_per_s / 1e12
     );
-
     Ok(())
 }

@@ -141,9 +141,9 @@ impl HostBatch {
                         ),
                         device,
                     ),
+                    // an unconfigured modality is refused by `forward` itself
                     mask_ratio: config
-                        .index_of(*m)
-                        .map(|i| config.modalities[i].mask_ratio)
+                        .mask_ratio_of(*m)
                         .unwrap_or(model::config::DENOMAE_MASK_RATIO),
                 }
             })

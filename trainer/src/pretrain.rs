@@ -16,6 +16,7 @@ use burn::optim::{GradientsParams, MultiGradientsParams, Optimizer};
 use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Recorder};
 use burn::tensor::backend::DeviceOps;
 use clap::Args;
+use model::batch::read_scalar;
 use model::config::{FipMaeConfig, MaskingStrategy, Method, Preset};
 use model::mae::FipMae;
 use model::weights::{autoencoder_to_bytes, seal, unseal, Precision};
@@ -204,9 +205,9 @@ fn validate<B: burn::tensor::backend::Backend>(
         // a fixed masking "epoch" so validation losses are comparable across epochs
         let out = model.forward(&batch.to_inputs::<B>(&run.model, run.seed, u64::MAX, device))?;
         let k = chunk.len() as f64;
-        total += scalar(out.loss)? * k;
+        total += read_scalar(out.loss)? * k;
         for (p, m) in per.iter_mut().zip(&out.modalities) {
-            *p += scalar(m.loss.clone())? * k;
+            *p += read_scalar(m.loss.clone())? * k;
         }
         n += chunk.len();
     }
@@ -231,10 +232,6 @@ fn check_finite(loss: f64, epoch: usize, k: usize, weights: &Path) -> Result<()>
         );
     }
     Ok(())
-}
-
-fn scalar<B: burn::tensor::backend::Backend>(t: burn::tensor::Tensor<B, 1>) -> Result<f64> {
-    Ok(model::batch::read_scalar(t)?)
 }
 
 /// Runs `pretrain` on `--devices` devices of the compiled-in backend.
@@ -371,7 +368,7 @@ impl Step<'_> {
             let inputs = batch.to_inputs::<TrainBackend>(&run.model, run.seed, epoch as u64, dev);
             let out = replica.forward(&inputs)?;
             let w = part.len() as f64 / ids.len() as f64;
-            loss += scalar(out.loss.clone())? * w;
+            loss += read_scalar(out.loss.clone())? * w;
             let weighted = if part.len() == ids.len() {
                 out.loss
             } else {

@@ -209,6 +209,12 @@ impl FipMaeConfig {
         self.modalities.iter().position(|m| m.modality == modality)
     }
 
+    /// The configured mask ratio `p_m` of `modality`, if configured.
+    pub fn mask_ratio_of(&self, modality: Modality) -> Option<f64> {
+        self.index_of(modality)
+            .map(|i| self.modalities[i].mask_ratio)
+    }
+
     /// Checks the settings; returns the first impossible one.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let bad = |field: &str, reason: String| {

@@ -208,9 +208,7 @@ impl<B: Backend> FipMae<B> {
         let device = self.encoder.pos_embed.device();
         let b = inputs[0].input.dims()[0];
         let mut tokens = Vec::with_capacity(inputs.len());
-        let mut pads = Vec::with_capacity(inputs.len());
-        let mut any_pad = false;
-        let mut segments = Vec::new();
+        let mut segments = Vec::with_capacity(inputs.len());
         let mut offset = 1; // CLS comes first
         for x in inputs {
             let idx = c
@@ -220,17 +218,23 @@ impl<B: Backend> FipMae<B> {
             let masked = mask_tokens(embedded, x.mask_ratio, x.noise.clone(), masking);
             let k = masked.visible.dims()[1];
             tokens.push(masked.visible.clone());
-            match &masked.pad {
-                Some(p) => {
-                    any_pad = true;
-                    pads.push(p.clone());
-                }
-                None => pads.push(Tensor::<B, 2, Int>::zeros([b, k], &device).equal_elem(1)),
-            }
             segments.push((idx, offset, masked));
             offset += k;
         }
-        let pad = any_pad.then(|| Tensor::cat(pads, 1));
+        // a key-padding mask only when some segment pads (adaptive masking)
+        let pad = segments.iter().any(|(_, _, m)| m.pad.is_some()).then(|| {
+            let parts = segments
+                .iter()
+                .map(|(_, _, m)| match &m.pad {
+                    Some(p) => p.clone(),
+                    None => {
+                        let k = m.visible.dims()[1];
+                        Tensor::<B, 2, Int>::zeros([b, k], &device).equal_elem(1)
+                    }
+                })
+                .collect();
+            Tensor::cat(parts, 1)
+        });
         Ok(Encoded {
             latent: self.encoder.forward(Tensor::cat(tokens, 1), pad),
             segments,

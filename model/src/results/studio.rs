@@ -121,11 +121,7 @@ impl StudioRequest {
             .iter()
             .find(|(m, _)| *m == modality)
             .map(|(_, r)| *r)
-            .or_else(|| {
-                config
-                    .index_of(modality)
-                    .map(|i| config.modalities[i].mask_ratio)
-            })
+            .or_else(|| config.mask_ratio_of(modality))
             .unwrap_or(crate::config::DENOMAE_MASK_RATIO)
     }
 
