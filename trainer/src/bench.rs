@@ -90,6 +90,10 @@ pub struct ModelBenchArgs {
     /// Timed steps (after 2 warm-up steps).
     #[arg(long, default_value_t = 10)]
     pub steps: usize,
+    /// Print one JSON line instead of a Markdown table (what `scripts/bench_vs_torch.sh`
+    /// reads).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Pretraining and classification throughput.
@@ -107,6 +111,33 @@ pub struct ModelBench {
     pub pretrain_flops_per_example: f64,
     /// Matrix-product FLOPs of one classifier forward.
     pub classify_flops_per_example: f64,
+    /// Peak resident memory of the process, MiB (Linux's `VmHWM`; `None` elsewhere).
+    pub peak_rss_mib: Option<f64>,
+    /// Resident memory when the bench started, MiB (`VmRSS`): peak − start is what the
+    /// model, its activations and the optimizer took.
+    pub start_rss_mib: Option<f64>,
+    /// Milliseconds per pretraining step in the forward pass, the backward pass
+    /// (gradients collected), and the AdamW update. On the CPU backend every operation
+    /// runs when called, so these add up to the step; on a GPU they time the queueing.
+    pub step_ms: [f64; 3],
+}
+
+/// Peak resident memory of this process so far, MiB, from `/proc/self/status` (`VmHWM`);
+/// `None` where the file or the field is missing (not Linux).
+pub fn peak_rss_mib() -> Option<f64> {
+    proc_status_mib("VmHWM:")
+}
+
+/// Resident memory of this process now, MiB (`VmRSS`); `None` where unavailable.
+pub fn rss_mib() -> Option<f64> {
+    proc_status_mib("VmRSS:")
+}
+
+fn proc_status_mib(field: &str) -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
 }
 
 /// Matrix-product FLOPs (2·m·n·k each) of one transformer block over `t` tokens of width
@@ -166,6 +197,7 @@ pub fn model(args: &ModelBenchArgs) -> Result<ModelBench> {
 
     use crate::backend::{Backend, TrainBackend};
 
+    let start_rss_mib = rss_mib();
     let device = crate::backend::device()?;
     let c = FipMaeConfig::preset_with_method(args.preset, args.method);
     let b = args.batch_size.max(1);
@@ -190,21 +222,32 @@ pub fn model(args: &ModelBenchArgs) -> Result<ModelBench> {
     let mut mae = c.init::<TrainBackend>(&device)?;
     let mae_params = mae.num_params();
     let mut optim = crate::data::pretrain_optimizer().init();
+    // per-phase wall time of the timed steps, seconds: forward, backward, optimizer
+    let mut phases = [0.0f64; 3];
     let mut run = |n: usize,
-                   mut mae: model::mae::FipMae<TrainBackend>|
+                   mut mae: model::mae::FipMae<TrainBackend>,
+                   phases: &mut [f64; 3]|
      -> Result<model::mae::FipMae<TrainBackend>> {
         for _ in 0..n {
+            let t0 = Instant::now();
             let out = mae.forward(&inputs)?;
+            let t1 = Instant::now();
             let grads = GradientsParams::from_grads(out.loss.backward(), &mae);
+            let t2 = Instant::now();
             mae = optim.step(1e-4, mae, grads);
+            let t3 = Instant::now();
+            phases[0] += (t1 - t0).as_secs_f64();
+            phases[1] += (t2 - t1).as_secs_f64();
+            phases[2] += (t3 - t2).as_secs_f64();
         }
         Ok(mae)
     };
-    mae = run(2, mae)?;
+    mae = run(2, mae, &mut [0.0; 3])?;
     let t = Instant::now();
-    mae = run(args.steps, mae)?;
+    mae = run(args.steps, mae, &mut phases)?;
     <TrainBackend as burn::tensor::backend::Backend>::sync(&device).ok();
     let pretrain = (args.steps * b) as f64 / t.elapsed().as_secs_f64();
+    let step_ms = phases.map(|s| s * 1e3 / args.steps.max(1) as f64);
 
     use burn::module::AutodiffModule;
     let cls_config = ClassifierConfig::new(c.clone(), 10);
@@ -228,7 +271,86 @@ pub fn model(args: &ModelBenchArgs) -> Result<ModelBench> {
         mae_params,
         pretrain_flops_per_example: 3.0 * mae_forward_flops(&c),
         classify_flops_per_example: classify_forward_flops(&cls_config),
+        peak_rss_mib: peak_rss_mib(),
+        start_rss_mib,
+        step_ms,
     })
+}
+
+/// Worker threads the CPU backend uses (`RAYON_NUM_THREADS`, else every core).
+fn rayon_threads() -> usize {
+    std::env::var("RAYON_NUM_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// Options of `fipmae bench matmul`.
+#[derive(Debug, Clone, Args)]
+pub struct MatmulBenchArgs {
+    /// Timed repetitions per shape (after 3 warm-up products).
+    #[arg(long, default_value_t = 20)]
+    pub reps: usize,
+    /// Print JSON lines instead of a Markdown table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The matrix products of one `small` pretraining step at batch 32, as
+/// `(name, batch, m, k, n)`: token-wise projections (batch × tokens rows) and the per-head
+/// attention products (batch × heads matrices). The same list is in `bench/torch_twin.py`.
+pub const MATMUL_SHAPES: [(&str, usize, usize, usize, usize); 8] = [
+    ("encoder q/k/v/out projection", 1, 32 * 59, 192, 192),
+    ("encoder MLP up", 1, 32 * 59, 192, 768),
+    ("encoder MLP down", 1, 32 * 59, 768, 192),
+    ("encoder attention QKᵀ", 32 * 3, 59, 64, 59),
+    ("encoder attention AV", 32 * 3, 59, 59, 64),
+    ("decoder MLP up", 1, 32 * 64, 128, 512),
+    ("decoder MLP down", 1, 32 * 64, 512, 128),
+    ("decoder attention QKᵀ", 32 * 4, 64, 32, 64),
+];
+
+/// GFLOP/s of the backend's matrix product on each of [`MATMUL_SHAPES`] (inference
+/// backend, no autodiff): the kernel alone, without the rest of the step.
+pub fn matmul(args: &MatmulBenchArgs) -> Result<Vec<(&'static str, f64)>> {
+    use burn::tensor::{Distribution, Tensor};
+
+    use crate::backend::Backend;
+    let device = crate::backend::device()?;
+    let mut out = Vec::new();
+    for (name, batch, m, k, n) in MATMUL_SHAPES {
+        let a = Tensor::<Backend, 3>::random([batch, m, k], Distribution::Default, &device);
+        let b = Tensor::<Backend, 3>::random([batch, k, n], Distribution::Default, &device);
+        for _ in 0..3 {
+            let _ = a.clone().matmul(b.clone());
+        }
+        let t = Instant::now();
+        for _ in 0..args.reps {
+            let _ = a.clone().matmul(b.clone());
+        }
+        let secs = t.elapsed().as_secs_f64() / args.reps.max(1) as f64;
+        out.push((name, 2.0 * (batch * m * k * n) as f64 / secs / 1e9));
+    }
+    Ok(out)
+}
+
+/// Runs `fipmae bench matmul` and prints the table (or JSON lines).
+pub fn matmul_main(args: &MatmulBenchArgs) -> Result<()> {
+    let rows = matmul(args)?;
+    if !args.json {
+        println!("| product (batch × m×k · k×n) | GFLOP/s |");
+        println!("|---|---|");
+    }
+    for ((name, batch, m, k, n), (_, gflops)) in MATMUL_SHAPES.iter().zip(&rows) {
+        if args.json {
+            let line = serde_json::json!({"side": "burn", "name": name, "gflops": gflops});
+            println!("{line}");
+        } else {
+            println!("| {name} ({batch} × {m}×{k} · {k}×{n}) | {gflops:.1} |");
+        }
+    }
+    Ok(())
 }
 
 /// Runs `fipmae bench render` and prints the table.
@@ -260,6 +382,26 @@ pub fn render_main(args: &RenderBenchArgs) -> Result<()> {
 /// Runs `fipmae bench model` and prints the table.
 pub fn model_main(args: &ModelBenchArgs) -> Result<()> {
     let r = model(args)?;
+    if args.json {
+        let line = serde_json::json!({
+            "side": "burn",
+            "backend": r.backend,
+            "preset": format!("{:?}", args.preset).to_lowercase(),
+            "method": format!("{:?}", args.method).to_lowercase(),
+            "batch": args.batch_size,
+            "threads": rayon_threads(),
+            "params": r.mae_params,
+            "pretrain_examples_per_s": r.pretrain_examples_per_s,
+            "classify_examples_per_s": r.classify_examples_per_s,
+            "peak_rss_mib": r.peak_rss_mib,
+            "start_rss_mib": r.start_rss_mib,
+            "forward_ms": r.step_ms[0],
+            "backward_ms": r.step_ms[1],
+            "optimizer_ms": r.step_ms[2],
+        });
+        println!("{line}");
+        return Ok(());
+    }
     println!(
         "| backend | preset | method | batch | parameters (autoencoder) | pretrain examples/s | classify examples/s | GFLOP/example pretrain, classify | TFLOP/s pretrain, classify |"
     );

@@ -27,6 +27,42 @@ pub struct HostBatch {
     pub modalities: Vec<(Modality, usize, Vec<f32>, Vec<f32>)>,
 }
 
+/// Calls `step` on each `batch`-sized chunk of `order` with what `render` made of it,
+/// rendering one chunk ahead on a background thread: the next batch is drawn while the
+/// current step runs, so a step waits for data only when rendering is the slower of the
+/// two (it is on a GPU; on a CPU the two share the cores). The first error, from either
+/// side, stops both and is returned.
+pub fn for_each_prefetched<T: Send>(
+    order: &[u64],
+    batch: usize,
+    render: impl Fn(&[u64]) -> Result<T> + Sync,
+    mut step: impl FnMut(&[u64], T) -> Result<()>,
+) -> Result<()> {
+    let batch = batch.max(1);
+    std::thread::scope(|s| {
+        // capacity 1: at most one finished batch waits while the next is rendered
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<T>>(1);
+        let render = &render;
+        s.spawn(move || {
+            for ids in order.chunks(batch) {
+                let rendered = render(ids);
+                let failed = rendered.is_err();
+                // the receiver is gone when the step side stopped early: stop too
+                if tx.send(rendered).is_err() || failed {
+                    break;
+                }
+            }
+        });
+        for ids in order.chunks(batch) {
+            let rendered = rx
+                .recv()
+                .map_err(|_| anyhow::anyhow!("the rendering thread stopped"))??;
+            step(ids, rendered)?;
+        }
+        Ok(())
+    })
+}
+
 /// Renders the examples `indices` of `spec` for `modalities`, on `threads` worker threads
 /// (results are in `indices` order whatever the thread count).
 pub fn render_batch(
@@ -238,6 +274,57 @@ mod tests {
         assert_ne!(a, masking_noise(1, 0, &[5, 6], 1, 16));
         assert_ne!(a[..16], a[16..]);
         assert!(a.iter().all(|v| (0.0..1.0).contains(v)));
+    }
+
+    #[test]
+    fn prefetching_keeps_the_order_and_stops_at_the_first_error() {
+        let order: Vec<u64> = (0..10).collect();
+        let mut seen = Vec::new();
+        let sums = |ids: &[u64]| Ok(ids.iter().sum::<u64>());
+        for_each_prefetched(&order, 3, sums, |ids, sum| {
+            assert_eq!(sum, ids.iter().sum::<u64>());
+            seen.extend_from_slice(ids);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen, order);
+
+        // a rendering error reaches the caller; the steps before it ran, none after
+        let rendered = std::sync::atomic::AtomicUsize::new(0);
+        let failing = |ids: &[u64]| {
+            rendered.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            if ids.contains(&6) {
+                anyhow::bail!("example 6 cannot be rendered")
+            }
+            Ok(())
+        };
+        let mut steps = 0;
+        let err = for_each_prefetched(&order, 3, failing, |_, ()| {
+            steps += 1;
+            Ok(())
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("example 6"), "{err}");
+        assert_eq!(steps, 2);
+        assert_eq!(rendered.load(std::sync::atomic::Ordering::SeqCst), 3);
+
+        // a step's error stops the renderer too
+        let mut steps = 0;
+        let err = for_each_prefetched(
+            &order,
+            1,
+            |_| Ok(()),
+            |ids, ()| {
+                steps += 1;
+                if ids[0] == 2 {
+                    anyhow::bail!("step on example 2 failed")
+                }
+                Ok(())
+            },
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("example 2"), "{err}");
+        assert_eq!(steps, 3);
     }
 
     #[test]

@@ -22,7 +22,10 @@ use model::{DatasetSpec, Modality, RenderConfig, Renderer, SnrSpec};
 use serde::{Deserialize, Serialize};
 
 use crate::backend::{self, TrainBackend};
-use crate::data::{finetune_optimizer, learning_rate, predict, render_batch, shuffled, threads};
+use crate::data::{
+    finetune_optimizer, for_each_prefetched, learning_rate, predict, render_batch, shuffled,
+    threads,
+};
 use crate::fsutil::{append_line, create_dir, read, write_atomic};
 use crate::knobs::{parse_fraction, parse_positive};
 use crate::pretrain::PretrainRun;
@@ -261,7 +264,7 @@ impl Trainer<'_> {
     /// `step` sets the learning rate (one warm-up epoch, then cosine decay).
     fn epoch<O: Optimizer<AmcClassifier<TrainBackend>, TrainBackend>>(
         &self,
-        mut model: AmcClassifier<TrainBackend>,
+        model: AmcClassifier<TrainBackend>,
         optim: &mut O,
         step: &mut usize,
         epoch: usize,
@@ -276,8 +279,12 @@ impl Trainer<'_> {
             seen: 0,
         };
         let bar = crate::progress::EpochProgress::start(epoch + 1, run.epochs, run.train as usize);
-        for ids in shuffled(run.train, run.seed, 0x5EED_F1E7, epoch as u64).chunks(run.batch_size) {
-            let batch = render_batch(&run.dataset, &self.renderer, ids, &[target], self.threads)?;
+        let order = shuffled(run.train, run.seed, 0x5EED_F1E7, epoch as u64);
+        let render =
+            |ids: &[u64]| render_batch(&run.dataset, &self.renderer, ids, &[target], self.threads);
+        let mut slot = Some(model);
+        for_each_prefetched(&order, run.batch_size, render, |ids, batch| {
+            let model = slot.take().context("the model was lost in a failed step")?;
             let x = batch.images::<TrainBackend>(self.device)?;
             let labels: Vec<f32> = batch.labels.iter().map(|l| *l as f32).collect();
             let y = Tensor::<TrainBackend, 1>::from_data(
@@ -303,13 +310,15 @@ impl Trainer<'_> {
             }
             let lr = learning_rate(*step, total, self.steps_per_epoch, run.lr, run.lr / 100.0);
             let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optim.step(lr, model, grads);
+            slot = Some(optim.step(lr, model, grads));
             *step += 1;
             t.loss_sum += value * ids.len() as f64;
             t.seen += ids.len();
             bar.update(t.seen, t.loss_sum / t.seen as f64, lr);
-        }
+            Ok(())
+        })?;
         bar.finish();
+        let model = slot.context("the model was lost in a failed step")?;
         Ok((model, t))
     }
 }

@@ -24,7 +24,10 @@ use model::{DatasetSpec, Modality, RenderConfig, Renderer, SnrSpec};
 use serde::{Deserialize, Serialize};
 
 use crate::backend::{self, TrainBackend};
-use crate::data::{learning_rate, pretrain_optimizer, render_batch, shuffled, threads};
+use crate::data::{
+    for_each_prefetched, learning_rate, pretrain_optimizer, render_batch, shuffled, threads,
+    HostBatch,
+};
 use crate::fsutil::{append_line, create_dir, write_atomic};
 use crate::knobs::{parse_non_negative, parse_positive, FipKnobs};
 use crate::progress::EpochProgress;
@@ -341,35 +344,51 @@ struct Step<'a> {
 }
 
 impl Step<'_> {
-    /// One optimizer step on the examples `ids`, data parallel over the devices (one share
-    /// per device, one device in the plain case): each replica's loss is weighted by its
-    /// share of the batch, so the summed gradients are the whole batch's. Returns the
-    /// stepped model and the batch's loss; a non-finite loss returns the model unstepped.
+    /// The examples `ids` rendered for one step: one batch per device share (one share per
+    /// device, one device in the plain case).
+    fn render(&self, ids: &[u64]) -> Result<Vec<HostBatch>> {
+        let modalities = self.run.model.present_modalities();
+        let share = ids.len().div_ceil(self.devices.len().max(1)).max(1);
+        ids.chunks(share)
+            .map(|part| {
+                render_batch(
+                    &self.run.dataset,
+                    self.renderer,
+                    part,
+                    &modalities,
+                    self.threads,
+                )
+            })
+            .collect()
+    }
+
+    /// One optimizer step on `shares` (from [`Step::render`]), data parallel over the
+    /// devices: each replica's loss is weighted by its share of the batch, so the summed
+    /// gradients are the whole batch's. Returns the stepped model and the batch's loss; a
+    /// non-finite loss returns the model unstepped.
     fn run<O: Optimizer<FipMae<TrainBackend>, TrainBackend>>(
         &self,
         model: FipMae<TrainBackend>,
         optim: &mut O,
-        ids: &[u64],
+        shares: Vec<HostBatch>,
         epoch: usize,
         lr: f64,
     ) -> Result<(FipMae<TrainBackend>, f64)> {
         let run = self.run;
-        let modalities = run.model.present_modalities();
-        let share = ids.len().div_ceil(self.devices.len());
+        let total: usize = shares.iter().map(|b| b.indices.len()).sum();
         let mut grads = MultiGradientsParams::default();
         let mut loss = 0.0;
-        for (part, dev) in ids.chunks(share).zip(self.devices) {
+        for (batch, dev) in shares.iter().zip(self.devices) {
             let replica = if self.devices.len() == 1 {
                 model.clone()
             } else {
                 model.clone().fork(dev)
             };
-            let batch = render_batch(&run.dataset, self.renderer, part, &modalities, self.threads)?;
             let inputs = batch.to_inputs::<TrainBackend>(&run.model, run.seed, epoch as u64, dev);
             let out = replica.forward(&inputs)?;
-            let w = part.len() as f64 / ids.len() as f64;
+            let w = batch.indices.len() as f64 / total as f64;
             loss += read_scalar(out.loss.clone())? * w;
-            let weighted = if part.len() == ids.len() {
+            let weighted = if batch.indices.len() == total {
                 out.loss
             } else {
                 out.loss * w
@@ -465,16 +484,25 @@ pub fn run_on(args: &PretrainArgs, devices: &[backend::Device]) -> Result<Summar
         let order = shuffled(run.examples, run.seed, 0x00DD_BA11, epoch as u64);
         let (mut sum, mut seen) = (0.0, 0usize);
         let mut lr = run.lr;
-        for (k, ids) in order.chunks(run.batch_size).enumerate() {
+        let mut k = 0;
+        // the model moves through the steps (a clone would keep its old parameters alive
+        // and stop the optimizer from updating them in place)
+        let mut slot = Some(state.model);
+        let render = |ids: &[u64]| step.render(ids);
+        for_each_prefetched(&order, run.batch_size, render, |ids, shares| {
             lr = learning_rate(state.step, total, warmup, run.lr, run.lr / 100.0);
-            let (model, loss) = step.run(state.model, &mut state.optim, ids, epoch, lr)?;
-            state.model = model;
+            let model = slot.take().context("the model was lost in a failed step")?;
+            let (model, loss) = step.run(model, &mut state.optim, shares, epoch, lr)?;
+            slot = Some(model);
             check_finite(loss, epoch, k, &files.weights)?;
             state.step += 1;
+            k += 1;
             sum += loss * ids.len() as f64;
             seen += ids.len();
             bar.update(seen, sum / seen as f64, lr);
-        }
+            Ok(())
+        })?;
+        state.model = slot.context("the model was lost in a failed step")?;
         let metrics = EpochMetrics {
             epoch: epoch + 1,
             train_loss: sum / seen.max(1) as f64,
