@@ -27,7 +27,7 @@ use crate::data::{
     threads,
 };
 use crate::fsutil::{append_line, create_dir, read, write_atomic};
-use crate::knobs::{parse_fraction, parse_positive};
+use crate::knobs::{parse_fraction, parse_positive, parse_snr_db};
 use crate::pretrain::PretrainRun;
 
 /// Salt that separates the labelled data's seed from pretraining's.
@@ -45,9 +45,15 @@ pub struct FinetuneArgs {
     /// Size preset for `--method vit` (a pretrained run brings its own).
     #[arg(long, default_value = "small")]
     pub preset: Preset,
-    /// Labelled training examples per class (SNR ~ U[−10, 10] dB).
+    /// Labelled training examples per class (SNR ~ U[--snr-min, --snr-max]).
     #[arg(long, default_value_t = 100)]
     pub labels_per_class: u64,
+    /// Lowest SNR of the labelled examples (training and validation), dB.
+    #[arg(long, default_value_t = -10.0, value_parser = parse_snr_db, allow_hyphen_values = true)]
+    pub snr_min: f64,
+    /// Highest SNR of the labelled examples, dB (≥ --snr-min).
+    #[arg(long, default_value_t = 10.0, value_parser = parse_snr_db, allow_hyphen_values = true)]
+    pub snr_max: f64,
     /// Validation examples per class, for model selection.
     #[arg(long, default_value_t = 20)]
     pub val_per_class: u64,
@@ -200,7 +206,18 @@ impl FinetuneArgs {
         if self.labels_per_class == 0 || self.batch_size == 0 || self.epochs == 0 {
             bail!("--labels-per-class, --batch-size and --epochs must be at least 1");
         }
-        let dataset = DatasetSpec::new(self.seed ^ LABELLED_SALT, SnrSpec::default());
+        if self.snr_min > self.snr_max {
+            bail!(
+                "--snr-min {} dB is above --snr-max {} dB",
+                self.snr_min,
+                self.snr_max
+            );
+        }
+        let snr = SnrSpec::Uniform {
+            min_db: self.snr_min,
+            max_db: self.snr_max,
+        };
+        let dataset = DatasetSpec::new(self.seed ^ LABELLED_SALT, snr);
         dataset.validate()?;
         let classes = dataset.classes.len() as u64;
         let classifier = ClassifierConfig::new(mae_config.clone(), classes as usize)

@@ -95,6 +95,16 @@ pub fn parse_non_negative(s: &str) -> Result<f64, String> {
     }
 }
 
+/// Parses an SNR in dB: finite and within ±100 dB (the dataset's own bound).
+pub fn parse_snr_db(s: &str) -> Result<f64, String> {
+    let v: f64 = number(s)?;
+    if v.is_finite() && v.abs() <= 100.0 {
+        Ok(v)
+    } else {
+        Err(format!("{v} dB must be a finite SNR within ±100 dB"))
+    }
+}
+
 /// Parses a fraction in `[0, 1)` (label smoothing).
 pub fn parse_fraction(s: &str) -> Result<f64, String> {
     let v: f64 = number(s)?;

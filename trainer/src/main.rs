@@ -41,6 +41,8 @@ enum BenchCommand {
     Render(bench::RenderBenchArgs),
     /// Pretraining steps (forward + backward + AdamW) and classifier forwards.
     Model(bench::ModelBenchArgs),
+    /// Matrix products of the `small` pretraining step's shapes alone, GFLOP/s.
+    Matmul(bench::MatmulBenchArgs),
 }
 
 fn main() -> Result<()> {
@@ -54,6 +56,7 @@ fn main() -> Result<()> {
         Command::Export(args) => export::main(&args),
         Command::Bench(BenchCommand::Render(args)) => bench::render_main(&args),
         Command::Bench(BenchCommand::Model(args)) => bench::model_main(&args),
+        Command::Bench(BenchCommand::Matmul(args)) => bench::matmul_main(&args),
         Command::Info => backend::info(),
     }
 }
