@@ -5,7 +5,7 @@
 //! and `classifier.fipmae` (the weights of the epoch with the best validation accuracy).
 //! Labelled data comes from its own seed, disjoint from pretraining's and evaluation's.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
@@ -22,6 +22,7 @@ use model::{DatasetSpec, Modality, RenderConfig, Renderer, SnrSpec};
 use serde::{Deserialize, Serialize};
 
 use crate::backend::{self, TrainBackend};
+use crate::checkpoint;
 use crate::data::{
     finetune_optimizer, for_each_prefetched, learning_rate, predict, render_batch, shuffled,
     threads,
@@ -75,9 +76,16 @@ pub struct FinetuneArgs {
     /// Seed of the labelled data, order and initialisation.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Run folder (created; must not already hold a run).
+    /// Run folder (created; must not already hold a run unless --resume).
     #[arg(long)]
     pub out: PathBuf,
+    /// Continue the run in --out from its last checkpoint (its run.json decides every other
+    /// setting).
+    #[arg(long)]
+    pub resume: bool,
+    /// Stop after this many epochs in total, as if killed (continue later with --resume).
+    #[arg(long)]
+    pub stop_after: Option<usize>,
     /// Rendering threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
@@ -222,7 +230,6 @@ impl FinetuneArgs {
         let classes = dataset.classes.len() as u64;
         let classifier = ClassifierConfig::new(mae_config.clone(), classes as usize)
             .with_freeze_encoder(self.freeze_encoder);
-        classifier.validate()?;
         let run = FinetuneRun {
             render: mae_config.render_config(&dataset.signal),
             classifier,
@@ -236,7 +243,52 @@ impl FinetuneArgs {
             label_smoothing: self.label_smoothing,
             seed: self.seed,
         };
+        run.validate()?;
         Ok((run, pretrained_bytes))
+    }
+}
+
+impl FinetuneRun {
+    /// Checks a run description, as built from the options or read back from a `run.json`
+    /// that anyone may have edited: the classifier, the data, rendering settings and a class
+    /// count that agree with them, and counts and rates that can train.
+    pub fn validate(&self) -> Result<()> {
+        self.classifier.validate()?;
+        self.dataset.validate()?;
+        if self.classifier.num_classes != self.dataset.classes.len() {
+            bail!(
+                "the classifier has {} outputs but the data has {} classes",
+                self.classifier.num_classes,
+                self.dataset.classes.len()
+            );
+        }
+        if self.render != self.classifier.mae.render_config(&self.dataset.signal) {
+            bail!("the rendering settings do not match the model and the signal settings");
+        }
+        if self.train == 0 || self.batch_size == 0 || self.epochs == 0 {
+            bail!("training examples, batch size and epochs must each be at least 1");
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            bail!(
+                "the learning rate must be a finite number > 0, not {}",
+                self.lr
+            );
+        }
+        if !(0.0..1.0).contains(&self.label_smoothing) {
+            bail!(
+                "label smoothing must be in [0, 1), not {}",
+                self.label_smoothing
+            );
+        }
+        Ok(())
+    }
+
+    /// The pretrained autoencoder's weights this run starts from (`None` from scratch).
+    fn pretrained_bytes(&self) -> Result<Option<Vec<u8>>> {
+        self.pretrained
+            .as_ref()
+            .map(|dir| read(&dir.join("model.fipmae")))
+            .transpose()
     }
 }
 
@@ -340,21 +392,63 @@ impl Trainer<'_> {
     }
 }
 
-/// Runs `finetune`: validates everything, then writes `run.json`, then trains, keeping the
-/// weights of the epoch with the best validation accuracy.
-pub fn run(args: &FinetuneArgs) -> Result<Summary> {
-    let run_path = args.out.join("run.json");
+/// Reads `run.json` on `--resume` (validated again); otherwise validates the options,
+/// loads the starting model, then creates the folder and writes `run.json` (refusing a
+/// folder that already holds a run). Returns the run and the pretrained weights, if any.
+fn open_run(args: &FinetuneArgs, run_path: &Path) -> Result<(FinetuneRun, Option<Vec<u8>>)> {
+    if args.resume {
+        let run: FinetuneRun = serde_json::from_slice(&read(run_path)?).with_context(|| {
+            format!(
+                "`{}` is not a fine-tuning run description",
+                run_path.display()
+            )
+        })?;
+        run.validate()
+            .with_context(|| format!("`{}` cannot be resumed", run_path.display()))?;
+        let pretrained = run.pretrained_bytes()?;
+        return Ok((run, pretrained));
+    }
     if run_path.exists() {
         bail!(
-            "`{}` already holds a run; choose another --out",
+            "`{}` already holds a run: continue it with --resume, or choose another --out",
             args.out.display()
         );
     }
-    let (run, pretrained) = args.run_config()?;
+    args.run_config()
+}
+
+/// Runs `finetune`: validates everything, then writes `run.json`, then trains, keeping the
+/// weights of the epoch with the best validation accuracy and a checkpoint after every
+/// epoch, so `--resume` continues a killed run to the same end.
+pub fn run(args: &FinetuneArgs) -> Result<Summary> {
+    let run_path = args.out.join("run.json");
+    let checkpoint_path = args.out.join("checkpoint.bin");
+    let weights = args.out.join("classifier.fipmae");
+    let metrics_path = args.out.join("metrics.jsonl");
+    let (run, pretrained) = open_run(args, &run_path)?;
+    let hash = checkpoint::run_hash(&run)?;
     let device = backend::device()?;
     let mut model = initial_model(&run, pretrained.as_deref(), &device)?;
-    create_dir(&args.out)?;
-    write_atomic(&run_path, &serde_json::to_vec_pretty(&run)?)?;
+    let mut optim = finetune_optimizer().init();
+    let (mut history, mut step, mut done) = (Vec::<EpochMetrics>::new(), 0usize, 0usize);
+    if !args.resume {
+        create_dir(&args.out)?;
+        write_atomic(&run_path, &serde_json::to_vec_pretty(&run)?)?;
+    } else if checkpoint_path.exists() {
+        (model, optim, done, step) =
+            checkpoint::load(&checkpoint_path, hash, run.epochs, model, optim, &device)?;
+        history = checkpoint::keep_history(&metrics_path, done)?;
+        if done > 0 {
+            eprintln!("resuming `{}` after epoch {done}", args.out.display());
+        }
+    } else {
+        // the run never finished an epoch: start it over
+        let _ = std::fs::remove_file(&metrics_path);
+    }
+    let mut best = history
+        .iter()
+        .map(|m| m.val_accuracy)
+        .fold(-1.0f64, f64::max);
 
     let trainer = Trainer {
         run: &run,
@@ -366,17 +460,15 @@ pub fn run(args: &FinetuneArgs) -> Result<Summary> {
         device: &device,
         steps_per_epoch: (run.train as usize).div_ceil(run.batch_size),
     };
-    let mut optim = finetune_optimizer().init();
     let target = run.classifier.mae.target;
     let val_ids: Vec<u64> = (run.train..run.train + run.val).collect();
-    let weights = args.out.join("classifier.fipmae");
-    let metrics_path = args.out.join("metrics.jsonl");
-    let (mut best, mut history, mut step) = (-1.0f64, Vec::new(), 0usize);
-    for epoch in 0..run.epochs {
+    let last_epoch = args.stop_after.map_or(run.epochs, |s| s.min(run.epochs));
+    for epoch in done..last_epoch {
         let started = Instant::now();
         let (stepped, t) = trainer.epoch(model, &mut optim, &mut step, epoch, &weights)?;
         model = stepped;
-        // end of epoch: validation accuracy, the best weights, the metrics line
+        // end of epoch: validation accuracy, then the best weights, the metrics line and
+        // the checkpoint, in this order (see `checkpoint`)
         let valid = model.valid();
         let val_accuracy = accuracy(
             &valid,
@@ -400,6 +492,7 @@ pub fn run(args: &FinetuneArgs) -> Result<Summary> {
             kept,
         };
         append_line(&metrics_path, &serde_json::to_string(&m)?)?;
+        checkpoint::save(&checkpoint_path, epoch + 1, step, hash, &model, &optim)?;
         eprintln!(
             "epoch {}/{}: loss {:.4}, train acc {:.3}, val acc {:.3}{} ({:.1} s)",
             m.epoch,

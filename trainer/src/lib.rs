@@ -7,6 +7,7 @@
 
 pub mod backend;
 pub mod bench;
+pub mod checkpoint;
 pub mod classify;
 pub mod compare;
 pub mod data;

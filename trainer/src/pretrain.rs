@@ -13,17 +13,17 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use burn::module::{AutodiffModule, Module};
 use burn::optim::{GradientsParams, MultiGradientsParams, Optimizer};
-use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Recorder};
 use burn::tensor::backend::DeviceOps;
 use clap::Args;
 use model::batch::read_scalar;
 use model::config::{FipMaeConfig, MaskingStrategy, Method, Preset};
 use model::mae::FipMae;
-use model::weights::{autoencoder_to_bytes, seal, unseal, Precision};
+use model::weights::{autoencoder_to_bytes, Precision};
 use model::{DatasetSpec, Modality, RenderConfig, Renderer, SnrSpec};
 use serde::{Deserialize, Serialize};
 
 use crate::backend::{self, TrainBackend};
+use crate::checkpoint;
 use crate::data::{
     for_each_prefetched, learning_rate, pretrain_optimizer, render_batch, shuffled, threads,
     HostBatch,
@@ -145,12 +145,7 @@ impl PretrainArgs {
         if self.examples == 0 || self.batch_size == 0 || self.epochs == 0 {
             bail!("--examples, --batch-size and --epochs must be at least 1");
         }
-        let lr_ok = self.lr.is_finite() && self.lr > 0.0;
-        let warmup_ok = self.warmup_epochs.is_finite() && self.warmup_epochs >= 0.0;
-        if !lr_ok || !warmup_ok {
-            bail!("--lr must be positive and --warmup-epochs non-negative");
-        }
-        Ok(PretrainRun {
+        let run = PretrainRun {
             model,
             dataset,
             render,
@@ -161,7 +156,38 @@ impl PretrainArgs {
             lr: self.lr,
             warmup_epochs: self.warmup_epochs,
             seed: self.seed,
-        })
+        };
+        run.validate()?;
+        Ok(run)
+    }
+}
+
+impl PretrainRun {
+    /// Checks a run description, as written by `run_config` or read back from a
+    /// `run.json` that anyone may have edited: the network, the data, rendering settings
+    /// that agree with them, and counts and rates that can train.
+    pub fn validate(&self) -> Result<()> {
+        self.model.validate()?;
+        self.dataset.validate()?;
+        if self.render != self.model.render_config(&self.dataset.signal) {
+            bail!("the rendering settings do not match the model and the signal settings");
+        }
+        if self.examples == 0 || self.batch_size == 0 || self.epochs == 0 {
+            bail!("examples, batch size and epochs must each be at least 1");
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            bail!(
+                "the learning rate must be a finite number > 0, not {}",
+                self.lr
+            );
+        }
+        if !(self.warmup_epochs.is_finite() && self.warmup_epochs >= 0.0) {
+            bail!(
+                "warm-up epochs must be finite and ≥ 0, not {}",
+                self.warmup_epochs
+            );
+        }
+        Ok(())
     }
 }
 
@@ -281,8 +307,11 @@ struct State<O> {
 /// writes `run.json` (refusing a folder that already holds a run).
 fn open_run(args: &PretrainArgs, files: &RunFiles) -> Result<PretrainRun> {
     if args.resume {
-        return serde_json::from_slice(&crate::fsutil::read(&files.run)?)
-            .with_context(|| format!("`{}` is not a valid run description", files.run.display()));
+        let run: PretrainRun = serde_json::from_slice(&crate::fsutil::read(&files.run)?)
+            .with_context(|| format!("`{}` is not a valid run description", files.run.display()))?;
+        run.validate()
+            .with_context(|| format!("`{}` cannot be resumed", files.run.display()))?;
+        return Ok(run);
     }
     if files.run.exists() {
         bail!(
@@ -296,10 +325,12 @@ fn open_run(args: &PretrainArgs, files: &RunFiles) -> Result<PretrainRun> {
     Ok(run)
 }
 
-/// On `--resume`, restores the last checkpoint (model, optimizer, step, epochs) and keeps
-/// only the metrics lines it covers; without a checkpoint the run starts over.
+/// On `--resume`, restores the last checkpoint (model, optimizer, step, epochs; refused when
+/// it belongs to another run) and keeps only the metrics lines it covers; without a
+/// checkpoint the run starts over.
 fn restore<O: Optimizer<FipMae<TrainBackend>, TrainBackend>>(
     mut state: State<O>,
+    run: &PretrainRun,
     files: &RunFiles,
     device: &backend::Device,
 ) -> Result<State<O>> {
@@ -308,30 +339,19 @@ fn restore<O: Optimizer<FipMae<TrainBackend>, TrainBackend>>(
         let _ = std::fs::remove_file(&files.metrics);
         return Ok(state);
     }
-    let path = &files.checkpoint;
-    let recorder = NamedMpkBytesRecorder::<FullPrecisionSettings>::default();
-    let (done, step, model_bytes, optim_bytes) =
-        decode_checkpoint(&crate::fsutil::read(path)?, path)?;
-    let record = Recorder::<TrainBackend>::load(&recorder, model_bytes, device)
-        .with_context(|| format!("checkpoint `{}`: model state", path.display()))?;
-    state.model = state.model.load_record(record);
-    let record = Recorder::<TrainBackend>::load(&recorder, optim_bytes, device)
-        .with_context(|| format!("checkpoint `{}`: optimizer state", path.display()))?;
-    state.optim = state.optim.load_record(record);
+    let (model, optim, done, step) = checkpoint::load(
+        &files.checkpoint,
+        checkpoint::run_hash(run)?,
+        run.epochs,
+        state.model,
+        state.optim,
+        device,
+    )?;
+    state.model = model;
+    state.optim = optim;
     state.epochs_done = done;
     state.step = step;
-    if files.metrics.exists() {
-        let text = String::from_utf8_lossy(&crate::fsutil::read(&files.metrics)?).to_string();
-        for line in text.lines().take(done) {
-            state
-                .history
-                .push(serde_json::from_str(line).with_context(|| {
-                    format!("`{}` holds a malformed line", files.metrics.display())
-                })?);
-        }
-        let kept: String = text.lines().take(done).map(|l| format!("{l}\n")).collect();
-        write_atomic(&files.metrics, kept.as_bytes())?;
-    }
+    state.history = checkpoint::keep_history(&files.metrics, done)?;
     Ok(state)
 }
 
@@ -423,22 +443,21 @@ fn end_of_epoch<O: Optimizer<FipMae<TrainBackend>, TrainBackend>>(
         validate(&valid, step.run, step.renderer, step.threads, device)?;
     metrics.val_loss = val_loss;
     metrics.val_modality_loss = val_modality_loss;
+    // weights, metrics line, checkpoint: in this order (see `checkpoint`)
     write_atomic(
         &files.weights,
         &autoencoder_to_bytes(&valid, Precision::Full),
     )?;
-    let recorder = NamedMpkBytesRecorder::<FullPrecisionSettings>::default();
-    let model_bytes =
-        Recorder::<TrainBackend>::record(&recorder, state.model.clone().into_record(), ())
-            .context("serialising the model state")?;
-    let optim_bytes = Recorder::<TrainBackend>::record(&recorder, state.optim.to_record(), ())
-        .context("serialising the optimizer state")?;
-    state.epochs_done = metrics.epoch;
-    write_atomic(
-        &files.checkpoint,
-        &encode_checkpoint(state.epochs_done, state.step, &model_bytes, &optim_bytes),
-    )?;
     append_line(&files.metrics, &serde_json::to_string(&metrics)?)?;
+    state.epochs_done = metrics.epoch;
+    checkpoint::save(
+        &files.checkpoint,
+        state.epochs_done,
+        state.step,
+        checkpoint::run_hash(step.run)?,
+        &state.model,
+        &state.optim,
+    )?;
     state.history.push(metrics);
     Ok(())
 }
@@ -460,7 +479,7 @@ pub fn run_on(args: &PretrainArgs, devices: &[backend::Device]) -> Result<Summar
         history: Vec::new(),
     };
     if args.resume {
-        state = restore(state, &files, &device)?;
+        state = restore(state, &run, &files, &device)?;
         if state.epochs_done > 0 {
             eprintln!(
                 "resuming `{}` after epoch {}",
@@ -524,53 +543,6 @@ pub fn run_on(args: &PretrainArgs, devices: &[backend::Device]) -> Result<Summar
         epochs: state.history,
         weights: files.weights,
     })
-}
-
-const CKPT_MAGIC: &[u8; 8] = b"FIPCKPT1";
-
-/// Frames `(epochs done, step, model record, optimizer record)` in the checksummed
-/// envelope weight files use (`model::weights::seal`).
-fn encode_checkpoint(epochs_done: usize, step: usize, model: &[u8], optim: &[u8]) -> Vec<u8> {
-    let mut body = Vec::with_capacity(32 + model.len() + optim.len());
-    body.extend_from_slice(&(epochs_done as u64).to_le_bytes());
-    body.extend_from_slice(&(step as u64).to_le_bytes());
-    for part in [model, optim] {
-        body.extend_from_slice(&(part.len() as u64).to_le_bytes());
-        body.extend_from_slice(part);
-    }
-    seal(CKPT_MAGIC, &body)
-}
-
-/// A checked checkpoint: epochs done, step, model record bytes, optimizer record bytes.
-type Checkpoint = (usize, usize, Vec<u8>, Vec<u8>);
-
-/// Reads back [`encode_checkpoint`]'s framing; any damage is an error naming the file.
-fn decode_checkpoint(bytes: &[u8], path: &Path) -> Result<Checkpoint> {
-    let bad = |why: &str| anyhow::anyhow!("checkpoint `{}` is corrupt: {why}", path.display());
-    let body = unseal(CKPT_MAGIC, bytes)
-        .map_err(|e| bad(&format!("not a sound fipmae checkpoint ({e})")))?;
-    let mut pos = 0;
-    let u64_at = |pos: &mut usize| -> Result<u64> {
-        let b = body.get(*pos..*pos + 8).ok_or_else(|| bad("truncated"))?;
-        *pos += 8;
-        let mut a = [0u8; 8];
-        a.copy_from_slice(b);
-        Ok(u64::from_le_bytes(a))
-    };
-    let epochs = u64_at(&mut pos)? as usize;
-    let step = u64_at(&mut pos)? as usize;
-    let mut parts = Vec::new();
-    for _ in 0..2 {
-        let n = u64_at(&mut pos)? as usize;
-        let part = body
-            .get(pos..pos.saturating_add(n))
-            .ok_or_else(|| bad("truncated"))?;
-        parts.push(part.to_vec());
-        pos += n;
-    }
-    let optim = parts.pop().unwrap_or_default();
-    let model = parts.pop().unwrap_or_default();
-    Ok((epochs, step, model, optim))
 }
 
 /// Runs `fipmae pretrain` and prints the last epoch's validation loss.

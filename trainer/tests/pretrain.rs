@@ -125,6 +125,45 @@ fn a_corrupt_checkpoint_is_named_and_nothing_is_overwritten() -> anyhow::Result<
 }
 
 #[test]
+fn a_checkpoint_of_another_run_or_an_unsound_run_json_is_refused() -> anyhow::Result<()> {
+    let tmpdir = common::Scratch::new();
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let (mine, other) = (tmpdir.path("mine"), tmpdir.path("other"));
+    for (dir, seed) in [(&mine, 3), (&other, 4)] {
+        let mut a = args(dir.clone());
+        a.seed = seed;
+        a.stop_after = Some(1);
+        run(&a)?;
+    }
+    let resume = |dir: &PathBuf| {
+        let mut a = args(dir.clone());
+        a.resume = true;
+        run(&a).map_err(|e| format!("{e:#}"))
+    };
+    // the other run's checkpoint has the same shapes but is not this run's
+    std::fs::copy(other.join("checkpoint.bin"), mine.join("checkpoint.bin"))?;
+    let err = resume(&mine).unwrap_err();
+    assert!(err.contains("another run"), "{err}");
+
+    // a run.json edited into nonsense is named, not trained on
+    let run_json = other.join("run.json");
+    let text = std::fs::read_to_string(&run_json)?;
+    std::fs::write(
+        &run_json,
+        text.replace("\"batch_size\": 16", "\"batch_size\": 0"),
+    )?;
+    let err = resume(&other).unwrap_err();
+    assert!(
+        err.contains("run.json") && err.contains("batch size"),
+        "{err}"
+    );
+    std::fs::write(&run_json, text.replace("\"lr\": 0.001", "\"lr\": -1.0"))?;
+    let err = resume(&other).unwrap_err();
+    assert!(err.contains("learning rate"), "{err}");
+    Ok(())
+}
+
+#[test]
 fn data_parallel_steps_equal_single_device_steps() -> anyhow::Result<()> {
     let tmpdir = common::Scratch::new();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());

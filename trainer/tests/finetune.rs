@@ -1,0 +1,111 @@
+//! `finetune`: resume equality and refusals.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::path::PathBuf;
+
+use trainer::finetune::{run, FinetuneArgs};
+
+fn args(out: PathBuf) -> FinetuneArgs {
+    trainer::args_from(&[
+        "--method",
+        "vit",
+        "--preset",
+        "tiny",
+        "--labels-per-class",
+        "4",
+        "--val-per-class",
+        "2",
+        "--epochs",
+        "3",
+        "--batch-size",
+        "8",
+        "--lr",
+        "1e-3",
+        "--seed",
+        "5",
+        "--threads",
+        "2",
+        "--out",
+        &out.to_string_lossy(),
+    ])
+    .unwrap()
+}
+
+/// Burn's parameter initialisation draws from one process-wide generator that `run` seeds.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+#[test]
+fn a_killed_finetune_resumes_to_the_same_end() -> anyhow::Result<()> {
+    let tmpdir = common::Scratch::new();
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let whole = tmpdir.path("whole");
+    let s = run(&args(whole.clone()))?;
+    assert_eq!(s.epochs.len(), 3);
+    assert!(whole.join("checkpoint.bin").exists());
+
+    let parts = tmpdir.path("parts");
+    let mut a = args(parts.clone());
+    a.stop_after = Some(1);
+    assert_eq!(run(&a)?.epochs.len(), 1);
+    let err = format!("{:#}", run(&args(parts.clone())).unwrap_err());
+    assert!(err.contains("--resume"), "{err}");
+    // a torn metrics line past the checkpoint (killed while appending) is dropped
+    let log = parts.join("metrics.jsonl");
+    let mut text = std::fs::read_to_string(&log)?;
+    text.push_str("{\"epoch\": 2, \"train_lo");
+    std::fs::write(&log, text)?;
+    let mut a = args(parts.clone());
+    a.resume = true;
+    a.epochs = 99; // ignored: run.json decides
+    let resumed = run(&a)?;
+    assert_eq!(resumed.epochs.len(), 3);
+    assert_eq!(resumed.best_val_accuracy, s.best_val_accuracy);
+    // (checkpoints differ in Burn's random parameter ids, not in values)
+    for f in ["metrics.jsonl", "classifier.fipmae"] {
+        assert_eq!(
+            std::fs::read(whole.join(f))?,
+            std::fs::read(parts.join(f))?,
+            "{f}: resumed and uninterrupted runs differ"
+        );
+    }
+    Ok(())
+}
+
+#[test]
+fn resume_refuses_an_unsound_run_json_or_a_foreign_checkpoint() -> anyhow::Result<()> {
+    let tmpdir = common::Scratch::new();
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let (mine, other) = (tmpdir.path("mine"), tmpdir.path("other"));
+    for (dir, seed) in [(&mine, "5"), (&other, "6")] {
+        let mut a = args(dir.clone());
+        a.seed = seed.parse()?;
+        a.stop_after = Some(1);
+        run(&a)?;
+    }
+    let resume = |dir: &PathBuf| {
+        let mut a = args(dir.clone());
+        a.resume = true;
+        run(&a).map_err(|e| format!("{e:#}"))
+    };
+    std::fs::copy(other.join("checkpoint.bin"), mine.join("checkpoint.bin"))?;
+    let err = resume(&mine).unwrap_err();
+    assert!(err.contains("another run"), "{err}");
+
+    let run_json = other.join("run.json");
+    let text = std::fs::read_to_string(&run_json)?;
+    std::fs::write(&run_json, text.replace("\"train\": 40", "\"train\": 0"))?;
+    let err = resume(&other).unwrap_err();
+    assert!(
+        err.contains("run.json") && err.contains("training examples"),
+        "{err}"
+    );
+    std::fs::write(
+        &run_json,
+        text.replace("\"num_classes\": 10", "\"num_classes\": 3"),
+    )?;
+    let err = resume(&other).unwrap_err();
+    assert!(err.contains("3 outputs"), "{err}");
+    Ok(())
+}
