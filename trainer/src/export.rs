@@ -6,8 +6,9 @@
 
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{bail, Context, Result};
 use clap::Args;
+use model::report::Report;
 use model::weights::{autoencoder_to_bytes, classifier_to_bytes, Precision};
 
 use crate::fsutil::{create_dir, read, write_atomic};
@@ -34,7 +35,9 @@ pub struct ExportArgs {
 
 pub use model::bundle::Bundle;
 
-/// Runs `export`; returns the bundle index it wrote.
+/// Runs `export`; returns the bundle index it wrote. Every input is read and checked
+/// (the classifier run, the pretraining run and the report, against each other) before
+/// the first file is written, so a bad option leaves an existing bundle untouched.
 pub fn run(args: &ExportArgs) -> Result<Bundle> {
     let precision = if args.half {
         Precision::Half
@@ -44,45 +47,66 @@ pub fn run(args: &ExportArgs) -> Result<Bundle> {
     let device = crate::backend::device()?;
     type Cpu = crate::backend::Backend;
     let (ft, cls) = crate::finetune::load_run::<Cpu>(&args.model, &device)?;
-    create_dir(&args.out)?;
-    write_atomic(
-        &args.out.join("classifier.fipmae"),
-        &classifier_to_bytes(&cls, precision),
-    )?;
+    let classes = ft.dataset.class_names();
     let autoencoder = match &args.pretrained {
         Some(dir) => {
-            let (_, mae) = crate::pretrain::load_run::<Cpu>(dir, &device)?;
-            write_atomic(
-                &args.out.join("autoencoder.fipmae"),
-                &autoencoder_to_bytes(&mae, precision),
-            )?;
-            Some("autoencoder.fipmae".to_string())
+            let (pre, mae) = crate::pretrain::load_run::<Cpu>(dir, &device)?;
+            if pre.render != ft.render || pre.dataset.signal != ft.dataset.signal {
+                bail!(
+                    "the autoencoder in `{}` renders its inputs differently from the classifier \
+                     in `{}` (image size, signal or rendering settings): the page renders once \
+                     for both, so they must agree",
+                    dir.display(),
+                    args.model.display()
+                );
+            }
+            Some(autoencoder_to_bytes(&mae, precision))
         }
         None => None,
     };
     let report = match &args.report {
         Some(dir) => {
-            write_atomic(
-                &args.out.join("report.json"),
-                &read(&dir.join("report.json"))?,
-            )?;
-            Some("report.json".to_string())
+            let path = dir.join("report.json");
+            let bytes = read(&path)?;
+            let r: Report = serde_json::from_slice(&bytes)
+                .with_context(|| format!("`{}` is not an evaluation report", path.display()))?;
+            if r.classes != classes {
+                bail!(
+                    "the report `{}` is for the classes {:?}, the classifier has {:?}",
+                    path.display(),
+                    r.classes,
+                    classes
+                );
+            }
+            Some(bytes)
         }
         None => None,
     };
     let bundle = Bundle {
-        classes: ft.dataset.class_names(),
+        classes,
         signal: ft.dataset.signal.clone(),
         render: ft.render.clone(),
         classifier: "classifier.fipmae".into(),
-        autoencoder,
-        report,
+        autoencoder: autoencoder
+            .as_ref()
+            .map(|_| "autoencoder.fipmae".to_string()),
+        report: report.as_ref().map(|_| "report.json".to_string()),
         half_precision: args.half,
     };
+    let index = serde_json::to_vec_pretty(&bundle)?;
+    // everything checked: now write, the index last
+    create_dir(&args.out)?;
     write_atomic(
-        &args.out.join("bundle.json"),
-        &serde_json::to_vec_pretty(&bundle)?,
+        &args.out.join("classifier.fipmae"),
+        &classifier_to_bytes(&cls, precision),
     )?;
+    if let Some(bytes) = &autoencoder {
+        write_atomic(&args.out.join("autoencoder.fipmae"), bytes)?;
+    }
+    if let Some(bytes) = &report {
+        write_atomic(&args.out.join("report.json"), bytes)?;
+    }
+    write_atomic(&args.out.join("bundle.json"), &index)?;
     Ok(bundle)
 }
 

@@ -4,9 +4,12 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same folder, then a rename,
-/// so a crash never leaves a half-written file in place of a good one.
+/// Writes `bytes` to `path` atomically and durably: a temporary file in the same folder,
+/// flushed to disk (`fsync`), renamed over `path`, then the folder flushed, so a crash or a
+/// power cut leaves either the old file or the new one, never a half-written one. The
+/// temporary file is removed when any step fails.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -19,15 +22,31 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         name.to_string_lossy(),
         std::process::id()
     ));
-    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write `{}`", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| {
+    let written = (|| -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()
+    })();
+    if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);
-        format!(
-            "cannot move `{}` into place as `{}`",
-            tmp.display(),
-            path.display()
-        )
-    })
+        return Err(e).with_context(|| format!("cannot write `{}`", tmp.display()));
+    }
+    if let Err(e) = std::fs::rename(&tmp, path) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e).with_context(|| {
+            format!(
+                "cannot move `{}` into place as `{}`",
+                tmp.display(),
+                path.display()
+            )
+        });
+    }
+    // the rename itself is durable once the folder is flushed (not possible everywhere:
+    // a folder that cannot be opened for it is left to the OS)
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
 }
 
 /// Reads a whole file, naming it in the error.
@@ -67,6 +86,13 @@ mod tests {
         assert_eq!(read(&f)?, b"two");
         let leftovers = std::fs::read_dir(&dir)?.count();
         assert_eq!(leftovers, 1);
+        // a failed rename (the target is a folder) leaves no temporary file behind
+        let sub = dir.join("sub");
+        create_dir(&sub)?;
+        std::fs::write(sub.join("x"), b"x")?;
+        assert!(write_atomic(&sub, b"three").is_err());
+        assert_eq!(std::fs::read_dir(&dir)?.count(), 2);
+        std::fs::remove_dir_all(&sub)?;
         let err = read(&dir.join("missing.bin")).unwrap_err();
         assert!(format!("{err:#}").contains("missing.bin"));
         std::fs::remove_dir_all(&dir)?;

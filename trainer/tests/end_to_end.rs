@@ -230,6 +230,23 @@ fn pretrain_finetune_eval_on_the_tiny_preset() {
     let bytes = std::fs::read(bundle.join("classifier.fipmae")).unwrap();
     model::weights::classifier_from_bytes::<burn::backend::Flex>(&bytes, None, &Default::default())
         .unwrap();
+    // a bad option is found before anything is written: the bundle stays as it was
+    let before: Vec<Vec<u8>> = ["classifier.fipmae", "bundle.json", "report.json"]
+        .iter()
+        .map(|f| std::fs::read(bundle.join(f)).unwrap())
+        .collect();
+    let bad = Command::new(env!("CARGO_BIN_EXE_fipmae"))
+        .args(["export", "--model", &s(&ft), "--report", &s(&pre)])
+        .args(["--out", &s(&bundle)])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("report.json"));
+    let after: Vec<Vec<u8>> = ["classifier.fipmae", "bundle.json", "report.json"]
+        .iter()
+        .map(|f| std::fs::read(bundle.join(f)).unwrap())
+        .collect();
+    assert!(before == after, "a failed export changed the bundle");
 
     // classify with the exported bundle: a `.sigmf` archive and a raw cf32 capture
     let rec = tmpdir.path("rec2");

@@ -6,12 +6,34 @@ use serde::{Deserialize, Serialize};
 
 use crate::modality::Modality;
 
+/// Non-finite numbers in `report.json`: JSON has no NaN or infinity, so they are written as
+/// an explicit `null` (a mean over no SNR in 0..10 dB, the PSNR of identical images) and
+/// read back as NaN, so that every report the trainer writes reads back.
+pub mod nullable {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Writes a finite `v` as a number, anything else as `null`.
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if v.is_finite() {
+            s.serialize_f64(*v)
+        } else {
+            s.serialize_none()
+        }
+    }
+
+    /// Reads a number, or `null` as NaN.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+    }
+}
+
 /// Accuracy at one SNR.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SnrAccuracy {
     /// SNR, dB.
     pub snr_db: f64,
     /// Fraction correct.
+    #[serde(with = "nullable")]
     pub accuracy: f64,
     /// Test examples at this SNR.
     pub examples: u64,
@@ -29,8 +51,10 @@ pub struct Report {
     /// Accuracy per SNR.
     pub per_snr: Vec<SnrAccuracy>,
     /// Mean accuracy over the SNRs in 0..=10 dB.
+    #[serde(with = "nullable")]
     pub mean_0_to_10_db: f64,
     /// Accuracy over all test examples.
+    #[serde(with = "nullable")]
     pub overall: f64,
     /// `confusion[true][predicted]`, counts over all SNRs.
     pub confusion: Vec<Vec<u64>>,
@@ -45,12 +69,16 @@ pub struct ModalityQuality {
     /// The modality.
     pub modality: Modality,
     /// Mean PSNR of the reconstruction against the clean target, dB.
+    #[serde(with = "nullable")]
     pub psnr_db: f64,
     /// Mean SSIM of the reconstruction against the clean target.
+    #[serde(with = "nullable")]
     pub ssim: f64,
     /// Mean PSNR of the noisy input against the clean target, dB (the baseline).
+    #[serde(with = "nullable")]
     pub input_psnr_db: f64,
     /// Mean SSIM of the noisy input against the clean target (the baseline).
+    #[serde(with = "nullable")]
     pub input_ssim: f64,
 }
 
@@ -76,4 +104,46 @@ pub struct ReconReport {
     pub per_class: Vec<ClassQuality>,
     /// Over all classes.
     pub overall: Vec<ModalityQuality>,
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_finite_numbers_are_written_as_null_and_read_back() {
+        let q = ModalityQuality {
+            modality: Modality::Noise,
+            psnr_db: f64::INFINITY,
+            ssim: 1.0,
+            input_psnr_db: f64::NAN,
+            input_ssim: 0.5,
+        };
+        let r = Report {
+            model: "run".into(),
+            classes: vec!["A".into(), "B".into()],
+            test_seed: 1,
+            per_snr: vec![SnrAccuracy {
+                snr_db: 20.0,
+                accuracy: 1.0,
+                examples: 4,
+            }],
+            mean_0_to_10_db: f64::NAN,
+            overall: 1.0,
+            confusion: vec![vec![2, 0], vec![0, 2]],
+            reconstruction: Some(ReconReport {
+                autoencoder: "pre".into(),
+                snr_db: vec![20.0],
+                per_class: vec![],
+                overall: vec![q],
+            }),
+        };
+        let text = serde_json::to_string(&r).unwrap();
+        assert!(text.contains("\"mean_0_to_10_db\":null"), "{text}");
+        let back: Report = serde_json::from_str(&text).unwrap();
+        assert!(back.mean_0_to_10_db.is_nan() && back.overall == 1.0);
+        let o = &back.reconstruction.unwrap().overall[0];
+        assert!(o.psnr_db.is_nan() && o.input_psnr_db.is_nan() && o.ssim == 1.0);
+    }
 }
