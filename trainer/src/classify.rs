@@ -86,7 +86,8 @@ pub fn load(dir: &Path, device: &burn::tensor::Device<Backend>) -> Result<Loaded
     let bundle = Bundle::from_json(&read(&index)?)
         .with_context(|| format!("`{}` is not a bundle index", index.display()))?;
     let w = dir.join(&bundle.classifier);
-    let model = model::weights::classifier_from_bytes::<Backend>(&read(&w)?, None, device)
+    let bytes = crate::fsutil::read_capped(&w, crate::fsutil::MAX_NAMED_FILE)?;
+    let model = model::weights::classifier_from_bytes::<Backend>(&bytes, None, device)
         .with_context(|| format!("loading `{}`", w.display()))?;
     bundle
         .check(&model.config)

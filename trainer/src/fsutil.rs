@@ -54,6 +54,27 @@ pub fn read(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))
 }
 
+/// The largest file a bundle or run folder may name (weights included), bytes.
+pub const MAX_NAMED_FILE: u64 = 2 << 30;
+
+/// Reads a file that an index (`bundle.json`) names: it must be a regular file of at most
+/// `cap` bytes; the error names it.
+pub fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>> {
+    let meta =
+        std::fs::metadata(path).with_context(|| format!("cannot read `{}`", path.display()))?;
+    if !meta.is_file() {
+        anyhow::bail!("`{}` is not a regular file", path.display());
+    }
+    if meta.len() > cap {
+        anyhow::bail!(
+            "`{}` has {} bytes, more than the {cap} allowed",
+            path.display(),
+            meta.len()
+        );
+    }
+    read(path)
+}
+
 /// Creates a folder and its parents, naming it in the error.
 pub fn create_dir(path: &Path) -> Result<()> {
     std::fs::create_dir_all(path)

@@ -67,8 +67,122 @@ impl Bundle {
         Ok(())
     }
 
-    /// Parses `bundle.json` bytes; the error says what is wrong with them.
+    /// Parses `bundle.json` bytes and checks what it names (see [`check_file_name`]) and
+    /// its class list (2..=[`MAX_CLASSES`] names of at most [`MAX_CLASS_NAME`] bytes); the
+    /// error says what is wrong with them.
     pub fn from_json(bytes: &[u8]) -> Result<Self, serde_json::Error> {
-        serde_json::from_slice(bytes)
+        use serde::de::Error;
+        let b: Self = serde_json::from_slice(bytes)?;
+        let names = [
+            ("classifier", Some(&b.classifier)),
+            ("autoencoder", b.autoencoder.as_ref()),
+            ("report", b.report.as_ref()),
+        ];
+        for (field, name) in names {
+            if let Some(name) = name {
+                check_file_name(name)
+                    .map_err(|why| serde_json::Error::custom(format!("{field}: {why}")))?;
+            }
+        }
+        if !(2..=MAX_CLASSES).contains(&b.classes.len()) {
+            return Err(serde_json::Error::custom(format!(
+                "classes: {} names, expected 2 to {MAX_CLASSES}",
+                b.classes.len()
+            )));
+        }
+        if let Some(c) = b
+            .classes
+            .iter()
+            .find(|c| c.is_empty() || c.len() > MAX_CLASS_NAME)
+        {
+            return Err(serde_json::Error::custom(format!(
+                "classes: the name {:?} is empty or longer than {MAX_CLASS_NAME} bytes",
+                c.chars().take(40).collect::<String>()
+            )));
+        }
+        Ok(b)
+    }
+}
+
+/// The most classes a bundle may list.
+pub const MAX_CLASSES: usize = 1024;
+/// The longest class name a bundle may hold, bytes.
+pub const MAX_CLASS_NAME: usize = 128;
+
+/// Checks a file name taken from an index (`bundle.json`): one plain name inside the
+/// index's own folder — not empty, at most 255 bytes, no path separator, no `..` or other
+/// leading dot, no `:` (drive letters, URL schemes) and no control characters — so that
+/// neither the trainer nor the page can be sent outside the folder (or, in the page, to
+/// another host).
+pub fn check_file_name(name: &str) -> Result<(), String> {
+    let bad = |why: &str| Err(format!("file name {name:?} {why}"));
+    if name.is_empty() || name.len() > 255 {
+        return bad("must have 1 to 255 bytes");
+    }
+    if name.contains(['/', '\\', ':']) || name.chars().any(char::is_control) {
+        return bad(
+            "must be a plain name in the bundle's folder (no /, \\, : or control characters)",
+        );
+    }
+    if name.starts_with('.') {
+        return bad("must not start with a dot");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn index(classifier: &str, classes: &[&str]) -> Vec<u8> {
+        let signal = crate::signal::SignalConfig::standard();
+        let b = Bundle {
+            classes: classes.iter().map(|c| c.to_string()).collect(),
+            render: RenderConfig::for_signal(&signal, 32),
+            signal,
+            classifier: classifier.into(),
+            autoencoder: None,
+            report: Some("report.json".into()),
+            half_precision: false,
+        };
+        serde_json::to_vec(&b).unwrap()
+    }
+
+    #[test]
+    fn file_names_stay_inside_the_folder() {
+        assert!(Bundle::from_json(&index("classifier.fipmae", &["a", "b"])).is_ok());
+        for name in [
+            "../run.json",
+            "/etc/passwd",
+            "//evil.example/x",
+            "https://evil.example/x",
+            "sub/classifier.fipmae",
+            "..",
+            ".hidden",
+            "",
+            "C:\\w.bin",
+            "a\u{0}b",
+        ] {
+            let err = Bundle::from_json(&index(name, &["a", "b"])).unwrap_err();
+            assert!(
+                err.to_string().contains("classifier: file name"),
+                "{name}: {err}"
+            );
+        }
+        let long = "x".repeat(300);
+        assert!(Bundle::from_json(&index(&long, &["a", "b"])).is_err());
+    }
+
+    #[test]
+    fn class_lists_are_bounded() {
+        assert!(Bundle::from_json(&index("c.bin", &["only"])).is_err());
+        assert!(Bundle::from_json(&index("c.bin", &["a", ""])).is_err());
+        let long = "n".repeat(MAX_CLASS_NAME + 1);
+        assert!(Bundle::from_json(&index("c.bin", &["a", &long])).is_err());
+        let many: Vec<String> = (0..=MAX_CLASSES).map(|i| i.to_string()).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        let err = Bundle::from_json(&index("c.bin", &many)).unwrap_err();
+        assert!(err.to_string().contains("classes"), "{err}");
     }
 }
