@@ -378,6 +378,26 @@ fn preset_parameter_counts() {
 }
 
 #[test]
+fn parameter_counts_are_known_before_building() {
+    let device = dev();
+    for p in [Preset::Tiny, Preset::Small] {
+        for m in [Method::Denomae, Method::Fip] {
+            let c = FipMaeConfig::preset_with_method(p, m);
+            let mae = c.init::<B>(&device).expect("init");
+            assert_eq!(c.num_params(), mae.num_params() as u128, "{p:?} {m:?}");
+            let cc = ClassifierConfig::new(c, 7);
+            let cls = cc.init::<B>(&device).expect("init");
+            assert_eq!(cc.num_params(), cls.num_params() as u128, "{p:?} {m:?}");
+        }
+    }
+    // base is counted without building it: its encoder matches ViT-B/16 within 1 %
+    let base = ClassifierConfig::new(FipMaeConfig::preset(Preset::Base), 10);
+    let head = 2 * 768 + (768 * 256 + 256) + (256 * 10 + 10);
+    let encoder = (base.num_params() - head) as f64;
+    assert!((encoder - 85.8e6).abs() < 0.01 * 85.8e6, "{encoder}");
+}
+
+#[test]
 fn weights_round_trip_and_reject_corruption() {
     let device = dev();
     let c = FipMaeConfig::preset_with_method(Preset::Tiny, Method::Fip);
@@ -432,10 +452,22 @@ fn weights_round_trip_and_reject_corruption() {
         Err(WeightsError::Kind { .. })
     ));
 
-    // a stored configuration that builds other shapes is caught tensor by tensor
+    // a stored configuration that needs other parameters is refused before building
     let mut wider = c.clone();
     wider.decoder_dim = 64;
     let lying = rewrite_config(&bytes, &serde_json::to_string(&wider).expect("json"));
+    assert!(
+        matches!(
+            autoencoder_from_bytes::<B>(&lying, None, &device),
+            Err(WeightsError::Header(ref m)) if m.contains("parameters")
+        ),
+        "{:?}",
+        autoencoder_from_bytes::<B>(&lying, None, &device).err()
+    );
+    // ... and one with as many values but other shapes is caught tensor by tensor
+    let mut swapped = c.clone();
+    swapped.modalities.swap(1, 2);
+    let lying = rewrite_config(&bytes, &serde_json::to_string(&swapped).expect("json"));
     assert!(
         matches!(
             autoencoder_from_bytes::<B>(&lying, None, &device),
@@ -444,6 +476,21 @@ fn weights_round_trip_and_reject_corruption() {
         "{:?}",
         autoencoder_from_bytes::<B>(&lying, None, &device).err()
     );
+    // a file claiming an absurd network is refused before anything is allocated
+    for (field, value) in [
+        ("encoder_depth", 1_000_000_000usize),
+        ("encoder_dim", 1 << 30),
+    ] {
+        let mut json: serde_json::Value = serde_json::to_value(&c).expect("json");
+        json[field] = value.into();
+        let hostile = rewrite_config(&bytes, &json.to_string());
+        let err = autoencoder_from_bytes::<B>(&hostile, None, &device).err();
+        assert!(
+            matches!(&err, Some(WeightsError::Config(_))),
+            "{field}: {err:?}"
+        );
+        assert!(format!("{}", err.expect("error")).contains("limit"));
+    }
 
     // classifiers too
     let cc = ClassifierConfig::new(c.clone(), 10);

@@ -158,6 +158,43 @@ pub fn check_mask_ratio(v: f64) -> Result<f64, String> {
     }
 }
 
+/// Upper bounds every configuration is checked against (configurations come from files
+/// anyone can write: a weight file, `run.json`, `bundle.json`). Far above the `base`
+/// preset, low enough that nothing they allow can exhaust memory before it is refused.
+pub mod limits {
+    /// Largest image side, pixels.
+    pub const IMAGE_SIZE: usize = 1024;
+    /// Most patches (tokens) per modality image.
+    pub const TOKENS: usize = 4096;
+    /// Widest encoder or decoder.
+    pub const WIDTH: usize = 4096;
+    /// Most attention heads.
+    pub const HEADS: usize = 128;
+    /// Deepest encoder, blocks.
+    pub const ENCODER_DEPTH: usize = 96;
+    /// Most modalities configured.
+    pub const MODALITIES: usize = 8;
+    /// Most channels per modality image.
+    pub const CHANNELS: usize = 64;
+    /// Widest classifier head.
+    pub const HEAD_HIDDEN: usize = 16384;
+    /// Most classes.
+    pub const CLASSES: usize = 1024;
+    /// Most parameters of a whole network (2·10⁹: 8 GB in f32).
+    pub const PARAMETERS: u128 = 2_000_000_000;
+}
+
+/// Parameters of a linear layer `d_in → d_out` with bias.
+fn linear_params(d_in: u128, d_out: u128) -> u128 {
+    d_in * d_out + d_out
+}
+
+/// Parameters of one transformer block of width `d` (two norms, q/k/v/output, the MLP).
+fn block_params(d: u128, mlp_ratio: f64) -> u128 {
+    let hidden = ((d as f64) * mlp_ratio).round().max(1.0) as u128;
+    4 * d + 4 * linear_params(d, d) + linear_params(d, hidden) + linear_params(hidden, d)
+}
+
 /// Checks a decoder depth `L_m`: in `1..=MAX_DECODER_DEPTH` blocks.
 pub fn check_decoder_depth(v: usize) -> Result<usize, String> {
     if (1..=MAX_DECODER_DEPTH).contains(&v) {
@@ -215,6 +252,45 @@ impl FipMaeConfig {
             .map(|i| self.modalities[i].mask_ratio)
     }
 
+    /// Parameters of the encoder alone, embedding the modalities whose channel counts are
+    /// `channels` (what [`crate::encoder::Encoder`] holds).
+    fn encoder_params(&self, channels: &[usize]) -> u128 {
+        let (d, p) = (self.encoder_dim as u128, self.patch_size as u128);
+        let embeds: u128 = channels
+            .iter()
+            .map(|&c| linear_params(p * p * c as u128, d))
+            .sum();
+        embeds
+            + channels.len() as u128 * d
+            + d
+            + self.encoder_depth as u128 * block_params(d, self.mlp_ratio)
+            + 2 * d
+    }
+
+    /// Parameters of the autoencoder this configuration builds (the encoder and one decoder
+    /// per configured modality), computed without building it. Meaningful for a
+    /// configuration whose sizes are within [`limits`] (no overflow then).
+    pub fn num_params(&self) -> u128 {
+        let channels: Vec<usize> = self.modalities.iter().map(|m| m.channels).collect();
+        let (d, dd, p) = (
+            self.encoder_dim as u128,
+            self.decoder_dim as u128,
+            self.patch_size as u128,
+        );
+        let decoders: u128 = self
+            .modalities
+            .iter()
+            .map(|m| {
+                linear_params(d, dd)
+                    + dd
+                    + m.decoder_depth as u128 * block_params(dd, self.mlp_ratio)
+                    + 2 * dd
+                    + linear_params(dd, p * p * m.channels as u128)
+            })
+            .sum();
+        self.encoder_params(&channels) + decoders
+    }
+
     /// Checks the settings; returns the first impossible one.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let bad = |field: &str, reason: String| {
@@ -223,6 +299,30 @@ impl FipMaeConfig {
                 reason,
             })
         };
+        let bounds = [
+            ("image_size", self.image_size, limits::IMAGE_SIZE),
+            ("encoder_dim", self.encoder_dim, limits::WIDTH),
+            ("decoder_dim", self.decoder_dim, limits::WIDTH),
+            ("encoder_heads", self.encoder_heads, limits::HEADS),
+            ("decoder_heads", self.decoder_heads, limits::HEADS),
+            ("encoder_depth", self.encoder_depth, limits::ENCODER_DEPTH),
+            ("modalities", self.modalities.len(), limits::MODALITIES),
+        ];
+        for (field, v, max) in bounds {
+            if v > max {
+                return bad(field, format!("{v} is above the limit of {max}"));
+            }
+        }
+        if let Some(i) = self
+            .modalities
+            .iter()
+            .position(|m| m.channels > limits::CHANNELS)
+        {
+            return bad(
+                &format!("modalities[{i}].channels"),
+                format!("above the limit of {}", limits::CHANNELS),
+            );
+        }
         if self.patch_size == 0
             || self.image_size == 0
             || !self.image_size.is_multiple_of(self.patch_size)
@@ -232,6 +332,16 @@ impl FipMaeConfig {
                 format!(
                     "{} is not divisible by patch_size {}",
                     self.image_size, self.patch_size
+                ),
+            );
+        }
+        if self.num_patches() > limits::TOKENS {
+            return bad(
+                "patch_size",
+                format!(
+                    "{} patches per image is above the limit of {}",
+                    self.num_patches(),
+                    limits::TOKENS
                 ),
             );
         }
@@ -298,6 +408,16 @@ impl FipMaeConfig {
         if !(0.0..=1.0).contains(&k.amr_threshold) {
             return bad("masking.amr_threshold", "must be in [0, 1]".into());
         }
+        if self.num_params() > limits::PARAMETERS {
+            return bad(
+                "encoder_dim",
+                format!(
+                    "the network would have {} parameters, above the limit of {}",
+                    self.num_params(),
+                    limits::PARAMETERS
+                ),
+            );
+        }
         Ok(())
     }
 }
@@ -318,19 +438,35 @@ pub struct ClassifierConfig {
 }
 
 impl ClassifierConfig {
+    /// Parameters of the classifier this configuration builds (the target modality's
+    /// encoder and the head), computed without building it.
+    pub fn num_params(&self) -> u128 {
+        let m = &self.mae;
+        let channels = m.index_of(m.target).map_or(1, |i| m.modalities[i].channels);
+        let (d, h) = (m.encoder_dim as u128, self.head_hidden as u128);
+        m.encoder_params(&[channels])
+            + 2 * d
+            + linear_params(d, h)
+            + linear_params(h, self.num_classes as u128)
+    }
+
     /// Checks the settings.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.mae.validate()?;
-        if self.num_classes < 2 {
+        if !(2..=limits::CLASSES).contains(&self.num_classes) {
             return Err(ConfigError::Invalid {
                 field: "num_classes".into(),
-                reason: "at least 2 classes are needed".into(),
+                reason: format!("{} is outside 2..={}", self.num_classes, limits::CLASSES),
             });
         }
-        if self.head_hidden == 0 {
+        if !(1..=limits::HEAD_HIDDEN).contains(&self.head_hidden) {
             return Err(ConfigError::Invalid {
                 field: "head_hidden".into(),
-                reason: "must be at least 1".into(),
+                reason: format!(
+                    "{} is outside 1..={}",
+                    self.head_hidden,
+                    limits::HEAD_HIDDEN
+                ),
             });
         }
         Ok(())
@@ -385,6 +521,36 @@ mod tests {
         let mut c = base.clone();
         c.modalities.iter_mut().for_each(|m| m.present = false);
         assert_eq!(field(&c), "modalities");
+        // upper bounds, before anything could be allocated
+        let mut c = base.clone();
+        c.encoder_depth = 1_000_000_000;
+        assert_eq!(field(&c), "encoder_depth");
+        let mut c = base.clone();
+        c.encoder_dim = 1 << 30;
+        assert_eq!(field(&c), "encoder_dim");
+        let mut c = base.clone();
+        c.image_size = 1024;
+        c.patch_size = 4;
+        assert_eq!(field(&c), "patch_size");
+        let mut c = base.clone();
+        c.modalities[0].channels = 1000;
+        assert_eq!(field(&c), "modalities[0].channels");
+        let mut c = FipMaeConfig::preset(Preset::Base);
+        c.encoder_dim = 4096;
+        c.encoder_heads = 64;
+        c.encoder_depth = 96;
+        assert!(
+            matches!(c.validate(), Err(ConfigError::Invalid { ref reason, .. }) if reason.contains("parameters")),
+            "{:?}",
+            c.validate()
+        );
+        let cls = |n: usize, h: usize| {
+            ClassifierConfig::new(base.clone(), n)
+                .with_head_hidden(h)
+                .validate()
+                .is_ok()
+        };
+        assert!(cls(10, 256) && !cls(1, 256) && !cls(5000, 256) && !cls(10, 1 << 20));
         assert!("huge".parse::<Preset>().is_err());
         assert_eq!("FIP".parse::<Method>(), Ok(Method::Fip));
     }

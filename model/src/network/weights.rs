@@ -408,17 +408,21 @@ pub fn autoencoder_from_bytes<B: Backend>(
         bytes,
         Kind::Autoencoder,
         expected,
+        |c: &FipMaeConfig| c.validate().map(|()| c.num_params()),
         |c: &FipMaeConfig| c.init::<B>(device),
         device,
     )
 }
 
-/// Parses a weight file of `kind`, checks its configuration against `expected`, builds the
+/// Parses a weight file of `kind`, checks its configuration against `expected`, validates
+/// it and checks that the parameters it implies (`params`) are exactly the values the file
+/// holds — so a file cannot make us build (allocate) more than it carries — then builds the
 /// model with `build` and loads the tensors into it.
 fn decode<B, M, C>(
     bytes: &[u8],
     kind: Kind,
     expected: Option<&C>,
+    params: impl FnOnce(&C) -> Result<u128, ConfigError>,
     build: impl FnOnce(&C) -> Result<M, ConfigError>,
     device: &B::Device,
 ) -> Result<M, WeightsError>
@@ -433,6 +437,13 @@ where
         serde_json::from_str(&p.config).map_err(|e| WeightsError::Config(e.to_string()))?;
     if expected.is_some_and(|e| *e != config) {
         return Err(WeightsError::ConfigMismatch);
+    }
+    let needed = params(&config)?;
+    let stored: u128 = p.tensors.iter().map(|(_, v)| v.len() as u128).sum();
+    if needed != stored {
+        return Err(WeightsError::Header(format!(
+            "the configuration needs {needed} parameters but the file holds {stored} values"
+        )));
     }
     load_into(build(&config)?, &p.tensors, device)
 }
@@ -454,6 +465,7 @@ pub fn classifier_from_bytes<B: Backend>(
         bytes,
         Kind::Classifier,
         expected,
+        |c: &ClassifierConfig| c.validate().map(|()| c.num_params()),
         |c: &ClassifierConfig| c.init::<B>(device),
         device,
     )
