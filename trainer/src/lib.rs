@@ -15,6 +15,7 @@ pub mod eval;
 pub mod export;
 pub mod finetune;
 pub mod fsutil;
+pub mod fuzz;
 pub mod generate;
 pub mod knobs;
 pub mod pretrain;

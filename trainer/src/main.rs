@@ -43,6 +43,8 @@ enum BenchCommand {
     Model(bench::ModelBenchArgs),
     /// Matrix products of the `small` pretraining step's shapes alone, GFLOP/s.
     Matmul(bench::MatmulBenchArgs),
+    /// Mutated inputs thrown at every reader of outside bytes; fails on any finding.
+    Fuzz(trainer::fuzz::FuzzArgs),
 }
 
 fn main() -> Result<()> {
@@ -57,6 +59,7 @@ fn main() -> Result<()> {
         Command::Bench(BenchCommand::Render(args)) => bench::render_main(&args),
         Command::Bench(BenchCommand::Model(args)) => bench::model_main(&args),
         Command::Bench(BenchCommand::Matmul(args)) => bench::matmul_main(&args),
+        Command::Bench(BenchCommand::Fuzz(args)) => trainer::fuzz::main(&args),
         Command::Info => backend::info(),
     }
 }

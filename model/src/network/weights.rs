@@ -22,7 +22,8 @@ use crate::classifier::AmcClassifier;
 use crate::config::{ClassifierConfig, ConfigError, FipMaeConfig};
 use crate::mae::FipMae;
 
-const MAGIC: &[u8; 8] = b"FIPMAEW1";
+/// The magic bytes that open every weight file (inside [`seal`]'s envelope).
+pub const MAGIC: &[u8; 8] = b"FIPMAEW1";
 
 /// Storage precision of the values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

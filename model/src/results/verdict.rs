@@ -18,6 +18,13 @@ pub enum VerdictError {
     /// The windows could not be stacked.
     #[error(transparent)]
     Batch(#[from] BatchError),
+    /// The segment carries no signal (every sample zero or non-finite): any verdict on it
+    /// would be the classifier's guess about a blank image.
+    #[error("the burst at sample {start} is silent (every sample is zero or not finite)")]
+    Silent {
+        /// First sample of the segment.
+        start: u64,
+    },
 }
 
 /// The `target` images of a segment's consecutive whole windows, as one batch.
@@ -30,6 +37,14 @@ pub fn segment_batch<B: Backend>(
     segment: &Segment<'_>,
     device: &B::Device,
 ) -> Result<Tensor<B, 4>, VerdictError> {
+    let audible = |z: &crate::signal::C32| {
+        z.re.is_finite() && z.im.is_finite() && (z.re != 0.0 || z.im != 0.0)
+    };
+    if !segment.samples.iter().any(audible) {
+        return Err(VerdictError::Silent {
+            start: segment.sample_start,
+        });
+    }
     let windows = window_images(renderer, target, segment.samples)?;
     Ok(images_to_tensor::<B>(
         &windows.iter().collect::<Vec<_>>(),
@@ -73,5 +88,47 @@ impl Verdict {
             .get(self.predicted)
             .copied()
             .unwrap_or(0.0)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::modality::RenderConfig;
+    use crate::signal::{SignalConfig, C32};
+
+    #[test]
+    fn a_silent_burst_gets_no_verdict() {
+        let r = Renderer::new(RenderConfig::for_signal(&SignalConfig::standard(), 32)).unwrap();
+        let mut samples = vec![C32::new(0.0, 0.0); 1024];
+        samples[3] = C32::new(f32::NAN, 0.0);
+        let seg = Segment {
+            sample_start: 2048,
+            samples: &samples,
+            label: None,
+        };
+        let err = segment_batch::<burn::backend::Flex>(
+            &r,
+            Modality::Constellation,
+            &seg,
+            &Default::default(),
+        )
+        .unwrap_err();
+        assert_eq!(err, VerdictError::Silent { start: 2048 });
+        assert!(err.to_string().contains("silent"));
+        samples[7] = C32::new(1e-3, 0.0);
+        let seg = Segment {
+            sample_start: 0,
+            samples: &samples,
+            label: None,
+        };
+        assert!(segment_batch::<burn::backend::Flex>(
+            &r,
+            Modality::Constellation,
+            &seg,
+            &Default::default()
+        )
+        .is_ok());
     }
 }

@@ -276,6 +276,11 @@ pub struct ModalityPair {
     pub target: Image,
 }
 
+/// Largest burst peak magnitude rendered as is; above it the burst is rescaled first.
+pub const SAFE_PEAK_MAX: f64 = 1e15;
+/// Smallest non-zero burst peak magnitude rendered as is; below it the burst is rescaled.
+pub const SAFE_PEAK_MIN: f64 = 1e-15;
+
 /// Renders bursts of one length into images; holds FFT plans and lookup tables, so build
 /// it once and reuse it (it is `Send + Sync`; each call allocates its own scratch).
 #[derive(Clone)]
@@ -323,18 +328,34 @@ impl Renderer {
 
     /// Renders `samples` (one burst, `num_samples` long) as `modality`.
     ///
-    /// Non-finite samples are treated as zero, so the output is always finite.
+    /// Non-finite samples are treated as zero, and a burst whose peak magnitude lies
+    /// outside `[SAFE_PEAK_MIN, SAFE_PEAK_MAX]` (finite but absurd: 3·10³⁸, 10⁻⁴⁰) is first
+    /// rescaled to peak 1 (in `f64`), so `f32` arithmetic can neither overflow nor underflow
+    /// and the output is always finite. Every modality is scale-invariant except the
+    /// constellation's fixed window (the `denomae` profile), which only such bursts reach.
     pub fn render(&self, modality: Modality, samples: &[C32]) -> Result<Image, ModalityError> {
         self.check(samples)?;
+        let finite = |z: &C32| z.re.is_finite() && z.im.is_finite();
+        let peak = samples
+            .iter()
+            .filter(|z| finite(z))
+            .map(|z| (z.re as f64).hypot(z.im as f64))
+            .fold(0.0f64, f64::max);
+        let scale = if peak > SAFE_PEAK_MAX || (peak > 0.0 && peak < SAFE_PEAK_MIN) {
+            Some(1.0 / peak)
+        } else {
+            None
+        };
         let clean: Vec<C32>;
-        let x = if samples.iter().all(|z| z.re.is_finite() && z.im.is_finite()) {
+        let x = if scale.is_none() && samples.iter().all(finite) {
             samples
         } else {
+            let k = scale.unwrap_or(1.0);
             clean = samples
                 .iter()
                 .map(|z| {
-                    if z.re.is_finite() && z.im.is_finite() {
-                        *z
+                    if finite(z) {
+                        C32::new((z.re as f64 * k) as f32, (z.im as f64 * k) as f32)
                     } else {
                         C32::new(0.0, 0.0)
                     }
@@ -388,6 +409,31 @@ pub fn render_example(
 #[allow(clippy::unwrap_used)]
 pub(crate) mod tests {
     use super::*;
+
+    #[test]
+    fn absurd_but_finite_bursts_render_finite_and_like_the_normal_burst() {
+        let r = renderer(32, 1024, 8);
+        let spec = crate::DatasetSpec::new(3, crate::SnrSpec::Fixed { db: 10.0 });
+        let burst = spec.example(4).noisy;
+        for k in [3e38f32 / 4.0, 1e-40, 1e-30, 1e20] {
+            let scaled: Vec<C32> = burst.iter().map(|z| C32::new(z.re * k, z.im * k)).collect();
+            for m in Modality::ALL {
+                let img = r.render(m, &scaled).unwrap();
+                assert!(img.data.iter().all(|v| v.is_finite()), "{m:?} at scale {k}");
+                if k > 1e-39 {
+                    // scale-invariant modalities look as they do at a normal scale
+                    let normal = r.render(m, &burst).unwrap();
+                    let diff = img
+                        .data
+                        .iter()
+                        .zip(&normal.data)
+                        .map(|(a, b)| (a - b).abs())
+                        .fold(0.0f32, f32::max);
+                    assert!(diff < 2e-2, "{m:?} at scale {k}: differs by {diff}");
+                }
+            }
+        }
+    }
 
     /// A standard-profile renderer of `n`-sample bursts at `sps` samples/symbol, `size²`.
     pub(crate) fn renderer(size: usize, n: usize, sps: usize) -> Renderer {
