@@ -13,6 +13,9 @@ pub fn read_archive(bytes: &[u8]) -> Result<Vec<(String, Recording)>, SigmfError
     let bad = |m: String| SigmfError::Archive(m);
     let mut metas: Vec<(String, &[u8])> = Vec::new();
     let mut datas: Vec<(String, &[u8])> = Vec::new();
+    // a long name (GNU 'L' entry, or a PAX 'x' header's `path`) and a PAX `size` for the
+    // next entry
+    let (mut long_name, mut pax_size): (Option<String>, Option<u64>) = (None, None);
     let mut at = 0usize;
     while at + BLOCK <= bytes.len() {
         let h = &bytes[at..at + BLOCK];
@@ -41,8 +44,11 @@ pub fn read_archive(bytes: &[u8]) -> Result<Vec<(String, Recording)>, SigmfError
                 "header at byte {at} fails its checksum (not a tar file?)"
             )));
         }
-        let size = u64::from_str_radix(text(124..136).trim(), 8)
-            .map_err(|_| bad(format!("header at byte {at} has an invalid size")))?;
+        let size = match pax_size.take() {
+            Some(s) => s,
+            None => u64::from_str_radix(text(124..136).trim(), 8)
+                .map_err(|_| bad(format!("header at byte {at} has an invalid size")))?,
+        };
         let size =
             usize::try_from(size).map_err(|_| bad(format!("entry at byte {at} is too large")))?;
         let mut name = text(0..100);
@@ -61,13 +67,40 @@ pub fn read_archive(bytes: &[u8]) -> Result<Vec<(String, Recording)>, SigmfError
                     "`{name}` needs {size} bytes but the archive ends first (truncated)"
                 ))
             })?;
-        // regular files only ('0' or NUL); directories and links are skipped
-        if matches!(h[156], b'0' | 0) {
-            if let Some(stem) = name.strip_suffix(".sigmf-meta") {
-                metas.push((stem.to_string(), &bytes[start..end]));
-            } else if let Some(stem) = name.strip_suffix(".sigmf-data") {
-                datas.push((stem.to_string(), &bytes[start..end]));
+        let body = &bytes[start..end];
+        match h[156] {
+            // GNU long name: the next entry's name is this entry's data
+            b'L' => {
+                let end = body.iter().position(|&b| b == 0).unwrap_or(body.len());
+                long_name = Some(String::from_utf8_lossy(&body[..end]).into_owned());
             }
+            // PAX extended header for the next entry: `path` and `size` are honoured
+            b'x' => {
+                let (path, size) = pax_records(body)
+                    .map_err(|why| bad(format!("PAX header at byte {at} is malformed: {why}")))?;
+                long_name = path.or(long_name);
+                pax_size = size;
+            }
+            // regular files only ('0' or NUL); directories, links and global PAX headers
+            // are skipped
+            b'0' | 0 => {
+                let name = long_name.take().unwrap_or(name);
+                let entry = if let Some(stem) = name.strip_suffix(".sigmf-meta") {
+                    Some((&mut metas, stem))
+                } else {
+                    name.strip_suffix(".sigmf-data")
+                        .map(|stem| (&mut datas, stem))
+                };
+                if let Some((list, stem)) = entry {
+                    if list.iter().any(|(s, _)| s == stem) {
+                        return Err(bad(format!(
+                            "`{name}` appears twice: refusing to guess which one is meant"
+                        )));
+                    }
+                    list.push((stem.to_string(), body));
+                }
+            }
+            _ => long_name = None,
         }
         at = start + size.div_ceil(BLOCK) * BLOCK;
     }
@@ -93,37 +126,70 @@ pub fn read_archive(bytes: &[u8]) -> Result<Vec<(String, Recording)>, SigmfError
         .collect()
 }
 
+/// The `path` and `size` records of a PAX extended header (`"<len> <key>=<value>\n"`
+/// records; others are ignored).
+fn pax_records(body: &[u8]) -> Result<(Option<String>, Option<u64>), String> {
+    let (mut path, mut size) = (None, None);
+    let mut rest = body;
+    while !rest.is_empty() && rest[0] != 0 {
+        let sp = rest
+            .iter()
+            .position(|&b| b == b' ')
+            .ok_or("a record without a length")?;
+        let len: usize = std::str::from_utf8(&rest[..sp])
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .filter(|&n| n > sp + 1 && n <= rest.len())
+            .ok_or("a record with an impossible length")?;
+        let record = &rest[sp + 1..len];
+        let record = record.strip_suffix(b"\n").unwrap_or(record);
+        if let Some(eq) = record.iter().position(|&b| b == b'=') {
+            let value = String::from_utf8_lossy(&record[eq + 1..]).into_owned();
+            match &record[..eq] {
+                b"path" => path = Some(value),
+                b"size" => size = Some(value.parse().map_err(|_| "a size that is not a number")?),
+                _ => {}
+            }
+        }
+        rest = &rest[len..];
+    }
+    Ok((path, size))
+}
+
 /// Writes a `.sigmf` archive (ustar) of `(name, meta, data)` recordings under folder
 /// `folder`: `folder/name.sigmf-meta` and `folder/name.sigmf-data` for each.
 pub fn write_archive(folder: &str, recordings: &[(&str, &[u8], &[u8])]) -> Vec<u8> {
     let mut out = Vec::new();
-    let mut entry = |path: String, body: &[u8]| {
-        let mut h = [0u8; BLOCK];
-        let name = path.as_bytes();
-        let n = name.len().min(99);
-        h[..n].copy_from_slice(&name[..n]);
-        h[100..108].copy_from_slice(b"0000644\0");
-        h[108..116].copy_from_slice(b"0000000\0");
-        h[116..124].copy_from_slice(b"0000000\0");
-        let size = format!("{:011o}\0", body.len());
-        h[124..136].copy_from_slice(size.as_bytes());
-        h[136..148].copy_from_slice(b"00000000000\0");
-        h[156] = b'0';
-        h[257..263].copy_from_slice(b"ustar\0");
-        h[263..265].copy_from_slice(b"00");
-        h[148..156].copy_from_slice(b"        ");
-        let sum: u32 = h.iter().map(|&b| u32::from(b)).sum();
-        h[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
-        out.extend_from_slice(&h);
-        out.extend_from_slice(body);
-        out.resize(out.len().div_ceil(BLOCK) * BLOCK, 0);
-    };
     for (name, meta, data) in recordings {
-        entry(format!("{folder}/{name}.sigmf-meta"), meta);
-        entry(format!("{folder}/{name}.sigmf-data"), data);
+        tar_entry(&mut out, &format!("{folder}/{name}.sigmf-meta"), meta, b'0');
+        tar_entry(&mut out, &format!("{folder}/{name}.sigmf-data"), data, b'0');
     }
     out.resize(out.len() + 2 * BLOCK, 0);
     out
+}
+
+/// Appends one ustar entry (header of type `kind`, then `body` padded to whole blocks);
+/// names longer than 99 bytes are cut (a long name needs an `L` or `x` entry first).
+fn tar_entry(out: &mut Vec<u8>, path: &str, body: &[u8], kind: u8) {
+    let mut h = [0u8; BLOCK];
+    let name = path.as_bytes();
+    let n = name.len().min(99);
+    h[..n].copy_from_slice(&name[..n]);
+    h[100..108].copy_from_slice(b"0000644\0");
+    h[108..116].copy_from_slice(b"0000000\0");
+    h[116..124].copy_from_slice(b"0000000\0");
+    let size = format!("{:011o}\0", body.len());
+    h[124..136].copy_from_slice(size.as_bytes());
+    h[136..148].copy_from_slice(b"00000000000\0");
+    h[156] = kind;
+    h[257..263].copy_from_slice(b"ustar\0");
+    h[263..265].copy_from_slice(b"00");
+    h[148..156].copy_from_slice(b"        ");
+    let sum: u32 = h.iter().map(|&b| u32::from(b)).sum();
+    h[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+    out.extend_from_slice(&h);
+    out.extend_from_slice(body);
+    out.resize(out.len().div_ceil(BLOCK) * BLOCK, 0);
 }
 
 #[cfg(test)]
@@ -161,5 +227,55 @@ mod tests {
         let bad = write_archive("rec", &[("a", &meta, &nan)]);
         let e = read_archive(&bad).unwrap_err().to_string();
         assert!(e.contains("rec/a") && e.contains("not finite"), "{e}");
+    }
+
+    #[test]
+    fn long_names_are_read_and_repeated_names_refused() {
+        let data = encode_cf32_le(&[C32::new(1.0, -1.0); 4]);
+        let meta = sample_meta();
+        let long = format!("captures/{}/burst", "x".repeat(120));
+        // GNU long names (`L` entries), as GNU tar writes them
+        let mut gnu = Vec::new();
+        for (ext, body) in [("sigmf-meta", &meta), ("sigmf-data", &data)] {
+            let path = format!("{long}.{ext}");
+            tar_entry(
+                &mut gnu,
+                "././@LongLink",
+                format!("{path}\0").as_bytes(),
+                b'L',
+            );
+            tar_entry(&mut gnu, &path, body, b'0');
+        }
+        gnu.resize(gnu.len() + 2 * BLOCK, 0);
+        let recs = read_archive(&gnu).unwrap();
+        assert_eq!(recs[0].0, long);
+        // PAX extended headers (`x` entries), as Python's tarfile writes them
+        let mut pax = Vec::new();
+        for (ext, body) in [("sigmf-meta", &meta), ("sigmf-data", &data)] {
+            let record = format!("path={long}.{ext}\n");
+            let mut len = record.len() + 3;
+            if format!("{len} {record}").len() != len {
+                len += 1;
+            }
+            tar_entry(
+                &mut pax,
+                "PaxHeader/x",
+                format!("{len} {record}").as_bytes(),
+                b'x',
+            );
+            tar_entry(&mut pax, "cut", body, b'0');
+        }
+        pax.resize(pax.len() + 2 * BLOCK, 0);
+        let recs = read_archive(&pax).unwrap();
+        assert_eq!((recs.len(), recs[0].0.as_str()), (1, long.as_str()));
+        assert_eq!(recs[0].1.samples.len(), 4);
+        let mut broken = Vec::new();
+        tar_entry(&mut broken, "PaxHeader/x", b"99 path=a\n", b'x');
+        let e = read_archive(&broken).unwrap_err().to_string();
+        assert!(e.contains("PAX"), "{e}");
+        // the same member twice: refused, not last-wins
+        let twice = write_archive("rec", &[("a", &meta, &data), ("a", &meta, &data)]);
+        let e = read_archive(&twice).unwrap_err().to_string();
+        assert!(e.contains("appears twice"), "{e}");
     }
 }

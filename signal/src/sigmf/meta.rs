@@ -40,7 +40,12 @@ struct RawGlobal {
 struct RawCapture {
     #[serde(rename = "core:sample_start")]
     sample_start: u64,
+    #[serde(rename = "core:header_bytes", default)]
+    header_bytes: Option<u64>,
 }
+
+/// The most annotations a recording may carry (each becomes a verdict to compute).
+pub const MAX_ANNOTATIONS: usize = 100_000; // the message in `parse_metadata` repeats it
 
 #[derive(Deserialize)]
 struct RawAnnotation {
@@ -116,6 +121,33 @@ pub fn parse_metadata(bytes: &[u8]) -> Result<Metadata, SigmfError> {
                 "only single-channel recordings are supported",
             ));
         }
+    }
+    if let Some(i) = raw
+        .captures
+        .iter()
+        .position(|c| c.header_bytes.is_some_and(|h| h > 0))
+    {
+        return Err(field_err(
+            format!("captures[{i}].core:header_bytes"),
+            "header bytes inside the data file are not supported: strip them first",
+        ));
+    }
+    if raw.annotations.len() > MAX_ANNOTATIONS {
+        return Err(field_err(
+            "annotations",
+            "more than 100,000 annotations (MAX_ANNOTATIONS)",
+        ));
+    }
+    let mut seen = std::collections::HashSet::with_capacity(raw.annotations.len());
+    if let Some(i) = raw
+        .annotations
+        .iter()
+        .position(|a| !seen.insert((a.sample_start, a.sample_count)))
+    {
+        return Err(field_err(
+            format!("annotations[{i}]"),
+            "repeats an earlier annotation's start and count",
+        ));
     }
     let mut annotations = Vec::with_capacity(raw.annotations.len());
     for (i, a) in raw.annotations.into_iter().enumerate() {

@@ -71,6 +71,14 @@ pub enum SigmfError {
         /// Samples in the data.
         len: usize,
     },
+    /// The annotations cover the recording too many times over.
+    #[error("the annotations cover {covered} samples of a {len}-sample recording, more than {MAX_COVERAGE} times its length")]
+    Coverage {
+        /// Samples covered, counted once per annotation.
+        covered: u64,
+        /// Samples in the recording.
+        len: usize,
+    },
     /// A `.sigmf` archive (tar) is malformed or holds no complete recording.
     #[error("invalid .sigmf archive: {0}")]
     Archive(String),
@@ -205,6 +213,10 @@ pub fn encode_cf32_le(samples: &[C32]) -> Vec<u8> {
     out
 }
 
+/// How many times over the annotations of a recording may cover its samples (overlaps
+/// allowed, amplification not).
+pub const MAX_COVERAGE: u64 = 4;
+
 impl Recording {
     /// Reads a recording from its metadata and data bytes, checking everything listed in
     /// the module docs.
@@ -218,6 +230,16 @@ impl Recording {
             return Err(SigmfError::NonFinite { index });
         }
         let len = samples.len();
+        // overlapping annotations may cover a sample several times, but not without bound:
+        // each covered sample is rendered once per annotation
+        let covered: u64 = meta
+            .annotations
+            .iter()
+            .map(|a| a.sample_count.unwrap_or(len as u64))
+            .fold(0u64, u64::saturating_add);
+        if covered > MAX_COVERAGE.saturating_mul(len.max(1) as u64) {
+            return Err(SigmfError::Coverage { covered, len });
+        }
         for (index, a) in meta.annotations.iter().enumerate() {
             let end = a.sample_start.saturating_add(a.sample_count.unwrap_or(0));
             if a.sample_start >= len as u64 || end > len as u64 {
@@ -302,6 +324,38 @@ pub(crate) mod tests {
                 index: 2,
             }],
         )
+    }
+
+    #[test]
+    fn header_bytes_repeated_and_amplifying_annotations_are_refused() {
+        let data = encode_cf32_le(&[C32::new(1.0, 0.0); 100]);
+        let meta = |captures: &str, annotations: &str| {
+            format!(
+                r#"{{"global": {{"core:datatype": "cf32_le", "core:version": "1.0.0"}}, "captures": [{captures}], "annotations": [{annotations}]}}"#
+            )
+        };
+        let e = Recording::from_bytes(
+            meta(r#"{"core:sample_start": 0, "core:header_bytes": 16}"#, "").as_bytes(),
+            &data,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("header_bytes"), "{e}");
+        let a = r#"{"core:sample_start": 10, "core:sample_count": 20}"#;
+        let e = Recording::from_bytes(meta("", &format!("{a}, {a}")).as_bytes(), &data)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("annotations[1]") && e.contains("repeats"), "{e}");
+        // overlaps are fine up to 4× coverage, not beyond
+        let whole = |k: usize| {
+            (0..k)
+                .map(|i| format!(r#"{{"core:sample_start": {i}, "core:sample_count": 90}}"#))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        assert!(Recording::from_bytes(meta("", &whole(4)).as_bytes(), &data).is_ok());
+        let e = Recording::from_bytes(meta("", &whole(5)).as_bytes(), &data).unwrap_err();
+        assert!(matches!(e, SigmfError::Coverage { .. }), "{e}");
     }
 
     #[test]
