@@ -12,7 +12,7 @@ use model::bundle::Bundle;
 use model::classifier::AmcClassifier;
 use model::segment::segments;
 use model::sigmf::{read_archive, FileKind, Recording};
-use model::verdict::{segment_batch, Verdict};
+use model::verdict::{segment_batches, Votes};
 use model::{Modality, RenderConfig, Renderer};
 use serde::Serialize;
 
@@ -149,9 +149,12 @@ pub fn run(args: &ClassifyArgs) -> Result<Vec<Segment>> {
             let segs = segments(&rec, loaded.render.num_samples)
                 .with_context(|| format!("`{}`", name.display()))?;
             for seg in segs {
-                let images = segment_batch::<Backend>(&renderer, loaded.target, &seg, &device)?;
-                let logits = model::batch::read(loaded.model.forward(images)?)?;
-                let v = Verdict::new(&seg, &logits, k);
+                // fixed-size batches of windows: memory does not grow with a burst's length
+                let mut votes = Votes::new(k);
+                for images in segment_batches::<Backend>(&renderer, loaded.target, &seg, &device)? {
+                    votes.add(&model::batch::read(loaded.model.forward(images?)?)?);
+                }
+                let v = votes.verdict(&seg);
                 out.push(Segment {
                     recording: name.clone(),
                     sample_start: v.sample_start,

@@ -14,7 +14,7 @@ use model::report::Report;
 use model::segment::{mean_probabilities, segments};
 use model::sigmf::Recording;
 use model::studio::{classifier_input, StudioError, StudioRequest};
-use model::verdict::segment_batch;
+use model::verdict::{segment_batches, Votes};
 use model::weights::{autoencoder_from_bytes, classifier_from_bytes};
 use model::{Modality, Renderer};
 
@@ -276,9 +276,13 @@ async fn classify_on<B: Backend>(
     let target = model.config.mae.target;
     let mut out = Vec::with_capacity(segs.len());
     for seg in segs {
-        let images = segment_batch::<B>(renderer, target, &seg, device)?;
-        let v =
-            model::verdict::Verdict::new(&seg, &read(model.forward(images)?).await?, classes.len());
+        // fixed-size batches of windows: memory does not grow with a burst's length
+        let mut votes = Votes::new(classes.len());
+        for images in segment_batches::<B>(renderer, target, &seg, device)? {
+            votes.add(&read(model.forward(images?)?).await?);
+            yield_to_browser().await;
+        }
+        let v = votes.verdict(&seg);
         out.push(Verdict {
             recording: name.to_string(),
             sample_start: v.sample_start,

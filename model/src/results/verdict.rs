@@ -1,7 +1,7 @@
-//! A recording's segments down to a verdict: the windows of a segment as one batch, and the
-//! verdict from that batch's logits. `fipmae classify` and the page run exactly these steps,
-//! reading the logits back in between (synchronously natively, asynchronously in the
-//! browser).
+//! A recording's segments down to a verdict: the windows of a segment in fixed-size
+//! batches ([`segment_batches`]), and the verdict from those batches' logits ([`Votes`]).
+//! `fipmae classify` and the page run exactly these steps, reading the logits back in
+//! between (synchronously natively, asynchronously in the browser).
 
 use burn::tensor::{backend::Backend, Tensor};
 
@@ -27,16 +27,22 @@ pub enum VerdictError {
     },
 }
 
-/// The `target` images of a segment's consecutive whole windows, as one batch.
+/// Windows rendered and classified together: a segment of any length is classified in
+/// batches of at most this many windows, so memory does not grow with its length.
+pub const WINDOWS_PER_BATCH: usize = 64;
+
+/// The `target` images of a segment's consecutive whole windows, in batches of at most
+/// [`WINDOWS_PER_BATCH`], each rendered only when the iterator reaches it. A silent
+/// segment (no non-zero finite sample) is refused up front.
 ///
 /// # Shapes
-/// - output: `[windows, channels, size, size]`
-pub fn segment_batch<B: Backend>(
-    renderer: &Renderer,
+/// - each item: `[windows ≤ WINDOWS_PER_BATCH, channels, size, size]`
+pub fn segment_batches<'a, B: Backend>(
+    renderer: &'a Renderer,
     target: Modality,
-    segment: &Segment<'_>,
-    device: &B::Device,
-) -> Result<Tensor<B, 4>, VerdictError> {
+    segment: &Segment<'a>,
+    device: &'a B::Device,
+) -> Result<impl Iterator<Item = Result<Tensor<B, 4>, VerdictError>> + 'a, VerdictError> {
     let audible = |z: &crate::signal::C32| {
         z.re.is_finite() && z.im.is_finite() && (z.re != 0.0 || z.im != 0.0)
     };
@@ -45,11 +51,62 @@ pub fn segment_batch<B: Backend>(
             start: segment.sample_start,
         });
     }
-    let windows = window_images(renderer, target, segment.samples)?;
-    Ok(images_to_tensor::<B>(
-        &windows.iter().collect::<Vec<_>>(),
-        device,
-    )?)
+    let n = renderer.config().num_samples.max(1);
+    let samples: &'a [crate::signal::C32] = segment.samples;
+    Ok(samples
+        .chunks(n * WINDOWS_PER_BATCH)
+        .filter(move |chunk| chunk.len() >= n)
+        .map(move |chunk| {
+            let windows = window_images(renderer, target, chunk)?;
+            Ok(images_to_tensor::<B>(
+                &windows.iter().collect::<Vec<_>>(),
+                device,
+            )?)
+        }))
+}
+
+/// Class probabilities averaged over a segment's windows, batch by batch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Votes {
+    sums: Vec<f64>,
+    windows: usize,
+}
+
+impl Votes {
+    /// No window seen yet, over `classes` classes.
+    pub fn new(classes: usize) -> Self {
+        Self {
+            sums: vec![0.0; classes.max(1)],
+            windows: 0,
+        }
+    }
+
+    /// Adds a batch's logits (`windows × classes`, row-major): each window's softmax.
+    pub fn add(&mut self, logits: &[f32]) {
+        let k = self.sums.len();
+        let rows = logits.len() / k;
+        let mean = mean_probabilities(logits, k);
+        for (s, p) in self.sums.iter_mut().zip(mean) {
+            *s += p * rows as f64;
+        }
+        self.windows += rows;
+    }
+
+    /// The verdict on `segment` from every batch added.
+    pub fn verdict(&self, segment: &Segment<'_>) -> Verdict {
+        let probabilities: Vec<f64> = self
+            .sums
+            .iter()
+            .map(|s| s / self.windows.max(1) as f64)
+            .collect();
+        Verdict {
+            sample_start: segment.sample_start,
+            sample_count: segment.samples.len() as u64,
+            label: segment.label.clone(),
+            predicted: argmax(&probabilities),
+            probabilities,
+        }
+    }
 }
 
 /// The verdict on one segment: its class probabilities (softmax of each window's logits,
@@ -69,19 +126,6 @@ pub struct Verdict {
 }
 
 impl Verdict {
-    /// The verdict on `segment` from the logits of its batch (`windows × classes`,
-    /// row-major).
-    pub fn new(segment: &Segment<'_>, logits: &[f32], classes: usize) -> Self {
-        let probabilities = mean_probabilities(logits, classes);
-        Self {
-            sample_start: segment.sample_start,
-            sample_count: segment.samples.len() as u64,
-            label: segment.label.clone(),
-            predicted: argmax(&probabilities),
-            probabilities,
-        }
-    }
-
     /// The probability of the predicted class.
     pub fn confidence(&self) -> f64 {
         self.probabilities
@@ -98,9 +142,12 @@ mod tests {
     use crate::modality::RenderConfig;
     use crate::signal::{SignalConfig, C32};
 
+    type F = burn::backend::Flex;
+
     #[test]
     fn a_silent_burst_gets_no_verdict() {
         let r = Renderer::new(RenderConfig::for_signal(&SignalConfig::standard(), 32)).unwrap();
+        let dev = Default::default();
         let mut samples = vec![C32::new(0.0, 0.0); 1024];
         samples[3] = C32::new(f32::NAN, 0.0);
         let seg = Segment {
@@ -108,27 +155,49 @@ mod tests {
             samples: &samples,
             label: None,
         };
-        let err = segment_batch::<burn::backend::Flex>(
-            &r,
-            Modality::Constellation,
-            &seg,
-            &Default::default(),
-        )
-        .unwrap_err();
-        assert_eq!(err, VerdictError::Silent { start: 2048 });
-        assert!(err.to_string().contains("silent"));
+        let err = segment_batches::<F>(&r, Modality::Constellation, &seg, &dev).err();
+        assert_eq!(err, Some(VerdictError::Silent { start: 2048 }));
+        assert!(err.unwrap().to_string().contains("silent"));
         samples[7] = C32::new(1e-3, 0.0);
         let seg = Segment {
             sample_start: 0,
             samples: &samples,
             label: None,
         };
-        assert!(segment_batch::<burn::backend::Flex>(
-            &r,
-            Modality::Constellation,
-            &seg,
-            &Default::default()
-        )
-        .is_ok());
+        assert!(segment_batches::<F>(&r, Modality::Constellation, &seg, &dev).is_ok());
+    }
+
+    #[test]
+    fn long_segments_go_in_fixed_size_batches_with_the_same_verdict() {
+        let r = Renderer::new(RenderConfig::for_signal(&SignalConfig::standard(), 32)).unwrap();
+        let dev = Default::default();
+        let windows = WINDOWS_PER_BATCH * 2 + 5;
+        let samples: Vec<C32> = (0..windows * 1024 + 300)
+            .map(|i| C32::new((i as f32 * 0.37).sin(), (i as f32 * 0.11).cos()))
+            .collect();
+        let seg = Segment {
+            sample_start: 0,
+            samples: &samples,
+            label: None,
+        };
+        let sizes: Vec<usize> = segment_batches::<F>(&r, Modality::Scalogram, &seg, &dev)
+            .unwrap()
+            .map(|b| b.unwrap().dims()[0])
+            .collect();
+        assert_eq!(sizes, vec![WINDOWS_PER_BATCH, WINDOWS_PER_BATCH, 5]);
+        // votes over batches equal the mean over all windows at once
+        let logits: Vec<f32> = (0..windows * 3)
+            .map(|i| ((i * 7) % 11) as f32 * 0.3)
+            .collect();
+        let mut votes = Votes::new(3);
+        for chunk in logits.chunks(WINDOWS_PER_BATCH * 3) {
+            votes.add(chunk);
+        }
+        let v = votes.verdict(&seg);
+        let all = mean_probabilities(&logits, 3);
+        for (a, b) in v.probabilities.iter().zip(&all) {
+            assert!((a - b).abs() < 1e-12, "{a} vs {b}");
+        }
+        assert_eq!(v.predicted, argmax(&all));
     }
 }
