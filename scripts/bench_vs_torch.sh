@@ -28,12 +28,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-venv="${FIPMAE_TORCH_VENV:-/var/tmp/fipmae-torch-venv}"
-if ! "$venv/bin/python" -c "import torch" 2>/dev/null; then
-  echo "installing PyTorch into $venv (benchmark only; several GB, once)" >&2
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q torch numpy
-fi
+venv="$(ensure_torch_venv)"
 cargo build -q --release -p trainer
 fipmae="$CARGO_TARGET_DIR/release/fipmae"
 

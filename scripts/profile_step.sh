@@ -19,12 +19,7 @@ while [ $# -gt 0 ]; do
     *) echo "profile_step.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
-venv="${FIPMAE_TORCH_VENV:-/var/tmp/fipmae-torch-venv}"
-if ! "$venv/bin/python" -c "import torch" 2>/dev/null; then
-  echo "installing PyTorch into $venv (benchmark only; several GB, once)" >&2
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q torch numpy
-fi
+venv="$(ensure_torch_venv)"
 if ! command -v perf >/dev/null; then
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
   $sudo apt-get update -qq && $sudo apt-get install -y -qq linux-perf >/dev/null

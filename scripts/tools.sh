@@ -32,6 +32,19 @@ ensure_trunk() {
   fi
 }
 
+# PyTorch for the CPU benchmarks only (bench/torch_twin.py), in its own venv
+# ($FIPMAE_TORCH_VENV, default /var/tmp/fipmae-torch-venv; the index serves the CUDA build,
+# ~5 GB, which runs on the CPU). Prints the venv's folder. Never used by the test command.
+ensure_torch_venv() {
+  local venv="${FIPMAE_TORCH_VENV:-/var/tmp/fipmae-torch-venv}"
+  if ! "$venv/bin/python" -c "import torch" 2>/dev/null; then
+    echo "installing PyTorch into $venv (benchmark only; several GB, once)" >&2
+    python3 -m venv "$venv" >&2
+    "$venv/bin/pip" install -q torch numpy >&2
+  fi
+  echo "$venv"
+}
+
 ensure_chromium() {
   if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
     local sudo=""
