@@ -8,17 +8,19 @@
 //!
 //! Layout of `--out`: `seed-S/NAME-pre` (pretraining runs), `seed-S/NAME` (fine-tuning
 //! runs), `seed-S/NAME-eval` (reports) for each variant NAME (`vit`, `denomae`, `fip`, or
-//! `fip-KNOB-VALUE`), then `compare.json`, `compare.md`, `compare.svg`.
+//! `fip-KNOB-VALUE`), then `compare.json`, `compare.md`, `compare.svg`, and
+//! `timings.jsonl` (wall time of every stage). `--resume` continues an interrupted
+//! campaign: finished stages are kept, unfinished ones resume from their checkpoints.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Args;
 use model::config::{Method, Preset};
 use serde::{Deserialize, Serialize};
 
-use crate::fsutil::{create_dir, write_atomic};
+use crate::fsutil::{append_line, create_dir, read, write_atomic};
 use crate::knobs::{parse_decoder_depth, parse_loss_weight, parse_mask_ratio};
 use crate::{args_from, eval, finetune, pretrain};
 
@@ -57,6 +59,23 @@ pub struct CompareArgs {
     /// Output folder.
     #[arg(long)]
     pub out: PathBuf,
+    /// Continue a campaign in --out: finished runs are kept (their reports read back),
+    /// unfinished ones resume from their checkpoints, missing ones start.
+    #[arg(long)]
+    pub resume: bool,
+}
+
+/// One line of `timings.jsonl`: how long a stage of one run took.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Timing {
+    /// Seed.
+    pub seed: u64,
+    /// Variant (`vit`, `denomae`, `fip`, `fip-KNOB-VALUE`).
+    pub variant: String,
+    /// `pretrain`, `finetune` or `eval`.
+    pub stage: String,
+    /// Wall time, seconds (of this sitting, for a resumed stage).
+    pub seconds: f64,
 }
 
 /// A FIP knob `compare --sweep` varies.
@@ -175,10 +194,25 @@ fn stats(values: &[f64]) -> (f64, f64) {
     (mean, if values.len() > 1 { var.sqrt() } else { 0.0 })
 }
 
-/// Runs every method for every seed and writes the comparison.
+/// Runs every method for every seed and writes the comparison. With `--resume`, a stage
+/// whose folder already holds a run continues it (a finished one ends at once) and an
+/// evaluation whose report exists is read back, so a campaign longer than one sitting
+/// finishes over several.
 pub fn run(args: &CompareArgs) -> Result<Vec<Curve>> {
     create_dir(&args.out)?;
     let variants = args.variants();
+    let timings = args.out.join("timings.jsonl");
+    let timed = |seed: u64, variant: &str, stage: &str, f: &mut dyn FnMut() -> Result<()>| {
+        let t = std::time::Instant::now();
+        f()?;
+        let line = Timing {
+            seed,
+            variant: variant.to_string(),
+            stage: stage.to_string(),
+            seconds: t.elapsed().as_secs_f64(),
+        };
+        append_line(&timings, &serde_json::to_string(&line)?)
+    };
     let mut reports: Vec<Vec<eval::Report>> = vec![Vec::new(); variants.len()];
     for seed in 0..args.seeds {
         let dir = args.out.join(format!("seed-{seed}"));
@@ -196,13 +230,16 @@ pub fn run(args: &CompareArgs) -> Result<Vec<Curve>> {
                 a.epochs = args.pretrain_epochs;
                 a.batch_size = args.batch_size;
                 a.seed = seed;
+                a.resume = args.resume && pre.join("run.json").exists();
                 match v.knob {
                     Some((Knob::MaskTarget, x)) => a.knobs.mask_target = Some(x),
                     Some((Knob::DepthTarget, x)) => a.knobs.depth_target = Some(x as usize),
                     Some((Knob::WeightTarget, x)) => a.knobs.weight_target = Some(x),
                     None => {}
                 }
-                pretrain::run(&a)?;
+                timed(seed, name, "pretrain", &mut || {
+                    pretrain::run(&a).map(|_| ())
+                })?;
                 Some(pre)
             };
             let ft = dir.join(name);
@@ -216,8 +253,18 @@ pub fn run(args: &CompareArgs) -> Result<Vec<Curve>> {
             f.batch_size = args.batch_size;
             f.lr = 1e-3;
             f.seed = seed;
-            finetune::run(&f)?;
+            f.resume = args.resume && ft.join("run.json").exists();
+            timed(seed, name, "finetune", &mut || {
+                finetune::run(&f).map(|_| ())
+            })?;
             let eval_dir = dir.join(format!("{name}-eval"));
+            let report_path = eval_dir.join("report.json");
+            if args.resume && report_path.exists() {
+                let report: eval::Report = serde_json::from_slice(&read(&report_path)?)
+                    .with_context(|| format!("`{}` is not a report", report_path.display()))?;
+                reports[k].push(report);
+                continue;
+            }
             let mut e: eval::EvalArgs = args_from(&[
                 "--model",
                 &ft.to_string_lossy(),
@@ -225,7 +272,12 @@ pub fn run(args: &CompareArgs) -> Result<Vec<Curve>> {
                 &eval_dir.to_string_lossy(),
             ])?;
             e.per_class = args.per_class;
-            reports[k].push(eval::run(&e)?);
+            let mut report = None;
+            timed(seed, name, "eval", &mut || {
+                report = Some(eval::run(&e)?);
+                Ok(())
+            })?;
+            reports[k].extend(report);
         }
     }
     let curves: Vec<Curve> = variants

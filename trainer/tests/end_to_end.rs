@@ -358,6 +358,21 @@ fn compare_runs_the_three_methods_and_writes_table_and_plot() {
     assert!(std::fs::read_to_string(out.join("compare.svg"))
         .unwrap()
         .contains("polyline"));
+    let first = std::fs::read(out.join("compare.json")).unwrap();
+    let timings = std::fs::read_to_string(out.join("timings.jsonl")).unwrap();
+    assert_eq!(timings.lines().count(), 3 + 2 + 3, "{timings}");
+
+    // a second start is refused; --resume keeps what is finished and redoes what is gone
+    let again = Command::new(env!("CARGO_BIN_EXE_fipmae"))
+        .args(small)
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--resume"));
+    std::fs::remove_dir_all(out.join("seed-0/fip-eval")).unwrap();
+    fipmae(&[&small[..], &["--resume"]].concat());
+    assert_eq!(std::fs::read(out.join("compare.json")).unwrap(), first);
+    assert!(out.join("seed-0/fip-eval/report.json").exists());
 
     // an ablation over p_target: one FIP curve per value
     let text = fipmae(&[&small[..], &["--sweep", "mask-target=0.5,0.9"]].concat());
