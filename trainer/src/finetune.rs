@@ -131,6 +131,10 @@ pub struct EpochMetrics {
     pub val_accuracy: f64,
     /// Whether this epoch's weights were kept (best validation accuracy so far).
     pub kept: bool,
+    /// Training examples per second (rendering included; 0 in logs written before it
+    /// was recorded).
+    #[serde(default)]
+    pub examples_per_s: f64,
 }
 
 /// What a finished run reports.
@@ -326,6 +330,8 @@ struct EpochTotals {
     loss_sum: f64,
     correct: usize,
     seen: usize,
+    /// Training examples per second over the epoch.
+    rate: f64,
 }
 
 impl Trainer<'_> {
@@ -346,6 +352,7 @@ impl Trainer<'_> {
             loss_sum: 0.0,
             correct: 0,
             seen: 0,
+            rate: 0.0,
         };
         let bar = crate::progress::EpochProgress::start(epoch + 1, run.epochs, run.train as usize);
         let order = shuffled(run.train, run.seed, 0x5EED_F1E7, epoch as u64);
@@ -386,6 +393,7 @@ impl Trainer<'_> {
             bar.update(t.seen, t.loss_sum / t.seen as f64, lr);
             Ok(())
         })?;
+        t.rate = bar.rate(t.seen);
         bar.finish();
         let model = slot.context("the model was lost in a failed step")?;
         Ok((model, t))
@@ -490,18 +498,20 @@ pub fn run(args: &FinetuneArgs) -> Result<Summary> {
             train_accuracy: t.correct as f64 / t.seen.max(1) as f64,
             val_accuracy,
             kept,
+            examples_per_s: t.rate,
         };
         append_line(&metrics_path, &serde_json::to_string(&m)?)?;
         checkpoint::save(&checkpoint_path, epoch + 1, step, hash, &model, &optim)?;
         eprintln!(
-            "epoch {}/{}: loss {:.4}, train acc {:.3}, val acc {:.3}{} ({:.1} s)",
+            "epoch {}/{}: loss {:.4}, train acc {:.3}, val acc {:.3}{} ({:.1} s, {:.1} examples/s)",
             m.epoch,
             run.epochs,
             m.train_loss,
             m.train_accuracy,
             m.val_accuracy,
             if kept { ", kept" } else { "" },
-            started.elapsed().as_secs_f64()
+            started.elapsed().as_secs_f64(),
+            m.examples_per_s
         );
         history.push(m);
     }
