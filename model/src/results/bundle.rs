@@ -37,6 +37,13 @@ pub enum BundleError {
         /// Classes in the index.
         classes: usize,
     },
+    /// The rendering settings are not the ones the classifier's configuration derives from
+    /// the signal settings (burst length, samples per symbol, filter, constellation
+    /// channels...).
+    #[error(
+        "bundle.json's rendering settings differ from those the classifier was trained with ({0})"
+    )]
+    Render(String),
     /// Image sizes differ.
     #[error(
         "the classifier reads {model}×{model} images but bundle.json renders {render}×{render}"
@@ -50,7 +57,9 @@ pub enum BundleError {
 }
 
 impl Bundle {
-    /// Checks that a classifier built from `config` fits this index (class count, image size).
+    /// Checks that a classifier built from `config` fits this index: class count, image
+    /// size, and rendering settings equal to those its configuration derives from the
+    /// index's signal settings.
     pub fn check(&self, config: &ClassifierConfig) -> Result<(), BundleError> {
         if config.num_classes != self.classes.len() {
             return Err(BundleError::Classes {
@@ -63,6 +72,38 @@ impl Bundle {
                 model: config.mae.image_size,
                 render: self.render.image_size,
             });
+        }
+        let expected = config.mae.render_config(&self.signal);
+        if expected != self.render {
+            let what = [
+                (
+                    "burst length",
+                    expected.num_samples != self.render.num_samples,
+                ),
+                (
+                    "samples per symbol",
+                    expected.samples_per_symbol != self.render.samples_per_symbol,
+                ),
+                (
+                    "filter",
+                    expected.rolloff != self.render.rolloff
+                        || expected.filter_span != self.render.filter_span,
+                ),
+                (
+                    "constellation",
+                    expected.constellation != self.render.constellation,
+                ),
+            ]
+            .iter()
+            .filter(|(_, differs)| *differs)
+            .map(|(name, _)| *name)
+            .collect::<Vec<_>>()
+            .join(", ");
+            return Err(BundleError::Render(if what.is_empty() {
+                "other settings".into()
+            } else {
+                what
+            }));
         }
         Ok(())
     }
@@ -172,6 +213,25 @@ mod tests {
         }
         let long = "x".repeat(300);
         assert!(Bundle::from_json(&index(&long, &["a", "b"])).is_err());
+    }
+
+    #[test]
+    fn a_classifier_is_checked_against_the_rendering_settings() {
+        let mae = crate::config::FipMaeConfig::preset(crate::config::Preset::Tiny);
+        let config = ClassifierConfig::new(mae, 2);
+        let good: Bundle = serde_json::from_slice(&index("c.bin", &["a", "b"])).unwrap();
+        assert_eq!(good.check(&config), Ok(()));
+        let mut b = good.clone();
+        b.render.num_samples = 512;
+        let e = b.check(&config).unwrap_err().to_string();
+        assert!(e.contains("burst length"), "{e}");
+        let mut b = good.clone();
+        b.render.constellation.widths.push(0.1);
+        let e = b.check(&config).unwrap_err().to_string();
+        assert!(e.contains("constellation"), "{e}");
+        let mut b = good;
+        b.render.image_size = 64;
+        assert!(b.check(&config).is_err());
     }
 
     #[test]
