@@ -269,15 +269,13 @@ impl FinetuneRun {
         if self.render != self.classifier.mae.render_config(&self.dataset.signal) {
             bail!("the rendering settings do not match the model and the signal settings");
         }
-        if self.train == 0 || self.batch_size == 0 || self.epochs == 0 {
-            bail!("training examples, batch size and epochs must each be at least 1");
-        }
-        if !(self.lr.is_finite() && self.lr > 0.0) {
-            bail!(
-                "the learning rate must be a finite number > 0, not {}",
-                self.lr
-            );
-        }
+        crate::knobs::check_run_schedule(
+            "training examples",
+            self.train,
+            self.batch_size,
+            self.epochs,
+            self.lr,
+        )?;
         if !(0.0..1.0).contains(&self.label_smoothing) {
             bail!(
                 "label smoothing must be in [0, 1), not {}",

@@ -95,6 +95,24 @@ pub fn parse_non_negative(s: &str) -> Result<f64, String> {
     }
 }
 
+/// Checks the counts and rate of a run description read back from `run.json` (pretraining
+/// and fine-tuning alike): `what` examples, batch size and epochs ≥ 1, a finite `lr` > 0.
+pub fn check_run_schedule(
+    what: &str,
+    examples: u64,
+    batch_size: usize,
+    epochs: usize,
+    lr: f64,
+) -> anyhow::Result<()> {
+    if examples == 0 || batch_size == 0 || epochs == 0 {
+        anyhow::bail!("{what}, batch size and epochs must each be at least 1");
+    }
+    if !(lr.is_finite() && lr > 0.0) {
+        anyhow::bail!("the learning rate must be a finite number > 0, not {lr}");
+    }
+    Ok(())
+}
+
 /// Parses an SNR in dB: finite and within ±100 dB (the dataset's own bound).
 pub fn parse_snr_db(s: &str) -> Result<f64, String> {
     let v: f64 = number(s)?;

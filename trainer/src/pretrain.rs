@@ -172,15 +172,13 @@ impl PretrainRun {
         if self.render != self.model.render_config(&self.dataset.signal) {
             bail!("the rendering settings do not match the model and the signal settings");
         }
-        if self.examples == 0 || self.batch_size == 0 || self.epochs == 0 {
-            bail!("examples, batch size and epochs must each be at least 1");
-        }
-        if !(self.lr.is_finite() && self.lr > 0.0) {
-            bail!(
-                "the learning rate must be a finite number > 0, not {}",
-                self.lr
-            );
-        }
+        crate::knobs::check_run_schedule(
+            "examples",
+            self.examples,
+            self.batch_size,
+            self.epochs,
+            self.lr,
+        )?;
         if !(self.warmup_epochs.is_finite() && self.warmup_epochs >= 0.0) {
             bail!(
                 "warm-up epochs must be finite and ≥ 0, not {}",

@@ -276,9 +276,9 @@ pub struct ModalityPair {
     pub target: Image,
 }
 
-/// Largest burst peak magnitude rendered as is; above it the burst is rescaled first.
+/// Largest burst peak (largest |I| or |Q|) rendered as is; above it the burst is rescaled.
 pub const SAFE_PEAK_MAX: f64 = 1e15;
-/// Smallest non-zero burst peak magnitude rendered as is; below it the burst is rescaled.
+/// Smallest non-zero burst peak (largest |I| or |Q|) rendered as is; below it, rescaled.
 pub const SAFE_PEAK_MIN: f64 = 1e-15;
 
 /// Renders bursts of one length into images; holds FFT plans and lookup tables, so build
@@ -328,26 +328,31 @@ impl Renderer {
 
     /// Renders `samples` (one burst, `num_samples` long) as `modality`.
     ///
-    /// Non-finite samples are treated as zero, and a burst whose peak magnitude lies
-    /// outside `[SAFE_PEAK_MIN, SAFE_PEAK_MAX]` (finite but absurd: 3·10³⁸, 10⁻⁴⁰) is first
+    /// Non-finite samples are treated as zero, and a burst whose peak (largest finite |I| or
+    /// |Q|) lies outside `[SAFE_PEAK_MIN, SAFE_PEAK_MAX]` (finite but absurd: 3·10³⁸, 10⁻⁴⁰) is first
     /// rescaled to peak 1 (in `f64`), so `f32` arithmetic can neither overflow nor underflow
     /// and the output is always finite. Every modality is scale-invariant except the
     /// constellation's fixed window (the `denomae` profile), which only such bursts reach.
     pub fn render(&self, modality: Modality, samples: &[C32]) -> Result<Image, ModalityError> {
         self.check(samples)?;
+        // one pass over the burst (this runs for every image of every training example):
+        // the largest finite |I| or |Q|, and whether every sample is finite
         let finite = |z: &C32| z.re.is_finite() && z.im.is_finite();
-        let peak = samples
-            .iter()
-            .filter(|z| finite(z))
-            .map(|z| (z.re as f64).hypot(z.im as f64))
-            .fold(0.0f64, f64::max);
+        let (peak, all_finite) = samples.iter().fold((0.0f32, true), |(m, ok), z| {
+            if finite(z) {
+                (m.max(z.re.abs()).max(z.im.abs()), ok)
+            } else {
+                (m, false)
+            }
+        });
+        let peak = f64::from(peak);
         let scale = if peak > SAFE_PEAK_MAX || (peak > 0.0 && peak < SAFE_PEAK_MIN) {
             Some(1.0 / peak)
         } else {
             None
         };
         let clean: Vec<C32>;
-        let x = if scale.is_none() && samples.iter().all(finite) {
+        let x = if scale.is_none() && all_finite {
             samples
         } else {
             let k = scale.unwrap_or(1.0);
