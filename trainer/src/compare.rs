@@ -17,11 +17,12 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use model::config::{Method, Preset};
+use model::config::{MaskingStrategy, Method, Preset};
+use model::Profile;
 use serde::{Deserialize, Serialize};
 
 use crate::fsutil::{append_line, create_dir, read, write_atomic};
-use crate::knobs::{parse_decoder_depth, parse_loss_weight, parse_mask_ratio};
+use crate::knobs::{parse_decoder_depth, parse_loss_weight, parse_mask_ratio, parse_positive};
 use crate::{args_from, eval, finetune, pretrain};
 
 /// Options of `fipmae compare`.
@@ -30,9 +31,22 @@ pub struct CompareArgs {
     /// Size preset.
     #[arg(long, default_value = "small")]
     pub preset: Preset,
-    /// Seeds (0..K), each a full set of runs.
+    /// Seeds (--first-seed .. --first-seed + K), each a full set of runs.
     #[arg(long, default_value_t = 3)]
     pub seeds: u64,
+    /// The first seed (to run seeds in separate processes into one --out, then merge
+    /// with `--resume` over all of them).
+    #[arg(long, default_value_t = 0)]
+    pub first_seed: u64,
+    /// The methods to compare, in table order (comma-separated: vit, denomae, fip).
+    #[arg(long, value_delimiter = ',', default_value = "vit,denomae,fip")]
+    pub methods: Vec<Method>,
+    /// How the autoencoders choose visible patches: random, sbam or amr.
+    #[arg(long, default_value = "random")]
+    pub masking: MaskingStrategy,
+    /// Generator definitions: `standard` or `denomae` (the DenoMAE reference generator).
+    #[arg(long, default_value = "standard")]
+    pub profile: Profile,
     /// Pretraining examples per epoch.
     #[arg(long, default_value_t = 10_000)]
     pub examples: u64,
@@ -45,9 +59,18 @@ pub struct CompareArgs {
     /// Fine-tuning epochs.
     #[arg(long, default_value_t = 30)]
     pub finetune_epochs: usize,
-    /// Batch size (both stages).
+    /// Fine-tuning batch size.
     #[arg(long, default_value_t = 32)]
     pub batch_size: usize,
+    /// Pretraining batch size (default: --batch-size).
+    #[arg(long)]
+    pub pretrain_batch_size: Option<usize>,
+    /// Fine-tuning peak learning rate, finite and > 0.
+    #[arg(long, default_value_t = 1e-3, value_parser = parse_positive)]
+    pub lr: f64,
+    /// Rendering threads per stage (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
     /// Test examples per (class, SNR).
     #[arg(long, default_value_t = 20)]
     pub per_class: u64,
@@ -63,6 +86,10 @@ pub struct CompareArgs {
     /// unfinished ones resume from their checkpoints, missing ones start.
     #[arg(long)]
     pub resume: bool,
+    /// Train nothing: build the tables from the reports already in --out (runs without
+    /// one are left out; each method's table says how many seeds it has).
+    #[arg(long, conflicts_with = "resume")]
+    pub collect: bool,
 }
 
 /// One line of `timings.jsonl`: how long a stage of one run took.
@@ -151,9 +178,10 @@ struct Variant {
 impl CompareArgs {
     fn variants(&self) -> Vec<Variant> {
         match &self.sweep {
-            None => [Method::Vit, Method::Denomae, Method::Fip]
-                .into_iter()
-                .map(|m| Variant {
+            None => self
+                .methods
+                .iter()
+                .map(|&m| Variant {
                     name: format!("{m:?}").to_lowercase(),
                     method: m,
                     knob: None,
@@ -185,6 +213,9 @@ pub struct Curve {
     pub std: Vec<f64>,
     /// Mean over 0..10 dB, per seed.
     pub mean_0_to_10_db: Vec<f64>,
+    /// Accuracy over all test examples, per seed.
+    #[serde(default)]
+    pub overall: Vec<f64>,
 }
 
 fn stats(values: &[f64]) -> (f64, f64) {
@@ -199,8 +230,14 @@ fn stats(values: &[f64]) -> (f64, f64) {
 /// evaluation whose report exists is read back, so a campaign longer than one sitting
 /// finishes over several.
 pub fn run(args: &CompareArgs) -> Result<Vec<Curve>> {
-    create_dir(&args.out)?;
     let variants = args.variants();
+    let mut names: Vec<&str> = variants.iter().map(|v| v.name.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    if names.len() != variants.len() || variants.is_empty() {
+        anyhow::bail!("--methods must name each method at most once, and at least one");
+    }
+    create_dir(&args.out)?;
     let timings = args.out.join("timings.jsonl");
     let timed = |seed: u64, variant: &str, stage: &str, f: &mut dyn FnMut() -> Result<()>| {
         let t = std::time::Instant::now();
@@ -214,10 +251,23 @@ pub fn run(args: &CompareArgs) -> Result<Vec<Curve>> {
         append_line(&timings, &serde_json::to_string(&line)?)
     };
     let mut reports: Vec<Vec<eval::Report>> = vec![Vec::new(); variants.len()];
-    for seed in 0..args.seeds {
+    for seed in args.first_seed..args.first_seed + args.seeds {
         let dir = args.out.join(format!("seed-{seed}"));
         for (k, v) in variants.iter().enumerate() {
             let name = &v.name;
+            let eval_dir = dir.join(format!("{name}-eval"));
+            let report_path = eval_dir.join("report.json");
+            if (args.resume || args.collect) && report_path.exists() {
+                // The report is the run's end product: its weights need not be here (a
+                // campaign run elsewhere brings back its reports only).
+                let report: eval::Report = serde_json::from_slice(&read(&report_path)?)
+                    .with_context(|| format!("`{}` is not a report", report_path.display()))?;
+                reports[k].push(report);
+                continue;
+            }
+            if args.collect {
+                continue;
+            }
             let pretrained = if v.method == Method::Vit {
                 None
             } else {
@@ -228,7 +278,10 @@ pub fn run(args: &CompareArgs) -> Result<Vec<Curve>> {
                 a.examples = args.examples;
                 a.val_examples = (args.examples / 20).max(1);
                 a.epochs = args.pretrain_epochs;
-                a.batch_size = args.batch_size;
+                a.batch_size = args.pretrain_batch_size.unwrap_or(args.batch_size);
+                a.profile = args.profile;
+                a.masking = args.masking;
+                a.threads = args.threads;
                 a.seed = seed;
                 a.resume = args.resume && pre.join("run.json").exists();
                 match v.knob {
@@ -251,20 +304,14 @@ pub fn run(args: &CompareArgs) -> Result<Vec<Curve>> {
             f.val_per_class = (args.labels_per_class / 5).max(1);
             f.epochs = args.finetune_epochs;
             f.batch_size = args.batch_size;
-            f.lr = 1e-3;
+            f.lr = args.lr;
+            f.profile = Some(args.profile);
+            f.threads = args.threads;
             f.seed = seed;
             f.resume = args.resume && ft.join("run.json").exists();
             timed(seed, name, "finetune", &mut || {
                 finetune::run(&f).map(|_| ())
             })?;
-            let eval_dir = dir.join(format!("{name}-eval"));
-            let report_path = eval_dir.join("report.json");
-            if args.resume && report_path.exists() {
-                let report: eval::Report = serde_json::from_slice(&read(&report_path)?)
-                    .with_context(|| format!("`{}` is not a report", report_path.display()))?;
-                reports[k].push(report);
-                continue;
-            }
             let mut e: eval::EvalArgs = args_from(&[
                 "--model",
                 &ft.to_string_lossy(),
@@ -272,6 +319,7 @@ pub fn run(args: &CompareArgs) -> Result<Vec<Curve>> {
                 &eval_dir.to_string_lossy(),
             ])?;
             e.per_class = args.per_class;
+            e.threads = args.threads;
             let mut report = None;
             timed(seed, name, "eval", &mut || {
                 report = Some(eval::run(&e)?);
@@ -296,9 +344,14 @@ pub fn run(args: &CompareArgs) -> Result<Vec<Curve>> {
                 mean,
                 std,
                 mean_0_to_10_db: rs.iter().map(|r| r.mean_0_to_10_db).collect(),
+                overall: rs.iter().map(|r| r.overall).collect(),
             }
         })
+        .filter(|c: &Curve| !c.mean_0_to_10_db.is_empty())
         .collect();
+    if curves.is_empty() {
+        anyhow::bail!("no finished run in `{}` to compare", args.out.display());
+    }
     write_atomic(
         &args.out.join("compare.json"),
         &serde_json::to_vec_pretty(&curves)?,
@@ -318,10 +371,13 @@ pub fn markdown(curves: &[Curve], args: &CompareArgs) -> String {
         None => "Method comparison".to_string(),
     };
     let mut s = format!(
-        "# {} ({:?} preset, {} seed(s), {} pretraining examples × {} epochs, {} labels/class × {} epochs)\n\n",
-        title, args.preset, args.seeds, args.examples, args.pretrain_epochs, args.labels_per_class, args.finetune_epochs
+        "# {} ({:?} preset, {} profile, {:?} masking, {} seed(s), {} pretraining examples × {} epochs, {} labels/class × {} epochs)\n\n",
+        title, args.preset, args.profile, args.masking, args.seeds, args.examples, args.pretrain_epochs, args.labels_per_class, args.finetune_epochs
     );
-    let names: Vec<&str> = curves.iter().map(|c| c.method.as_str()).collect();
+    let names: Vec<String> = curves
+        .iter()
+        .map(|c| format!("{} (n = {})", c.method, c.mean_0_to_10_db.len()))
+        .collect();
     let _ = writeln!(
         s,
         "| SNR (dB) | {} |\n|---|{}",
@@ -344,6 +400,14 @@ pub fn markdown(curves: &[Curve], args: &CompareArgs) -> String {
         })
         .collect();
     let _ = writeln!(s, "| mean 0..10 | {} |", cells.join(" | "));
+    let cells: Vec<String> = curves
+        .iter()
+        .map(|c| {
+            let (m, d) = stats(&c.overall);
+            format!("{:.1} ± {:.1}", 100.0 * m, 100.0 * d)
+        })
+        .collect();
+    let _ = writeln!(s, "| overall | {} |", cells.join(" | "));
     s
 }
 

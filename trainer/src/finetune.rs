@@ -18,7 +18,7 @@ use model::batch::{read as read_tensor, read_scalar};
 use model::classifier::AmcClassifier;
 use model::config::{ClassifierConfig, FipMaeConfig, Method, Preset};
 use model::weights::{autoencoder_from_bytes, classifier_to_bytes, Precision};
-use model::{DatasetSpec, Modality, RenderConfig, Renderer, SnrSpec};
+use model::{DatasetSpec, Modality, Profile, RenderConfig, Renderer, SignalConfig, SnrSpec};
 use serde::{Deserialize, Serialize};
 
 use crate::backend::{self, TrainBackend};
@@ -55,6 +55,10 @@ pub struct FinetuneArgs {
     /// Highest SNR of the labelled examples, dB (≥ --snr-min).
     #[arg(long, default_value_t = 10.0, value_parser = parse_snr_db, allow_hyphen_values = true)]
     pub snr_max: f64,
+    /// Generator definitions of the labelled data: `standard` or `denomae` (default: the
+    /// pretraining run's, or `standard` from scratch).
+    #[arg(long)]
+    pub profile: Option<Profile>,
     /// Validation examples per class, for model selection.
     #[arg(long, default_value_t = 20)]
     pub val_per_class: u64,
@@ -195,15 +199,16 @@ impl FinetuneArgs {
     /// The run these options describe, validated, and the pretrained weights it starts
     /// from (read, not yet decoded). Writes nothing.
     pub fn run_config(&self) -> Result<(FinetuneRun, Option<Vec<u8>>)> {
-        let (mae_config, pretrained_bytes) = match (&self.pretrained, self.method) {
+        let (mae_config, pretrained_bytes, pretrained_profile) = match (&self.pretrained, self.method) {
             (Some(dir), _) => {
                 let p = dir.join("run.json");
                 let pre: PretrainRun = serde_json::from_slice(&read(&p)?).with_context(|| {
                     format!("`{}` is not a pretraining run description", p.display())
                 })?;
-                (pre.model, Some(read(&dir.join("model.fipmae"))?))
+                let profile = pre.dataset.signal.profile;
+                (pre.model, Some(read(&dir.join("model.fipmae"))?), profile)
             }
-            (None, Some(Method::Vit)) => (FipMaeConfig::preset(self.preset), None),
+            (None, Some(Method::Vit)) => (FipMaeConfig::preset(self.preset), None, Profile::Standard),
             (None, Some(m)) => {
                 bail!("--method {m:?} needs pretraining: pass --pretrained RUN (or --method vit)")
             }
@@ -229,7 +234,8 @@ impl FinetuneArgs {
             min_db: self.snr_min,
             max_db: self.snr_max,
         };
-        let dataset = DatasetSpec::new(self.seed ^ LABELLED_SALT, snr);
+        let mut dataset = DatasetSpec::new(self.seed ^ LABELLED_SALT, snr);
+        dataset.signal = SignalConfig::for_profile(self.profile.unwrap_or(pretrained_profile));
         dataset.validate()?;
         let classes = dataset.classes.len() as u64;
         let classifier = ClassifierConfig::new(mae_config.clone(), classes as usize)

@@ -19,7 +19,7 @@ use model::batch::read_scalar;
 use model::config::{FipMaeConfig, MaskingStrategy, Method, Preset};
 use model::mae::FipMae;
 use model::weights::{autoencoder_to_bytes, Precision};
-use model::{DatasetSpec, Modality, RenderConfig, Renderer, SnrSpec};
+use model::{DatasetSpec, Modality, Profile, RenderConfig, Renderer, SignalConfig, SnrSpec};
 use serde::{Deserialize, Serialize};
 
 use crate::backend::{self, TrainBackend};
@@ -47,6 +47,10 @@ pub struct PretrainArgs {
     /// Masking strategy: random, salience or adaptive.
     #[arg(long, default_value = "random")]
     pub masking: MaskingStrategy,
+    /// Generator definitions: `standard` (8 samples/symbol, RRC, full channel) or `denomae`
+    /// (the DenoMAE reference generator: 1 sample/symbol, AWGN only).
+    #[arg(long, default_value = "standard")]
+    pub profile: Profile,
     /// Unlabelled training examples per epoch (SNR ~ U[−10, 10] dB).
     #[arg(long, default_value_t = 10_000)]
     pub examples: u64,
@@ -140,7 +144,8 @@ impl PretrainArgs {
         self.knobs.apply(&mut model);
         model.masking.strategy = self.masking;
         model.validate()?;
-        let dataset = DatasetSpec::new(self.seed, SnrSpec::default());
+        let mut dataset = DatasetSpec::new(self.seed, SnrSpec::default());
+        dataset.signal = SignalConfig::for_profile(self.profile);
         let render = model.render_config(&dataset.signal);
         if self.examples == 0 || self.batch_size == 0 || self.epochs == 0 {
             bail!("--examples, --batch-size and --epochs must be at least 1");
