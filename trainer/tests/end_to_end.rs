@@ -345,7 +345,7 @@ fn compare_runs_the_three_methods_and_writes_table_and_plot() {
     ];
     let text = fipmae(&small);
     assert!(
-        text.contains("| SNR (dB) | vit | denomae | fip |"),
+        text.contains("| SNR (dB) | vit (n = 1) | denomae (n = 1) | fip (n = 1) |"),
         "{text}"
     );
     let curves: serde_json::Value =
@@ -377,7 +377,7 @@ fn compare_runs_the_three_methods_and_writes_table_and_plot() {
     // an ablation over p_target: one FIP curve per value
     let text = fipmae(&[&small[..], &["--sweep", "mask-target=0.5,0.9"]].concat());
     assert!(
-        text.contains("| fip-mask-target-0.5 | fip-mask-target-0.9 |"),
+        text.contains("| fip-mask-target-0.5 (n = 1) | fip-mask-target-0.9 (n = 1) |"),
         "{text}"
     );
     let run: serde_json::Value = serde_json::from_slice(
@@ -398,6 +398,52 @@ fn compare_runs_the_three_methods_and_writes_table_and_plot() {
         .unwrap();
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown knob `p_other`"));
+}
+
+#[test]
+fn compare_seeds_run_apart_merge_with_collect() {
+    let tmpdir = common::Scratch::new();
+    let out = tmpdir.path("camp");
+    let s = out.to_string_lossy().to_string();
+    let base = [
+        "compare", "--preset", "tiny", "--examples", "32", "--pretrain-epochs", "1",
+        "--labels-per-class", "2", "--finetune-epochs", "1", "--batch-size", "16",
+        "--per-class", "1", "--profile", "denomae", "--methods", "fip,vit", "--out", &s,
+    ];
+    // seed 1 alone (as a separate process would run it): nothing of seed 0 is made
+    fipmae(&[&base[..], &["--first-seed", "1", "--seeds", "1"]].concat());
+    assert!(out.join("seed-1/fip-eval/report.json").exists());
+    assert!(!out.join("seed-0").exists());
+    let run: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("seed-1/fip-pre/run.json")).unwrap())
+            .unwrap();
+    assert_eq!(run["dataset"]["signal"]["profile"], "denomae");
+    // the fine-tuned run inherits the profile, and so does its evaluation
+    let ft: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("seed-1/fip/run.json")).unwrap()).unwrap();
+    assert_eq!(ft["dataset"]["signal"]["profile"], "denomae");
+
+    // --collect over seeds 0..2 trains nothing and counts the seeds it found
+    let text = fipmae(&[&base[..], &["--seeds", "2", "--collect"]].concat());
+    assert!(text.contains("| SNR (dB) | fip (n = 1) | vit (n = 1) |"), "{text}");
+    assert!(!out.join("seed-0").exists());
+
+    // the weights are not needed once a report exists (a campaign brings back reports)
+    std::fs::remove_file(out.join("seed-1/fip/classifier.fipmae")).unwrap();
+    let text = fipmae(&[&base[..], &["--first-seed", "1", "--seeds", "1", "--resume"]].concat());
+    assert!(text.contains("fip (n = 1)"), "{text}");
+
+    // nothing to collect, a method named twice: errors, not tables
+    let empty = tmpdir.path("empty");
+    let e = empty.to_string_lossy().to_string();
+    for (args, needle) in [
+        (vec!["compare", "--collect", "--out", e.as_str()], "no finished run"),
+        (vec!["compare", "--methods", "fip,fip", "--out", e.as_str()], "at most once"),
+    ] {
+        let bad = Command::new(env!("CARGO_BIN_EXE_fipmae")).args(&args).output().unwrap();
+        assert!(!bad.status.success());
+        assert!(String::from_utf8_lossy(&bad.stderr).contains(needle), "{args:?}");
+    }
 }
 
 #[test]
