@@ -79,6 +79,10 @@ pub struct CompareArgs {
     /// per value.
     #[arg(long)]
     pub sweep: Option<Sweep>,
+    /// The method a sweep changes one knob of: `fip` (default; the other knobs stay at
+    /// FIP's values) or `denomae` (each FIP knob alone on top of DenoMAE).
+    #[arg(long, default_value = "fip")]
+    pub sweep_base: Method,
     /// Output folder.
     #[arg(long)]
     pub out: PathBuf,
@@ -191,8 +195,12 @@ impl CompareArgs {
                 .values
                 .iter()
                 .map(|&v| Variant {
-                    name: format!("fip-{}-{v}", sw.knob.name()),
-                    method: Method::Fip,
+                    name: format!(
+                        "{}-{}-{v}",
+                        format!("{:?}", self.sweep_base).to_lowercase(),
+                        sw.knob.name()
+                    ),
+                    method: self.sweep_base,
                     knob: Some((sw.knob, v)),
                 })
                 .collect(),
@@ -230,6 +238,9 @@ fn stats(values: &[f64]) -> (f64, f64) {
 /// evaluation whose report exists is read back, so a campaign longer than one sitting
 /// finishes over several.
 pub fn run(args: &CompareArgs) -> Result<Vec<Curve>> {
+    if args.sweep.is_some() && args.sweep_base == Method::Vit {
+        anyhow::bail!("--sweep-base must be fip or denomae: a ViT from scratch has no FIP knobs");
+    }
     let variants = args.variants();
     let mut names: Vec<&str> = variants.iter().map(|v| v.name.as_str()).collect();
     names.sort_unstable();
@@ -367,7 +378,7 @@ pub fn run(args: &CompareArgs) -> Result<Vec<Curve>> {
 /// The comparison as a Markdown table (accuracy in %, mean ± standard deviation).
 pub fn markdown(curves: &[Curve], args: &CompareArgs) -> String {
     let title = match &args.sweep {
-        Some(sw) => format!("FIP-DenoMAE ablation over {}", sw.knob.name()),
+        Some(sw) => format!("{:?} ablation over {}", args.sweep_base, sw.knob.name()),
         None => "Method comparison".to_string(),
     };
     let mut s = format!(

@@ -392,6 +392,20 @@ fn compare_runs_the_three_methods_and_writes_table_and_plot() {
         .map(|m| m["mask_ratio"].as_f64().unwrap())
         .collect();
     assert_eq!(ratios, vec![0.9]);
+    // one FIP knob alone on top of DenoMAE: the other knobs keep DenoMAE's values
+    fipmae(&[&small[..], &["--sweep", "weight-target=2", "--sweep-base", "denomae"]].concat());
+    let run: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(out.join("seed-0/denomae-weight-target-2-pre/run.json")).unwrap(),
+    )
+    .unwrap();
+    let target: Vec<(f64, f64)> = run["model"]["modalities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["modality"] == "constellation")
+        .map(|m| (m["loss_weight"].as_f64().unwrap(), m["mask_ratio"].as_f64().unwrap()))
+        .collect();
+    assert_eq!(target, vec![(2.0, 0.75)]);
     let bad = Command::new(env!("CARGO_BIN_EXE_fipmae"))
         .args(["compare", "--sweep", "p_other=0.5", "--out", &s])
         .output()
