@@ -68,6 +68,10 @@ pub struct CompareArgs {
     /// Fine-tuning peak learning rate, finite and > 0.
     #[arg(long, default_value_t = 1e-3, value_parser = parse_positive)]
     pub lr: f64,
+    /// Also measure each fine-tuned encoder's embeddings (`eval --embeddings`: t-SNE plot
+    /// and k-NN accuracy; the table gets a k-NN row).
+    #[arg(long)]
+    pub embeddings: bool,
     /// Rendering threads per stage (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
@@ -224,6 +228,9 @@ pub struct Curve {
     /// Accuracy over all test examples, per seed.
     #[serde(default)]
     pub overall: Vec<f64>,
+    /// k-NN accuracy on the test embeddings, per seed that measured it.
+    #[serde(default)]
+    pub knn_accuracy: Vec<f64>,
 }
 
 fn stats(values: &[f64]) -> (f64, f64) {
@@ -331,6 +338,7 @@ pub fn run(args: &CompareArgs) -> Result<Vec<Curve>> {
             ])?;
             e.per_class = args.per_class;
             e.threads = args.threads;
+            e.embeddings = args.embeddings;
             let mut report = None;
             timed(seed, name, "eval", &mut || {
                 report = Some(eval::run(&e)?);
@@ -356,6 +364,10 @@ pub fn run(args: &CompareArgs) -> Result<Vec<Curve>> {
                 std,
                 mean_0_to_10_db: rs.iter().map(|r| r.mean_0_to_10_db).collect(),
                 overall: rs.iter().map(|r| r.overall).collect(),
+                knn_accuracy: rs
+                    .iter()
+                    .filter_map(|r| r.embeddings.as_ref().map(|e| e.knn_accuracy))
+                    .collect(),
             }
         })
         .filter(|c: &Curve| !c.mean_0_to_10_db.is_empty())
@@ -419,6 +431,16 @@ pub fn markdown(curves: &[Curve], args: &CompareArgs) -> String {
         })
         .collect();
     let _ = writeln!(s, "| overall | {} |", cells.join(" | "));
+    if curves.iter().any(|c| !c.knn_accuracy.is_empty()) {
+        let cells: Vec<String> = curves
+            .iter()
+            .map(|c| {
+                let (m, d) = stats(&c.knn_accuracy);
+                format!("{:.1} ± {:.1}", 100.0 * m, 100.0 * d)
+            })
+            .collect();
+        let _ = writeln!(s, "| k-NN on embeddings (≥ 0 dB) | {} |", cells.join(" | "));
+    }
     s
 }
 

@@ -191,15 +191,20 @@ impl HostBatch {
 pub fn predict<B: Backend>(model: &AmcClassifier<B>, images: Tensor<B, 4>) -> Result<Vec<usize>> {
     let logits = model.forward(images)?;
     let classes = logits.dims()[1];
-    let v = model::batch::read(logits)?;
-    Ok(v.chunks(classes.max(1))
+    Ok(argmax_rows(&model::batch::read(logits)?, classes))
+}
+
+/// The index of the largest value of each row of a `[rows, classes]` row-major matrix.
+pub fn argmax_rows(values: &[f32], classes: usize) -> Vec<usize> {
+    values
+        .chunks(classes.max(1))
         .map(|row| {
             row.iter()
                 .enumerate()
                 .max_by(|a, b| a.1.total_cmp(b.1))
                 .map_or(0, |(k, _)| k)
         })
-        .collect())
+        .collect()
 }
 
 /// AdamW as MAE pretrains: β = (0.9, 0.95), weight decay 0.05 (`pretrain`, `bench model`).

@@ -15,8 +15,9 @@ use clap::Args;
 use model::{Renderer, SnrSpec};
 
 use crate::backend::{self, Backend};
-use crate::data::predict;
 use crate::data::render_batch;
+use crate::data::{argmax_rows, predict};
+use crate::embed;
 use crate::fsutil::{create_dir, write_atomic};
 use crate::recon;
 
@@ -59,6 +60,14 @@ pub struct EvalArgs {
     /// Rendering threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Also write the encoder's pooled embeddings of the test examples at or above
+    /// --embeddings-min-snr (`embeddings.csv`), their t-SNE layout (`tsne.svg`) and a k-NN
+    /// accuracy on them (in the report).
+    #[arg(long)]
+    pub embeddings: bool,
+    /// Lowest SNR whose test examples are embedded, dB.
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
+    pub embeddings_min_snr: i32,
 }
 
 pub use model::report::{Report, SnrAccuracy};
@@ -78,6 +87,7 @@ pub fn run(args: &EvalArgs) -> Result<Report> {
     let per_snr_count = args.per_class * k as u64;
     let mut confusion = vec![vec![0u64; k]; k];
     let mut per_snr = Vec::new();
+    let mut embedded = embed::EmbeddingSet::default();
     for (s, snr) in (args.snr_min..=args.snr_max)
         .step_by(args.snr_step as usize)
         .enumerate()
@@ -88,9 +98,18 @@ pub fn run(args: &EvalArgs) -> Result<Report> {
         let start = s as u64 * per_snr_count;
         let ids: Vec<u64> = (start..start + per_snr_count).collect();
         let mut correct = 0u64;
+        let embed = args.embeddings && snr >= args.embeddings_min_snr;
         for chunk in ids.chunks(ft.batch_size.max(1)) {
             let batch = render_batch(&spec, &renderer, chunk, &[target], threads)?;
-            let pred = predict(&model, batch.images::<Backend>(&device)?)?;
+            let images = batch.images::<Backend>(&device)?;
+            let pred = if embed {
+                let pooled = model.embed(images)?;
+                let values = model::batch::read(pooled.clone())?;
+                embedded.push(&values, &batch.labels, snr as f64)?;
+                argmax_rows(&model::batch::read(model.head(pooled))?, k)
+            } else {
+                predict(&model, images)?
+            };
             for (p, l) in pred.iter().zip(&batch.labels) {
                 confusion[*l][(*p).min(k - 1)] += 1;
                 correct += u64::from(p == l);
@@ -159,8 +178,35 @@ pub fn run(args: &EvalArgs) -> Result<Report> {
         overall: right as f64 / total.max(1) as f64,
         confusion,
         reconstruction,
+        embeddings: args
+            .embeddings
+            .then(|| embed::summary(&embedded, f64::from(args.embeddings_min_snr))),
+    };
+    let tsne = if args.embeddings {
+        let points = embed::tsne(&embedded, args.seed);
+        let title = format!(
+            "t-SNE of {} test embeddings at >= {} dB (k-NN accuracy {:.1} %)",
+            embedded.len(),
+            args.embeddings_min_snr,
+            100.0 * report.embeddings.as_ref().map_or(0.0, |e| e.knn_accuracy)
+        );
+        Some(embed::tsne_svg(
+            &points,
+            &embedded.labels,
+            &report.classes,
+            &title,
+        )?)
+    } else {
+        None
     };
     create_dir(&args.out)?;
+    if let Some(svg) = tsne {
+        write_atomic(&args.out.join("tsne.svg"), svg.as_bytes())?;
+        write_atomic(
+            &args.out.join("embeddings.csv"),
+            embed::csv(&embedded, &report.classes).as_bytes(),
+        )?;
+    }
     write_atomic(
         &args.out.join("confusion.svg"),
         confusion_svg(&report).as_bytes(),

@@ -199,21 +199,29 @@ impl FinetuneArgs {
     /// The run these options describe, validated, and the pretrained weights it starts
     /// from (read, not yet decoded). Writes nothing.
     pub fn run_config(&self) -> Result<(FinetuneRun, Option<Vec<u8>>)> {
-        let (mae_config, pretrained_bytes, pretrained_profile) = match (&self.pretrained, self.method) {
-            (Some(dir), _) => {
-                let p = dir.join("run.json");
-                let pre: PretrainRun = serde_json::from_slice(&read(&p)?).with_context(|| {
-                    format!("`{}` is not a pretraining run description", p.display())
-                })?;
-                let profile = pre.dataset.signal.profile;
-                (pre.model, Some(read(&dir.join("model.fipmae"))?), profile)
-            }
-            (None, Some(Method::Vit)) => (FipMaeConfig::preset(self.preset), None, Profile::Standard),
-            (None, Some(m)) => {
-                bail!("--method {m:?} needs pretraining: pass --pretrained RUN (or --method vit)")
-            }
-            (None, None) => bail!("pass --pretrained RUN, or --method vit to train from scratch"),
-        };
+        let (mae_config, pretrained_bytes, pretrained_profile) =
+            match (&self.pretrained, self.method) {
+                (Some(dir), _) => {
+                    let p = dir.join("run.json");
+                    let pre: PretrainRun =
+                        serde_json::from_slice(&read(&p)?).with_context(|| {
+                            format!("`{}` is not a pretraining run description", p.display())
+                        })?;
+                    let profile = pre.dataset.signal.profile;
+                    (pre.model, Some(read(&dir.join("model.fipmae"))?), profile)
+                }
+                (None, Some(Method::Vit)) => {
+                    (FipMaeConfig::preset(self.preset), None, Profile::Standard)
+                }
+                (None, Some(m)) => {
+                    bail!(
+                        "--method {m:?} needs pretraining: pass --pretrained RUN (or --method vit)"
+                    )
+                }
+                (None, None) => {
+                    bail!("pass --pretrained RUN, or --method vit to train from scratch")
+                }
+            };
         if !(0.0..1.0).contains(&self.label_smoothing) {
             bail!("--label-smoothing must be in [0, 1)");
         }

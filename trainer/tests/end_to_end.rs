@@ -393,7 +393,13 @@ fn compare_runs_the_three_methods_and_writes_table_and_plot() {
         .collect();
     assert_eq!(ratios, vec![0.9]);
     // one FIP knob alone on top of DenoMAE: the other knobs keep DenoMAE's values
-    fipmae(&[&small[..], &["--sweep", "weight-target=2", "--sweep-base", "denomae"]].concat());
+    fipmae(
+        &[
+            &small[..],
+            &["--sweep", "weight-target=2", "--sweep-base", "denomae"],
+        ]
+        .concat(),
+    );
     let run: serde_json::Value = serde_json::from_slice(
         &std::fs::read(out.join("seed-0/denomae-weight-target-2-pre/run.json")).unwrap(),
     )
@@ -403,7 +409,12 @@ fn compare_runs_the_three_methods_and_writes_table_and_plot() {
         .unwrap()
         .iter()
         .filter(|m| m["modality"] == "constellation")
-        .map(|m| (m["loss_weight"].as_f64().unwrap(), m["mask_ratio"].as_f64().unwrap()))
+        .map(|m| {
+            (
+                m["loss_weight"].as_f64().unwrap(),
+                m["mask_ratio"].as_f64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(target, vec![(2.0, 0.75)]);
     let bad = Command::new(env!("CARGO_BIN_EXE_fipmae"))
@@ -420,14 +431,47 @@ fn compare_seeds_run_apart_merge_with_collect() {
     let out = tmpdir.path("camp");
     let s = out.to_string_lossy().to_string();
     let base = [
-        "compare", "--preset", "tiny", "--examples", "32", "--pretrain-epochs", "1",
-        "--labels-per-class", "2", "--finetune-epochs", "1", "--batch-size", "16",
-        "--per-class", "1", "--profile", "denomae", "--methods", "fip,vit", "--out", &s,
+        "compare",
+        "--preset",
+        "tiny",
+        "--examples",
+        "32",
+        "--pretrain-epochs",
+        "1",
+        "--labels-per-class",
+        "2",
+        "--finetune-epochs",
+        "1",
+        "--batch-size",
+        "16",
+        "--per-class",
+        "1",
+        "--profile",
+        "denomae",
+        "--methods",
+        "fip,vit",
+        "--embeddings",
+        "--out",
+        &s,
     ];
     // seed 1 alone (as a separate process would run it): nothing of seed 0 is made
     fipmae(&[&base[..], &["--first-seed", "1", "--seeds", "1"]].concat());
     assert!(out.join("seed-1/fip-eval/report.json").exists());
     assert!(!out.join("seed-0").exists());
+    // --embeddings: a t-SNE plot, the embeddings and a k-NN accuracy per run
+    let svg = std::fs::read_to_string(out.join("seed-1/vit-eval/tsne.svg")).unwrap();
+    assert!(svg.contains("<circle") && svg.contains("t-SNE"));
+    let csv = std::fs::read_to_string(out.join("seed-1/vit-eval/embeddings.csv")).unwrap();
+    assert_eq!(
+        csv.lines().count(),
+        1 + 11 * 10,
+        "one row per test example at 0..10 dB"
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("seed-1/vit-eval/report.json")).unwrap())
+            .unwrap();
+    let knn = report["embeddings"]["knn_accuracy"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&knn) && report["embeddings"]["dim"] == 64);
     let run: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("seed-1/fip-pre/run.json")).unwrap())
             .unwrap();
@@ -439,24 +483,46 @@ fn compare_seeds_run_apart_merge_with_collect() {
 
     // --collect over seeds 0..2 trains nothing and counts the seeds it found
     let text = fipmae(&[&base[..], &["--seeds", "2", "--collect"]].concat());
-    assert!(text.contains("| SNR (dB) | fip (n = 1) | vit (n = 1) |"), "{text}");
+    assert!(
+        text.contains("| SNR (dB) | fip (n = 1) | vit (n = 1) |"),
+        "{text}"
+    );
+    assert!(text.contains("| k-NN on embeddings (≥ 0 dB) |"), "{text}");
     assert!(!out.join("seed-0").exists());
 
     // the weights are not needed once a report exists (a campaign brings back reports)
     std::fs::remove_file(out.join("seed-1/fip/classifier.fipmae")).unwrap();
-    let text = fipmae(&[&base[..], &["--first-seed", "1", "--seeds", "1", "--resume"]].concat());
+    let text = fipmae(
+        &[
+            &base[..],
+            &["--first-seed", "1", "--seeds", "1", "--resume"],
+        ]
+        .concat(),
+    );
     assert!(text.contains("fip (n = 1)"), "{text}");
 
     // nothing to collect, a method named twice: errors, not tables
     let empty = tmpdir.path("empty");
     let e = empty.to_string_lossy().to_string();
     for (args, needle) in [
-        (vec!["compare", "--collect", "--out", e.as_str()], "no finished run"),
-        (vec!["compare", "--methods", "fip,fip", "--out", e.as_str()], "at most once"),
+        (
+            vec!["compare", "--collect", "--out", e.as_str()],
+            "no finished run",
+        ),
+        (
+            vec!["compare", "--methods", "fip,fip", "--out", e.as_str()],
+            "at most once",
+        ),
     ] {
-        let bad = Command::new(env!("CARGO_BIN_EXE_fipmae")).args(&args).output().unwrap();
+        let bad = Command::new(env!("CARGO_BIN_EXE_fipmae"))
+            .args(&args)
+            .output()
+            .unwrap();
         assert!(!bad.status.success());
-        assert!(String::from_utf8_lossy(&bad.stderr).contains(needle), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&bad.stderr).contains(needle),
+            "{args:?}"
+        );
     }
 }
 

@@ -94,12 +94,35 @@ impl ClassifierConfig {
 }
 
 impl<B: Backend> AmcClassifier<B> {
-    /// Class logits for a batch of target-modality images.
+    /// Class logits for a batch of target-modality images: [`Self::head`] of
+    /// [`Self::embed`].
     ///
     /// # Shapes
     /// - `images`: `[batch, channels, size, size]`
     /// - output: `[batch, classes]`
     pub fn forward(&self, images: Tensor<B, 4>) -> Result<Tensor<B, 2>, ModelError> {
+        Ok(self.head(self.embed(images)?))
+    }
+
+    /// The classification head on pooled encoder features (norm, MLP, logits).
+    ///
+    /// # Shapes
+    /// - `pooled`: `[batch, encoder_dim]`
+    /// - output: `[batch, classes]`
+    pub fn head(&self, pooled: Tensor<B, 2>) -> Tensor<B, 2> {
+        let h = self
+            .act
+            .forward(self.fc1.forward(self.norm.forward(pooled)));
+        self.fc2.forward(h)
+    }
+
+    /// The encoder's pooled features (mean over patch tokens, the head's input): the
+    /// embedding `eval --embeddings` plots.
+    ///
+    /// # Shapes
+    /// - `images`: `[batch, channels, size, size]`
+    /// - output: `[batch, encoder_dim]`
+    pub fn embed(&self, images: Tensor<B, 4>) -> Result<Tensor<B, 2>, ModelError> {
         let m = &self.config.mae;
         let idx = m.index_of(m.target).unwrap_or(0);
         let want = vec![
@@ -120,10 +143,6 @@ impl<B: Backend> AmcClassifier<B> {
         let tokens = self.encoder.embed(0, images, m.patch_size);
         let x = self.encoder.forward(tokens, None);
         let l = m.num_patches();
-        let pooled: Tensor<B, 2> = x.slice([0..b, 1..1 + l, 0..d]).mean_dim(1).squeeze_dim(1);
-        let h = self
-            .act
-            .forward(self.fc1.forward(self.norm.forward(pooled)));
-        Ok(self.fc2.forward(h))
+        Ok(x.slice([0..b, 1..1 + l, 0..d]).mean_dim(1).squeeze_dim(1))
     }
 }

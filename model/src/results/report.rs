@@ -61,6 +61,25 @@ pub struct Report {
     /// The autoencoder's reconstruction quality, when one was measured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reconstruction: Option<ReconReport>,
+    /// How separable the encoder's embeddings are, when `eval --embeddings` measured it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embeddings: Option<EmbeddingReport>,
+}
+
+/// The embedding part of `report.json` (`eval --embeddings`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EmbeddingReport {
+    /// Test examples at or above this SNR were embedded, dB.
+    pub min_snr_db: f64,
+    /// Examples embedded.
+    pub examples: u64,
+    /// Features per embedding (the encoder width).
+    pub dim: u64,
+    /// Neighbours voting in the k-NN accuracy.
+    pub knn_k: u64,
+    /// Leave-one-out k-NN accuracy on the embeddings (cosine distance), in [0, 1].
+    #[serde(with = "nullable")]
+    pub knn_accuracy: f64,
 }
 
 /// Mean quality of one modality over a set of examples.
@@ -138,6 +157,7 @@ mod tests {
                 per_class: vec![],
                 overall: vec![q],
             }),
+            embeddings: None,
         };
         let text = serde_json::to_string(&r).unwrap();
         assert!(text.contains("\"mean_0_to_10_db\":null"), "{text}");
