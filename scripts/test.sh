@@ -70,6 +70,26 @@ sigmf_status=${PIPESTATUS[0]}
 set -e
 [ "$status" -eq 0 ] && status=$sigmf_status
 
+step "independent bursts (scripts/independent_bursts.py, numpy) judged by the shipped model"
+set +e
+(
+  set -e
+  out=$(mktemp -d)
+  venv="${FIPMAE_VENV:-/var/tmp/fipmae-venv}"
+  "$venv/bin/python" -c "import numpy" 2>/dev/null || "$venv/bin/pip" install -q numpy
+  "$venv/bin/python" scripts/independent_bursts.py --out "$out" --per-class 30 --snr 5 10 20 \
+    --condition nominal
+  cargo run --release --locked -q -p trainer -- classify --model static --json "$out"/*.sigmf-meta \
+    >"$out/verdicts.jsonl"
+  "$venv/bin/python" scripts/independent_bursts.py --out "$out" --score "$out/verdicts.jsonl" \
+    --check static/report.json --within 5
+  echo "independent bursts: 1 passed"
+  rm -rf "$out"
+) 2>&1 | tee -a "$log"
+indep_status=${PIPESTATUS[0]}
+set -e
+[ "$status" -eq 0 ] && status=$indep_status
+
 passed=$(grep -Eo '[0-9]+ passed' "$log" | awk '{s+=$1} END {print s+0}')
 failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s+=$1} END {print s+0}')
 rm -f "$log"
