@@ -510,16 +510,7 @@ fn weights_round_trip_and_reject_corruption() {
 
 /// Replaces the JSON configuration inside a weight file and fixes up the checksum.
 fn rewrite_config(bytes: &[u8], json: &str) -> Vec<u8> {
-    let n = u32::from_le_bytes([bytes[10], bytes[11], bytes[12], bytes[13]]) as usize;
-    let mut out = bytes[..10].to_vec();
-    out.extend_from_slice(&(json.len() as u32).to_le_bytes());
-    out.extend_from_slice(json.as_bytes());
-    out.extend_from_slice(&bytes[14 + n..bytes.len() - 8]);
-    let sum = out.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ *b as u64).wrapping_mul(0x0000_0100_0000_01B3)
-    });
-    out.extend_from_slice(&sum.to_le_bytes());
-    out
+    model::weights::replace_config(bytes, json).expect("a weight file")
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! errors, and their classification (what the upload panel's action runs).
 
 use js_sys::Uint8Array;
-use model::sigmf::{read_archive, FileKind as Kind, Recording};
+use model::sigmf::{read_archive_within, FileKind as Kind, Recording, SampleBudget};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::File;
 
@@ -11,6 +11,34 @@ use crate::error::WebError;
 
 /// Largest upload the page accepts, bytes per file (64 MiB ≈ 8 M complex `f32` samples).
 pub const MAX_UPLOAD_BYTES: f64 = 64.0 * 1024.0 * 1024.0;
+/// Most bytes the page reads from one upload, all files together (256 MiB); files past it
+/// are refused unread. Decoded samples are capped separately, per upload, by
+/// [`model::sigmf::MAX_DECODED_SAMPLES`] (formats of 8-bit samples decode to 4× their size).
+pub const MAX_UPLOAD_TOTAL_BYTES: f64 = 256.0 * 1024.0 * 1024.0;
+
+/// Checks picked files, `(name, size in bytes)`, before any is read: each as [`check`]
+/// does, and the running total against [`MAX_UPLOAD_TOTAL_BYTES`] (a file that would
+/// pass it is refused, later smaller ones may still fit).
+pub fn admit(files: &[(String, f64)]) -> Vec<Result<Kind, WebError>> {
+    let mut total = 0.0;
+    files
+        .iter()
+        .map(|(name, size)| {
+            let kind = check(name, *size)?;
+            if total + size > MAX_UPLOAD_TOTAL_BYTES {
+                return Err(upload(
+                    name,
+                    format!(
+                        "the files picked before it already fill this page's {:.0} MiB per upload; pick it again on its own",
+                        MAX_UPLOAD_TOTAL_BYTES / 1048576.0
+                    ),
+                ));
+            }
+            total += size;
+            Ok(kind)
+        })
+        .collect()
+}
 
 /// Checks a file before reading it: a known kind and at most [`MAX_UPLOAD_BYTES`].
 pub fn check(name: &str, size: f64) -> Result<Kind, WebError> {
@@ -42,10 +70,29 @@ fn upload(name: &str, reason: String) -> WebError {
 }
 
 /// Turns picked files `(name, bytes)` into named recordings: each `.sigmf-meta` with the
-/// `.sigmf-data` of the same stem, each member of each archive, each raw capture. Every
-/// problem is reported, and the good recordings are kept.
+/// `.sigmf-data` of the same stem, each member of each archive, each raw capture, at most
+/// [`model::sigmf::MAX_DECODED_SAMPLES`] samples in all. Every problem is reported, and the good
+/// recordings are kept.
 pub fn recordings(files: &[(String, Vec<u8>)]) -> (Vec<(String, Recording)>, Vec<WebError>) {
+    recordings_within(files, &mut SampleBudget::default())
+}
+
+/// [`recordings`], spending decoded samples from `budget`: a recording that does not fit
+/// is refused with a message (the ones decoded before it are kept).
+pub fn recordings_within(
+    files: &[(String, Vec<u8>)],
+    budget: &mut SampleBudget,
+) -> (Vec<(String, Recording)>, Vec<WebError>) {
     let (mut ok, mut errors) = (Vec::new(), Vec::new());
+    // a decoded recording is kept if its samples fit in what is left of the budget
+    let keep = |name: String,
+                rec: Recording,
+                budget: &mut SampleBudget,
+                ok: &mut Vec<(String, Recording)>,
+                errors: &mut Vec<WebError>| match budget.spend(rec.samples.len()) {
+        Ok(()) => ok.push((name, rec)),
+        Err(source) => errors.push(WebError::Recording { name, source }),
+    };
     let stem = |n: &str| {
         n.rsplit_once('.')
             .map_or(n.to_string(), |(s, _)| s.to_string())
@@ -63,7 +110,7 @@ pub fn recordings(files: &[(String, Vec<u8>)]) -> (Vec<(String, Recording)>, Vec
                 let s = stem(name);
                 match partner(Kind::Data, &s) {
                     Some(data) => match Recording::from_bytes(bytes, data) {
-                        Ok(r) => ok.push((s, r)),
+                        Ok(r) => keep(s, r, budget, &mut ok, &mut errors),
                         Err(source) => errors.push(WebError::Recording { name: s, source }),
                     },
                     None => errors.push(upload(name, format!("pick its {s}.sigmf-data too"))),
@@ -75,7 +122,7 @@ pub fn recordings(files: &[(String, Vec<u8>)]) -> (Vec<(String, Recording)>, Vec
                     errors.push(upload(name, format!("pick its {s}.sigmf-meta too")));
                 }
             }
-            Some(Kind::Archive) => match read_archive(bytes) {
+            Some(Kind::Archive) => match read_archive_within(bytes, budget) {
                 Ok(recs) => ok.extend(recs.into_iter().map(|(n, r)| (format!("{name}:{n}"), r))),
                 Err(source) => errors.push(WebError::Recording {
                     name: name.clone(),
@@ -83,7 +130,7 @@ pub fn recordings(files: &[(String, Vec<u8>)]) -> (Vec<(String, Recording)>, Vec
                 }),
             },
             Some(Kind::RawCf32) => match Recording::from_raw_cf32(bytes) {
-                Ok(r) => ok.push((name.clone(), r)),
+                Ok(r) => keep(name.clone(), r, budget, &mut ok, &mut errors),
                 Err(source) => errors.push(WebError::Recording {
                     name: name.clone(),
                     source,
@@ -99,9 +146,10 @@ pub fn recordings(files: &[(String, Vec<u8>)]) -> (Vec<(String, Recording)>, Vec
 pub async fn classify_files(engine: &Engine, files: Vec<File>) -> (Vec<Verdict>, Vec<WebError>) {
     let mut errors = Vec::new();
     let mut loaded = Vec::new();
-    for f in files {
+    let sizes: Vec<(String, f64)> = files.iter().map(|f| (f.name(), f.size())).collect();
+    for (f, admitted) in files.into_iter().zip(admit(&sizes)) {
         let name = f.name();
-        if let Err(e) = check(&name, f.size()) {
+        if let Err(e) = admitted {
             errors.push(e);
             continue;
         }

@@ -341,6 +341,125 @@ async fn uploads_are_classified_and_bad_uploads_get_messages() {
 }
 
 #[wasm_bindgen_test]
+async fn a_weight_file_claiming_an_absurd_network_is_refused_at_once() {
+    // the classifier's stored configuration, with an encoder of 10^9 layers
+    let bytes = CLASSIFIER;
+    let n = u32::from_le_bytes([bytes[10], bytes[11], bytes[12], bytes[13]]) as usize;
+    let mut config: serde_json::Value = serde_json::from_slice(&bytes[14..14 + n]).unwrap();
+    config["mae"]["encoder_depth"] = 1_000_000_000u64.into();
+    let mut bad = files();
+    bad.classifier = model::weights::replace_config(bytes, &config.to_string()).unwrap();
+    let t = js_sys::Date::now();
+    let (root, st) = mount(bad, Preference::CpuOnly).await;
+    assert_eq!(st, "failed");
+    let msg = text(&root, "#status");
+    assert!(msg.contains("classifier") && msg.contains("limit"), "{msg}");
+    // refused from the header, before anything of that size is built
+    assert!(js_sys::Date::now() - t < 20_000.0);
+}
+
+#[wasm_bindgen_test]
+async fn a_missing_bundle_names_the_http_error() {
+    let root = container();
+    let source = Source::Url("/no-such-bundle/".into());
+    let handle = leptos::mount::mount_to(root.clone(), move || {
+        view! { <App source=source preference=Preference::CpuOnly/> }
+    });
+    std::mem::forget(handle);
+    let status = wait_for(&root, "#status", 60, |e| {
+        matches!(state(e).as_str(), "ready" | "failed")
+    })
+    .await;
+    assert_eq!(state(&status), "failed");
+    let msg = text(&root, "#status");
+    assert!(
+        msg.contains("/no-such-bundle/bundle.json") && msg.contains("404"),
+        "{msg}"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn hostile_uploads_get_verdicts_or_messages_never_nan() {
+    let (root, st) = mount(files(), Preference::CpuOnly).await;
+    assert_eq!(st, "ready");
+    let n = model::bundle::Bundle::from_json(BUNDLE)
+        .unwrap()
+        .render
+        .num_samples;
+    let spec = model::DatasetSpec::new(5, model::SnrSpec::Fixed { db: 20.0 });
+    let burst = spec.example(0).noisy;
+    // finite but absurd scales: 3·10^38 and 10^-40 (subnormal) per sample
+    let scaled = |k: f32| -> Vec<u8> {
+        let peak = burst
+            .iter()
+            .map(|z| z.re.abs().max(z.im.abs()))
+            .fold(0.0, f32::max);
+        let x: Vec<C32> = burst
+            .iter()
+            .map(|z| C32::new(z.re / peak * k, z.im / peak * k))
+            .collect();
+        encode_cf32_le(&x)
+    };
+    // an archive naming one member twice
+    let meta = write_metadata(1e6, "test", "standard", &[]);
+    let data = encode_cf32_le(&burst[..n]);
+    let twice = write_archive("rec", &[("a", &meta, &data), ("a", &meta, &data)]);
+    pick(
+        &root,
+        &[
+            ("huge.cf32", scaled(3e38)),
+            ("tiny.cf32", scaled(1e-40)),
+            ("twice.sigmf", twice),
+        ],
+    );
+    wait_for(&root, "#upload-errors", 60, |e| {
+        e.child_element_count() >= 1
+    })
+    .await;
+    let errors = text(&root, "#upload-errors");
+    assert!(
+        errors.contains("twice.sigmf") && errors.contains("appears twice"),
+        "{errors}"
+    );
+    let table = wait_for(&root, "#upload-table", 60, |_| true).await;
+    let table = table.text_content().unwrap_or_default();
+    assert!(
+        table.contains("huge.cf32") && table.contains("tiny.cf32"),
+        "{table}"
+    );
+    assert!(!table.contains("NaN"), "{table}");
+
+    // sizes are checked before anything is read: per file, then per upload
+    let mib = 1048576.0;
+    let verdicts = fipmae_web::upload::admit(&[
+        ("a.cf32".into(), 60.0 * mib),
+        ("b.cf32".into(), 65.0 * mib),
+        ("c.cf32".into(), 60.0 * mib),
+        ("d.cf32".into(), 60.0 * mib),
+        ("e.cf32".into(), 60.0 * mib),
+        ("f.cf32".into(), 60.0 * mib),
+        ("g.cf32".into(), 10.0 * mib),
+    ]);
+    let text_of = |r: &Result<_, fipmae_web::error::WebError>| match r {
+        Ok(_) => String::new(),
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        text_of(&verdicts[1]).contains("64 MiB limit"),
+        "{}",
+        text_of(&verdicts[1])
+    );
+    // 60 + 60 + 60 + 60 = 240 MiB fit; a fifth 60 MiB file would make 300
+    assert!([0, 2, 3, 4].iter().all(|&i| verdicts[i].is_ok()));
+    assert!(
+        text_of(&verdicts[5]).contains("256 MiB per upload"),
+        "{}",
+        text_of(&verdicts[5])
+    );
+    assert!(verdicts[6].is_ok(), "a later small file still fits");
+}
+
+#[wasm_bindgen_test]
 async fn the_page_runs_on_webgpu_when_the_browser_offers_it() {
     let (root, st) = mount(files(), Preference::Auto).await;
     assert_eq!(st, "ready", "{}", root.inner_html());

@@ -247,15 +247,20 @@ struct Parsed {
     tensors: Vec<(Vec<usize>, Vec<f32>)>,
 }
 
-fn parse(bytes: &[u8]) -> Result<Parsed, WeightsError> {
-    let body = unseal(MAGIC, bytes).map_err(|e| match e {
+/// The body of a weight file's envelope (magic, length and checksum checked).
+fn open(bytes: &[u8]) -> Result<&[u8], WeightsError> {
+    unseal(MAGIC, bytes).map_err(|e| match e {
         EnvelopeError::Magic => WeightsError::Magic,
         EnvelopeError::Truncated { needed } => WeightsError::Truncated {
             offset: bytes.len(),
             needed,
         },
         EnvelopeError::Checksum => WeightsError::Checksum,
-    })?;
+    })
+}
+
+fn parse(bytes: &[u8]) -> Result<Parsed, WeightsError> {
+    let body = open(bytes)?;
     let mut r = Reader {
         bytes: body,
         pos: 0,
@@ -390,6 +395,27 @@ fn expect_kind(got: Kind, expected: Kind) -> Result<(), WeightsError> {
         return Err(WeightsError::Kind { expected, got });
     }
     Ok(())
+}
+
+/// A weight file with its stored configuration replaced by `json` (the tensors and the
+/// rest of the header kept, the checksum redone): for tools and tests that need a file
+/// whose header lies. The result is not checked.
+pub fn replace_config(bytes: &[u8], json: &str) -> Result<Vec<u8>, WeightsError> {
+    let body = open(bytes)?;
+    let mut r = Reader {
+        bytes: body,
+        pos: 0,
+    };
+    let head = r.take(2)?.to_vec();
+    let n = r.u32()? as usize;
+    r.take(n)?;
+    let len = u32::try_from(json.len())
+        .map_err(|_| WeightsError::Header("configuration too long".into()))?;
+    let mut out = head;
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(json.as_bytes());
+    out.extend_from_slice(&body[r.pos..]);
+    Ok(seal(MAGIC, &out))
 }
 
 /// Serialises an autoencoder with its configuration.

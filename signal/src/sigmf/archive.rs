@@ -1,15 +1,25 @@
 //! `.sigmf` archives: a POSIX tar of `.sigmf-meta` / `.sigmf-data` pairs, read and
 //! written in memory (no I/O).
 
-use super::{Recording, SigmfError};
+use super::{Recording, SampleBudget, SigmfError};
 
 /// Tar block size, bytes.
 const BLOCK: usize = 512;
 
 /// Reads a `.sigmf` archive (a POSIX tar holding `.sigmf-meta` / `.sigmf-data` pairs) into
 /// its recordings, named by their path without extension, in archive order. Each recording
-/// is checked as [`Recording::from_bytes`] checks it; the error names the recording.
+/// is checked as [`Recording::from_bytes`] checks it; the error names the recording. At
+/// most [`super::MAX_DECODED_SAMPLES`] samples are decoded in all.
 pub fn read_archive(bytes: &[u8]) -> Result<Vec<(String, Recording)>, SigmfError> {
+    read_archive_within(bytes, &mut SampleBudget::default())
+}
+
+/// [`read_archive`], spending each recording's samples from `budget` (shared by several
+/// archives of one upload); decoding stops at the first recording that does not fit.
+pub fn read_archive_within(
+    bytes: &[u8],
+    budget: &mut SampleBudget,
+) -> Result<Vec<(String, Recording)>, SigmfError> {
     let bad = |m: String| SigmfError::Archive(m);
     let mut metas: Vec<(String, &[u8])> = Vec::new();
     let mut datas: Vec<(String, &[u8])> = Vec::new();
@@ -121,6 +131,7 @@ pub fn read_archive(bytes: &[u8]) -> Result<Vec<(String, Recording)>, SigmfError
                 })?;
             let rec = Recording::from_bytes(meta, data)
                 .map_err(|e| bad(format!("recording `{stem}`: {e}")))?;
+            budget.spend(rec.samples.len())?;
             Ok((stem, rec))
         })
         .collect()
@@ -210,6 +221,24 @@ mod tests {
         assert_eq!(recs[0].0, "rec/a");
         assert_eq!(recs[1].1.samples.len(), 4);
         assert_eq!(recs[1].1.meta.annotations[0].label.as_deref(), Some("GMSK"));
+
+        // a budget shared across archives: 8 samples fit, a ninth does not
+        let mut budget = SampleBudget::new(9);
+        assert_eq!(read_archive_within(&tar, &mut budget).unwrap().len(), 2);
+        assert_eq!(budget.spent, 8);
+        let e = read_archive_within(&tar, &mut budget).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                SigmfError::Budget {
+                    samples: 12,
+                    budget: 9
+                }
+            ),
+            "{e}"
+        );
+        assert!(e.to_string().contains("split it"));
+        assert_eq!(budget.spent, 8, "a refused recording spends nothing");
 
         let truncated = &tar[..BLOCK + 10];
         let e = read_archive(truncated).unwrap_err().to_string();

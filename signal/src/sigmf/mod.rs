@@ -17,7 +17,7 @@
 pub mod archive;
 pub mod meta;
 
-pub use archive::{read_archive, write_archive};
+pub use archive::{read_archive, read_archive_within, write_archive};
 pub use meta::{parse_metadata, write_metadata, BurstAnnotation};
 
 use serde_json::{Map, Value};
@@ -88,6 +88,56 @@ pub enum SigmfError {
         /// Index of the first bad sample.
         index: usize,
     },
+    /// Decoding would exceed the sample budget of one archive or upload.
+    #[error("{samples} decoded samples are over the budget of {budget} per archive or upload ({MAX_DECODED_SAMPLES} samples, 256 MiB as complex f32, unless the caller set less): split it")]
+    Budget {
+        /// Samples decoded when the budget ran out.
+        samples: usize,
+        /// The budget, samples.
+        budget: usize,
+    },
+}
+
+/// Most complex samples decoded from one `.sigmf` archive ([`read_archive`]), and from
+/// one upload in the page: 2²⁵ ≈ 33.5 M samples, 256 MiB as complex `f32`. Formats of
+/// fewer bytes per sample decode to more memory than they take on disk (8-bit I/Q: 4×),
+/// so the budget counts samples, not bytes.
+pub const MAX_DECODED_SAMPLES: usize = 1 << 25;
+
+/// What is left of a decoded-sample budget ([`MAX_DECODED_SAMPLES`] for one archive or
+/// upload): [`SampleBudget::spend`] takes each decoded recording's samples from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SampleBudget {
+    /// The whole budget, samples.
+    pub total: usize,
+    /// Samples spent so far.
+    pub spent: usize,
+}
+
+impl Default for SampleBudget {
+    fn default() -> Self {
+        Self::new(MAX_DECODED_SAMPLES)
+    }
+}
+
+impl SampleBudget {
+    /// A budget of `total` samples.
+    pub fn new(total: usize) -> Self {
+        Self { total, spent: 0 }
+    }
+
+    /// Takes `samples` from the budget, or fails (leaving it as it was) when they do not fit.
+    pub fn spend(&mut self, samples: usize) -> Result<(), SigmfError> {
+        let after = self.spent.saturating_add(samples);
+        if after > self.total {
+            return Err(SigmfError::Budget {
+                samples: after,
+                budget: self.total,
+            });
+        }
+        self.spent = after;
+        Ok(())
+    }
 }
 
 /// Complex sample formats this reader handles.
