@@ -184,8 +184,12 @@ pub fn run(args: &EvalArgs) -> Result<Report> {
     };
     let tsne = if args.embeddings {
         let points = embed::tsne(&embedded, args.seed);
+        let name = args
+            .model
+            .file_name()
+            .map_or(String::new(), |n| format!("{}: ", n.to_string_lossy()));
         let title = format!(
-            "t-SNE of {} test embeddings at >= {} dB (k-NN accuracy {:.1} %)",
+            "{name}t-SNE of {} test embeddings at >= {} dB (k-NN accuracy {:.1} %)",
             embedded.len(),
             args.embeddings_min_snr,
             100.0 * report.embeddings.as_ref().map_or(0.0, |e| e.knn_accuracy)
