@@ -28,7 +28,7 @@ use crate::data::{
     threads,
 };
 use crate::fsutil::{append_line, create_dir, read, write_atomic};
-use crate::knobs::{parse_fraction, parse_positive, parse_snr_db};
+use crate::knobs::{parse_fraction, parse_non_negative, parse_positive, parse_snr_db};
 use crate::pretrain::PretrainRun;
 
 /// Salt that separates the labelled data's seed from pretraining's.
@@ -56,9 +56,14 @@ pub struct FinetuneArgs {
     #[arg(long, default_value_t = 10.0, value_parser = parse_snr_db, allow_hyphen_values = true)]
     pub snr_max: f64,
     /// Generator definitions of the labelled data: `standard` or `denomae` (default: the
-    /// pretraining run's, or `standard` from scratch).
+    /// pretraining run's generator settings, or `standard` from scratch).
     #[arg(long)]
     pub profile: Option<Profile>,
+    /// Largest carrier frequency offset of the labelled data, cycles/sample, drawn
+    /// U[−max, max] (default: the pretraining run's, or the profile's from scratch);
+    /// wider ranges make the model hold up on recordings with more offset.
+    #[arg(long, value_parser = parse_non_negative)]
+    pub max_freq_offset: Option<f64>,
     /// Validation examples per class, for model selection.
     #[arg(long, default_value_t = 20)]
     pub val_per_class: u64,
@@ -199,7 +204,7 @@ impl FinetuneArgs {
     /// The run these options describe, validated, and the pretrained weights it starts
     /// from (read, not yet decoded). Writes nothing.
     pub fn run_config(&self) -> Result<(FinetuneRun, Option<Vec<u8>>)> {
-        let (mae_config, pretrained_bytes, pretrained_profile) =
+        let (mae_config, pretrained_bytes, pretrained_signal) =
             match (&self.pretrained, self.method) {
                 (Some(dir), _) => {
                     let p = dir.join("run.json");
@@ -207,12 +212,14 @@ impl FinetuneArgs {
                         serde_json::from_slice(&read(&p)?).with_context(|| {
                             format!("`{}` is not a pretraining run description", p.display())
                         })?;
-                    let profile = pre.dataset.signal.profile;
-                    (pre.model, Some(read(&dir.join("model.fipmae"))?), profile)
+                    let signal = pre.dataset.signal;
+                    (pre.model, Some(read(&dir.join("model.fipmae"))?), signal)
                 }
-                (None, Some(Method::Vit)) => {
-                    (FipMaeConfig::preset(self.preset), None, Profile::Standard)
-                }
+                (None, Some(Method::Vit)) => (
+                    FipMaeConfig::preset(self.preset),
+                    None,
+                    SignalConfig::standard(),
+                ),
                 (None, Some(m)) => {
                     bail!(
                         "--method {m:?} needs pretraining: pass --pretrained RUN (or --method vit)"
@@ -243,7 +250,14 @@ impl FinetuneArgs {
             max_db: self.snr_max,
         };
         let mut dataset = DatasetSpec::new(self.seed ^ LABELLED_SALT, snr);
-        dataset.signal = SignalConfig::for_profile(self.profile.unwrap_or(pretrained_profile));
+        // the pretraining run's generator, unless another profile is asked for
+        dataset.signal = match self.profile {
+            Some(p) if p != pretrained_signal.profile => SignalConfig::for_profile(p),
+            _ => pretrained_signal,
+        };
+        if let Some(f) = self.max_freq_offset {
+            dataset.signal.channel.max_freq_offset = f;
+        }
         dataset.validate()?;
         let classes = dataset.classes.len() as u64;
         let classifier = ClassifierConfig::new(mae_config.clone(), classes as usize)

@@ -51,6 +51,11 @@ pub struct PretrainArgs {
     /// (the DenoMAE reference generator: 1 sample/symbol, AWGN only).
     #[arg(long, default_value = "standard")]
     pub profile: Profile,
+    /// Largest carrier frequency offset of the generated data, cycles/sample, drawn
+    /// U[−max, max] (default: the profile's, 5e-5 for `standard`); wider ranges make the
+    /// model hold up on recordings with more offset.
+    #[arg(long, value_parser = parse_non_negative)]
+    pub max_freq_offset: Option<f64>,
     /// Unlabelled training examples per epoch (SNR ~ U[−10, 10] dB).
     #[arg(long, default_value_t = 10_000)]
     pub examples: u64,
@@ -146,6 +151,9 @@ impl PretrainArgs {
         model.validate()?;
         let mut dataset = DatasetSpec::new(self.seed, SnrSpec::default());
         dataset.signal = SignalConfig::for_profile(self.profile);
+        if let Some(f) = self.max_freq_offset {
+            dataset.signal.channel.max_freq_offset = f;
+        }
         let render = model.render_config(&dataset.signal);
         if self.examples == 0 || self.batch_size == 0 || self.epochs == 0 {
             bail!("--examples, --batch-size and --epochs must be at least 1");

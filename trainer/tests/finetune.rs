@@ -120,3 +120,69 @@ fn resume_refuses_an_unsound_run_json_or_a_foreign_checkpoint() -> anyhow::Resul
     assert!(err.contains("3 outputs"), "{err}");
     Ok(())
 }
+
+#[test]
+fn generator_settings_come_from_the_flags_or_the_pretraining_run() -> anyhow::Result<()> {
+    let tmp = common::Scratch::new();
+    // from scratch: the standard generator, its frequency offset widened by the flag
+    let mut a = args(tmp.path("vit"));
+    a.max_freq_offset = Some(5e-4);
+    let (run, _) = a.run_config()?;
+    assert_eq!(run.dataset.signal.channel.max_freq_offset, 5e-4);
+    assert_eq!(run.dataset.signal.profile, model::Profile::Standard);
+    // an absurd offset is refused before anything is written
+    a.max_freq_offset = Some(0.7);
+    let e = a.run_config().unwrap_err();
+    assert!(format!("{e:#}").contains("max_freq_offset"), "{e:#}");
+    assert!(!tmp.path("vit").exists());
+    let parsed = trainer::args_from::<FinetuneArgs>(&[
+        "--method",
+        "vit",
+        "--max-freq-offset",
+        "NaN",
+        "--out",
+        "x",
+    ]);
+    assert!(parsed.is_err());
+
+    // fine-tuning a pretraining run inherits its generator (profile and channel)
+    let pre = tmp.path("pre");
+    let _guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let mut p: trainer::pretrain::PretrainArgs = trainer::args_from(&[
+        "--preset",
+        "tiny",
+        "--examples",
+        "8",
+        "--val-examples",
+        "2",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "4",
+        "--profile",
+        "denomae",
+        "--max-freq-offset",
+        "1e-3",
+        "--threads",
+        "1",
+        "--out",
+        &pre.to_string_lossy(),
+    ])?;
+    trainer::pretrain::run(&p)?;
+    let mut f = args(tmp.path("ft"));
+    f.method = None;
+    f.pretrained = Some(pre.clone());
+    let (run, _) = f.run_config()?;
+    assert_eq!(run.dataset.signal.profile, model::Profile::Denomae);
+    assert_eq!(run.dataset.signal.channel.max_freq_offset, 1e-3);
+    // ... unless another profile is asked for
+    f.profile = Some(model::Profile::Standard);
+    let (run, _) = f.run_config()?;
+    assert_eq!(run.dataset.signal, model::SignalConfig::standard());
+    p.resume = true;
+    assert!(
+        trainer::pretrain::run(&p).is_ok(),
+        "a finished run resumes to its end"
+    );
+    Ok(())
+}
