@@ -121,3 +121,53 @@ pub fn info() -> Result<()> {
     println!("smoke test (4×8 · 8×4 ones, summed): {s} (expected 128)");
     Ok(())
 }
+
+/// A fresh autoencoder, the same on every backend: drawn on the CPU (Flex, seeded by
+/// `seed`) and moved to `device` through its weight file. GPU backends draw other random
+/// numbers than the CPU for the same seed, so initialising on the device would make a run
+/// depend on where it ran.
+pub fn portable_autoencoder(
+    config: &model::config::FipMaeConfig,
+    seed: u64,
+    device: &Device,
+) -> Result<model::mae::FipMae<TrainBackend>> {
+    use model::weights::{autoencoder_from_bytes, autoencoder_to_bytes, Precision};
+    let cpu = Default::default();
+    burn::backend::Flex::seed(&cpu, seed);
+    let m = config.init::<burn::backend::Flex>(&cpu)?;
+    Ok(autoencoder_from_bytes::<TrainBackend>(
+        &autoencoder_to_bytes(&m, Precision::Full),
+        Some(config),
+        device,
+    )?)
+}
+
+/// A fresh classifier (with the encoder of the `pretrained` autoencoder's weight file, if
+/// given), drawn on the CPU and moved to `device` as [`portable_autoencoder`] does.
+pub fn portable_classifier(
+    config: &model::config::ClassifierConfig,
+    pretrained: Option<&[u8]>,
+    seed: u64,
+    device: &Device,
+) -> Result<model::classifier::AmcClassifier<TrainBackend>> {
+    use burn::backend::Flex;
+    use model::weights::{
+        autoencoder_from_bytes, classifier_from_bytes, classifier_to_bytes, Precision,
+    };
+    let cpu = Default::default();
+    Flex::seed(&cpu, seed);
+    let c = match pretrained {
+        Some(bytes) => {
+            let mae = autoencoder_from_bytes::<Flex>(bytes, Some(&config.mae), &cpu)
+                .map_err(anyhow::Error::from)
+                .map_err(|e| e.context("loading the pretrained autoencoder"))?;
+            config.init_from_pretrained(&mae, &cpu)?
+        }
+        None => config.init::<Flex>(&cpu)?,
+    };
+    Ok(classifier_from_bytes::<TrainBackend>(
+        &classifier_to_bytes(&c, Precision::Full),
+        Some(config),
+        device,
+    )?)
+}

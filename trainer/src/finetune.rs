@@ -12,12 +12,12 @@ use anyhow::{bail, Context, Result};
 use burn::module::AutodiffModule;
 use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
 use burn::optim::{GradientsParams, Optimizer};
-use burn::tensor::{backend::Backend as _, Tensor, TensorData};
+use burn::tensor::{Tensor, TensorData};
 use clap::Args;
 use model::batch::{read as read_tensor, read_scalar};
 use model::classifier::AmcClassifier;
 use model::config::{ClassifierConfig, FipMaeConfig, Method, Preset};
-use model::weights::{autoencoder_from_bytes, classifier_to_bytes, Precision};
+use model::weights::{classifier_to_bytes, Precision};
 use model::{DatasetSpec, Modality, Profile, RenderConfig, Renderer, SignalConfig, SnrSpec};
 use serde::{Deserialize, Serialize};
 
@@ -323,22 +323,13 @@ impl FinetuneRun {
 }
 
 /// The classifier a run starts from: the pretrained encoder with a fresh head, or a fresh
-/// ViT, seeded by the run.
+/// ViT, seeded by the run and drawn on the CPU (the same on every backend).
 fn initial_model(
     run: &FinetuneRun,
     pretrained: Option<&[u8]>,
     device: &backend::Device,
 ) -> Result<AmcClassifier<TrainBackend>> {
-    TrainBackend::seed(device, run.seed);
-    Ok(match pretrained {
-        Some(bytes) => {
-            let mae =
-                autoencoder_from_bytes::<TrainBackend>(bytes, Some(&run.classifier.mae), device)
-                    .context("loading the pretrained autoencoder")?;
-            run.classifier.init_from_pretrained(&mae, device)?
-        }
-        None => run.classifier.init::<TrainBackend>(device)?,
-    })
+    backend::portable_classifier(&run.classifier, pretrained, run.seed, device)
 }
 
 /// What every fine-tuning step needs besides the model and the optimizer.

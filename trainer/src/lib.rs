@@ -11,6 +11,7 @@ pub mod checkpoint;
 pub mod classify;
 pub mod compare;
 pub mod data;
+pub mod devcheck;
 pub mod embed;
 pub mod eval;
 pub mod export;

@@ -480,10 +480,10 @@ pub fn run_on(args: &PretrainArgs, devices: &[backend::Device]) -> Result<Summar
     let run = open_run(args, &files)?;
     let device = devices.first().cloned().context("no device to train on")?;
     let renderer = Renderer::new(run.render.clone())?;
-    // Seeded initialisation: the same seed gives the same starting weights.
-    <TrainBackend as burn::tensor::backend::Backend>::seed(&device, run.seed);
+    // Seeded initialisation, drawn on the CPU: the same seed gives the same starting
+    // weights on every backend.
     let mut state = State {
-        model: run.model.init::<TrainBackend>(&device)?,
+        model: backend::portable_autoencoder(&run.model, run.seed, &device)?,
         optim: pretrain_optimizer().init(),
         step: 0,
         epochs_done: 0,
