@@ -241,6 +241,7 @@ pub fn summary(set: &EmbeddingSet, min_snr_db: f64) -> EmbeddingReport {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
