@@ -229,6 +229,15 @@ fn targets() -> Result<Vec<Target>> {
             }),
         },
         Target {
+            name: "RadioML 2016 pickle",
+            seeds: vec![
+                include_bytes!("../../tests/radioml/rml2016_py2.pkl").to_vec(),
+                include_bytes!("../../tests/radioml/rml2016_py3.pkl").to_vec(),
+            ],
+            sealed: None,
+            read: Box::new(|b| of(crate::import::parse_radioml2016(b).map(|_| ()))),
+        },
+        Target {
             name: "bundle.json",
             seeds: vec![bundle],
             sealed: None,

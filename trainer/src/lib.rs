@@ -19,6 +19,7 @@ pub mod finetune;
 pub mod fsutil;
 pub mod fuzz;
 pub mod generate;
+pub mod import;
 pub mod knobs;
 pub mod pretrain;
 pub mod preview;

@@ -28,11 +28,21 @@ enum Command {
     Classify(classify::ClassifyArgs),
     /// Write what the browser needs (weights, settings, report) into one folder.
     Export(export::ExportArgs),
+    /// Convert a public dataset into SigMF recordings.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Measure throughput (examples/s).
     #[command(subcommand)]
     Bench(BenchCommand),
     /// Show the compiled-in backend and check that it runs on this machine.
     Info,
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportCommand {
+    /// RadioML 2016.10a's pickle ({(modulation, snr): float32 [N, 2, L]}) → one SigMF
+    /// recording per key, one annotation per frame.
+    Radioml2016(trainer::import::RadioMl2016Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -60,6 +70,9 @@ fn main() -> Result<()> {
         Command::Bench(BenchCommand::Model(args)) => bench::model_main(&args),
         Command::Bench(BenchCommand::Matmul(args)) => bench::matmul_main(&args),
         Command::Bench(BenchCommand::Fuzz(args)) => trainer::fuzz::main(&args),
+        Command::Import(ImportCommand::Radioml2016(args)) => {
+            trainer::import::radioml2016_main(&args)
+        }
         Command::Info => backend::info(),
     }
 }

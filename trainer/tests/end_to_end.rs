@@ -536,6 +536,7 @@ fn every_flag_of_every_subcommand_is_documented() {
         "compare",
         "classify",
         "export",
+        "import radioml2016",
         "info",
         "bench render",
         "bench model",

@@ -6,7 +6,7 @@ use trainer::fuzz::{run, Budget};
 #[test]
 fn mutated_inputs_never_panic_any_reader() -> anyhow::Result<()> {
     let reports = run(2026, Budget::Inputs(400))?;
-    assert_eq!(reports.len(), 9);
+    assert_eq!(reports.len(), 10);
     for r in &reports {
         assert_eq!(r.inputs, 400, "{}", r.name);
         assert!(

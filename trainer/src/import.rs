@@ -1,0 +1,261 @@
+//! `fipmae import radioml2016`: the RadioML 2016.10a pickle → SigMF recordings.
+//!
+//! The file is a Python pickle (protocol 2, latin-1 strings) of a dict
+//! `{(modulation, snr_db): float32 array [N, 2, L]}` (L = 128 in RML2016.10a: I in row 0,
+//! Q in row 1). It is read with the `serde-pickle` crate: numpy arrays come back as their
+//! pickled state `(version, shape, dtype, fortran_order, raw bytes)`, which is all we need.
+//! Everything is parsed and checked before the first file is written; then one recording
+//! per key, `<modulation>_<snr>dB.sigmf-meta/-data`, one annotation per frame (`core:label`
+//! = the modulation, `fipmae:snr_db`, `fipmae:index` = the frame's row, `fipmae:profile` =
+//! `radioml2016`). The HDF5-based RadioML 2018.01a is not read yet.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use model::sigmf::{encode_cf32_le, write_metadata, BurstAnnotation};
+use model::C32;
+use serde_pickle::{DeOptions, HashableValue, Value};
+
+use crate::fsutil::{create_dir, read_capped, write_atomic};
+
+/// Largest pickle read, bytes (RML2016.10a is about 640 MB).
+pub const MAX_PICKLE_BYTES: u64 = 4 << 30;
+/// Longest modulation name accepted, bytes.
+const MAX_LABEL_BYTES: usize = 64;
+
+/// Options of `fipmae import radioml2016`.
+#[derive(Debug, Clone, Args)]
+pub struct RadioMl2016Args {
+    /// The pickle (`RML2016.10a_dict.pkl` or a file in its format).
+    pub file: PathBuf,
+    /// Output folder (created; existing recordings of the same names are replaced).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Sample rate written into the recordings, Hz (RML2016.10a: 200 kHz nominal).
+    #[arg(long, default_value_t = 200e3)]
+    pub sample_rate: f64,
+}
+
+/// One key of the dict: its frames, checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Frames {
+    /// Modulation name.
+    pub label: String,
+    /// SNR, dB.
+    pub snr_db: i64,
+    /// Samples per frame.
+    pub len: usize,
+    /// `[frames · len]` complex samples, frame after frame.
+    pub samples: Vec<C32>,
+}
+
+/// Parses a RadioML 2016 pickle into its keys' frames, sorted by (label, SNR); the error
+/// names what is wrong (not a dict, a key that is not `(str, int)`, an array that is not
+/// float32 `[N, 2, L]`, a byte count that does not match the shape).
+pub fn parse_radioml2016(bytes: &[u8]) -> Result<Vec<Frames>> {
+    // no `decode_strings`: Python 2 wrote names and raw array data alike as STRING
+    // opcodes, which arrive as bytes (names are latin-1, decoded below)
+    let opts = DeOptions::new()
+        .replace_unresolved_globals()
+        .keep_restore_state();
+    let value = serde_pickle::value_from_slice(bytes, opts)
+        .map_err(|e| anyhow::anyhow!("not a readable pickle: {e}"))?;
+    let Value::Dict(dict) = value else {
+        bail!("the pickle holds no dict (RadioML 2016 files are {{(modulation, snr): array}})");
+    };
+    if dict.is_empty() {
+        bail!("the dict is empty");
+    }
+    let mut out = Vec::with_capacity(dict.len());
+    for (key, array) in dict {
+        let (label, snr_db) = key_of(&key)?;
+        let what = format!("key ({label}, {snr_db})");
+        let (shape, raw) = array_of(&array).with_context(|| what.clone())?;
+        let [n, two, len] = shape[..] else {
+            bail!("{what}: an array of shape {shape:?}, not [N, 2, L]");
+        };
+        if two != 2 || n == 0 || len == 0 {
+            bail!("{what}: an array of shape {shape:?}, not [N, 2, L] with N, L ≥ 1");
+        }
+        let want = n.checked_mul(2 * len).and_then(|v| v.checked_mul(4));
+        if want != Some(raw.len()) {
+            bail!(
+                "{what}: {} bytes of data for a float32 array of shape {shape:?} (truncated?)",
+                raw.len()
+            );
+        }
+        let values: Vec<f32> = raw
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+            bail!("{what}: value {i} is not finite");
+        }
+        let mut samples = Vec::with_capacity(n * len);
+        for frame in values.chunks_exact(2 * len) {
+            let (i, q) = frame.split_at(len);
+            samples.extend(i.iter().zip(q).map(|(&re, &im)| C32::new(re, im)));
+        }
+        out.push(Frames {
+            label,
+            snr_db,
+            len,
+            samples,
+        });
+    }
+    out.sort_by(|a, b| (a.label.as_str(), a.snr_db).cmp(&(b.label.as_str(), b.snr_db)));
+    Ok(out)
+}
+
+/// `(modulation, snr)` from a dict key.
+fn key_of(key: &HashableValue) -> Result<(String, i64)> {
+    let HashableValue::Tuple(parts) = key else {
+        bail!("a key that is not a (modulation, snr) tuple: {key:?}");
+    };
+    let name = match parts.first() {
+        Some(HashableValue::String(m)) => Some(m.clone()),
+        Some(HashableValue::Bytes(b)) => Some(latin1(b)),
+        _ => None,
+    };
+    match (name, parts.get(1), parts.len()) {
+        (Some(m), Some(HashableValue::I64(snr)), 2) => {
+            let ok = !m.is_empty()
+                && m.len() <= MAX_LABEL_BYTES
+                && m.chars().all(|c| c.is_ascii_graphic() || c == ' ');
+            if !ok {
+                bail!("a modulation name that is empty, over {MAX_LABEL_BYTES} bytes or not printable: {m:?}");
+            }
+            if !(-100..=100).contains(snr) {
+                bail!("key ({m}, {snr}): an SNR outside -100..100 dB");
+            }
+            Ok((m, *snr))
+        }
+        _ => bail!("a key that is not a (modulation, snr) tuple: {key:?}"),
+    }
+}
+
+/// The shape and raw little-endian float32 bytes of a pickled numpy array (its
+/// `__setstate__` tuple).
+fn array_of(v: &Value) -> Result<(Vec<usize>, &[u8])> {
+    let Value::Tuple(state) = v else {
+        bail!("the value is not a numpy array");
+    };
+    let [_, Value::Tuple(shape), dtype, Value::Bool(fortran), data] = &state[..] else {
+        bail!("the value is not a numpy array");
+    };
+    let raw: &[u8] = match data {
+        Value::Bytes(b) => b,
+        // a Python 3 `str` holding the data (latin-1) would need re-encoding: refuse
+        _ => bail!("the array's data is not a byte string"),
+    };
+    if *fortran {
+        bail!("a Fortran-ordered array (not what RadioML files hold)");
+    }
+    // the dtype is either its constructor arguments ("f4", ...) or its state
+    // (version, byte order, ...), depending on whether the pickle memoised it
+    let text = |v: Option<&Value>| match v {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Bytes(b)) => Some(latin1(b)),
+        _ => None,
+    };
+    let float32 = match dtype {
+        Value::Tuple(d) => match d.first() {
+            Some(Value::I64(_)) => matches!(text(d.get(1)).as_deref(), Some("<" | "=")),
+            first => text(first).as_deref() == Some("f4"),
+        },
+        _ => false,
+    };
+    if !float32 {
+        bail!("an array whose dtype is not little-endian float32 ({dtype:?})");
+    }
+    let shape = shape
+        .iter()
+        .map(|d| match d {
+            Value::I64(x) if *x >= 0 => usize::try_from(*x).ok(),
+            _ => None,
+        })
+        .collect::<Option<Vec<usize>>>()
+        .context("an array with a malformed shape")?;
+    Ok((shape, raw))
+}
+
+/// Bytes as latin-1 text (every byte one character), as Python 2 wrote `str`.
+fn latin1(b: &[u8]) -> String {
+    b.iter().map(|&c| char::from(c)).collect()
+}
+
+/// File stem of a key's recording: `<label>_<snr>dB`, with characters that do not belong
+/// in a file name replaced by `_`.
+pub fn stem(f: &Frames) -> String {
+    let label: String = f
+        .label
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{label}_{}dB", f.snr_db)
+}
+
+/// Runs `fipmae import radioml2016`: parses and checks the whole file, then writes the
+/// recordings. Returns the recordings written.
+pub fn radioml2016(args: &RadioMl2016Args) -> Result<Vec<PathBuf>> {
+    if !(args.sample_rate.is_finite() && args.sample_rate > 0.0) {
+        bail!("--sample-rate must be a finite number > 0");
+    }
+    let bytes = read_capped(&args.file, MAX_PICKLE_BYTES)?;
+    let keys = parse_radioml2016(&bytes)
+        .with_context(|| format!("`{}` is not a RadioML 2016 pickle", args.file.display()))?;
+    let mut stems: Vec<String> = keys.iter().map(stem).collect();
+    stems.sort();
+    stems.dedup();
+    if stems.len() != keys.len() {
+        bail!(
+            "two keys map to the same file name (modulation names differing only in punctuation)"
+        );
+    }
+    create_dir(&args.out)?;
+    let mut written = Vec::new();
+    for f in &keys {
+        let notes: Vec<BurstAnnotation> = (0..f.samples.len() / f.len)
+            .map(|k| BurstAnnotation {
+                sample_start: (k * f.len) as u64,
+                sample_count: f.len as u64,
+                label: f.label.clone(),
+                snr_db: Some(f.snr_db as f64),
+                seed: 0,
+                index: k as u64,
+            })
+            .collect();
+        let s = stem(f);
+        let meta = write_metadata(
+            args.sample_rate,
+            &format!(
+                "RadioML 2016 frames of {} at {} dB, imported by fipmae",
+                f.label, f.snr_db
+            ),
+            "radioml2016",
+            &notes,
+        );
+        write_atomic(
+            &args.out.join(format!("{s}.sigmf-data")),
+            &encode_cf32_le(&f.samples),
+        )?;
+        let path = args.out.join(format!("{s}.sigmf-meta"));
+        write_atomic(&path, &meta)?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// Runs `fipmae import radioml2016` and prints a summary.
+pub fn radioml2016_main(args: &RadioMl2016Args) -> Result<()> {
+    let written = radioml2016(args)?;
+    println!("{} recordings in {}", written.len(), args.out.display());
+    Ok(())
+}
