@@ -22,6 +22,7 @@ phase, frequency offset U[-5e-5, 5e-5] cycles/sample, fractional timing, AWGN):
 """
 
 import argparse
+import functools
 import json
 import os
 
@@ -40,6 +41,7 @@ CONDITIONS = {
 }
 
 
+@functools.lru_cache(maxsize=None)
 def rrc_taps(beta, sps, span):
     """Root-raised-cosine impulse response over `span` symbols, unit energy."""
     t = np.arange(-span * sps / 2, span * sps / 2 + 1) / sps  # in symbols

@@ -65,11 +65,7 @@ set +e
   set -e
   out=$(mktemp -d)
   cargo run --release --locked -q -p trainer -- generate --out "$out" --count 20 --seed 1
-  venv="${FIPMAE_VENV:-/var/tmp/fipmae-venv}"
-  if ! "$venv/bin/python" -c "import sigmf" 2>/dev/null; then
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q sigmf
-  fi
+  venv=$(ensure_py_venv)
   "$venv/bin/python" scripts/validate_sigmf.py "$out" 20
   rm -rf "$out"
 ) 2>&1 | tee -a "$log"
@@ -82,8 +78,7 @@ set +e
 (
   set -e
   out=$(mktemp -d)
-  venv="${FIPMAE_VENV:-/var/tmp/fipmae-venv}"
-  "$venv/bin/python" -c "import numpy" 2>/dev/null || "$venv/bin/pip" install -q numpy
+  venv=$(ensure_py_venv)
   "$venv/bin/python" scripts/independent_bursts.py --out "$out" --per-class 30 --snr 5 10 20 \
     --condition nominal
   cargo run --release --locked -q -p trainer -- classify --model static --json "$out"/*.sigmf-meta \

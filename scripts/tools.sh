@@ -32,6 +32,19 @@ ensure_trunk() {
   fi
 }
 
+# The test command's Python venv ($FIPMAE_VENV, default /var/tmp/fipmae-venv): the reference
+# `sigmf` package (it brings numpy, which scripts/independent_bursts.py needs). Prints the
+# venv's folder.
+ensure_py_venv() {
+  local venv="${FIPMAE_VENV:-/var/tmp/fipmae-venv}"
+  if ! "$venv/bin/python" -c "import sigmf, numpy" 2>/dev/null; then
+    echo "installing sigmf and numpy into $venv" >&2
+    python3 -m venv "$venv" >&2
+    "$venv/bin/pip" install -q sigmf numpy >&2
+  fi
+  echo "$venv"
+}
+
 # PyTorch for the CPU benchmarks only (bench/torch_twin.py), in its own venv
 # ($FIPMAE_TORCH_VENV, default /var/tmp/fipmae-torch-venv; the index serves the CUDA build,
 # ~5 GB, which runs on the CPU). Prints the venv's folder. Never used by the test command.

@@ -3,7 +3,7 @@
 //! compare CPU backends), else the Flex CPU backend (default: the faster CPU backend here,
 //! see the README's benchmarks).
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use burn::tensor::{backend::Backend as _, Tensor};
 
 /// The inference backend chosen at build time.
@@ -159,8 +159,7 @@ pub fn portable_classifier(
     let c = match pretrained {
         Some(bytes) => {
             let mae = autoencoder_from_bytes::<Flex>(bytes, Some(&config.mae), &cpu)
-                .map_err(anyhow::Error::from)
-                .map_err(|e| e.context("loading the pretrained autoencoder"))?;
+                .context("loading the pretrained autoencoder")?;
             config.init_from_pretrained(&mae, &cpu)?
         }
         None => config.init::<Flex>(&cpu)?,

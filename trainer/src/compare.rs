@@ -15,13 +15,13 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
 use model::config::{MaskingStrategy, Method, Preset};
 use model::Profile;
 use serde::{Deserialize, Serialize};
 
-use crate::fsutil::{append_line, create_dir, read, write_atomic};
+use crate::fsutil::{append_line, create_dir, write_atomic};
 use crate::knobs::{parse_decoder_depth, parse_loss_weight, parse_mask_ratio, parse_positive};
 use crate::{args_from, eval, finetune, pretrain};
 
@@ -240,6 +240,26 @@ fn stats(values: &[f64]) -> (f64, f64) {
     (mean, if values.len() > 1 { var.sqrt() } else { 0.0 })
 }
 
+/// Runs one stage and appends its wall time to `timings` (`timings.jsonl`).
+fn timed<T>(
+    timings: &std::path::Path,
+    seed: u64,
+    variant: &str,
+    stage: &str,
+    f: impl FnOnce() -> Result<T>,
+) -> Result<T> {
+    let t = std::time::Instant::now();
+    let out = f()?;
+    let line = Timing {
+        seed,
+        variant: variant.to_string(),
+        stage: stage.to_string(),
+        seconds: t.elapsed().as_secs_f64(),
+    };
+    append_line(timings, &serde_json::to_string(&line)?)?;
+    Ok(out)
+}
+
 /// Runs every method for every seed and writes the comparison. With `--resume`, a stage
 /// whose folder already holds a run continues it (a finished one ends at once) and an
 /// evaluation whose report exists is read back, so a campaign longer than one sitting
@@ -253,21 +273,12 @@ pub fn run(args: &CompareArgs) -> Result<Vec<Curve>> {
     names.sort_unstable();
     names.dedup();
     if names.len() != variants.len() || variants.is_empty() {
-        anyhow::bail!("--methods must name each method at most once, and at least one");
+        anyhow::bail!(
+            "each method (--methods) or knob value (--sweep) may appear at most once, and at least one is needed"
+        );
     }
     create_dir(&args.out)?;
     let timings = args.out.join("timings.jsonl");
-    let timed = |seed: u64, variant: &str, stage: &str, f: &mut dyn FnMut() -> Result<()>| {
-        let t = std::time::Instant::now();
-        f()?;
-        let line = Timing {
-            seed,
-            variant: variant.to_string(),
-            stage: stage.to_string(),
-            seconds: t.elapsed().as_secs_f64(),
-        };
-        append_line(&timings, &serde_json::to_string(&line)?)
-    };
     let mut reports: Vec<Vec<eval::Report>> = vec![Vec::new(); variants.len()];
     for seed in args.first_seed..args.first_seed + args.seeds {
         let dir = args.out.join(format!("seed-{seed}"));
@@ -278,9 +289,7 @@ pub fn run(args: &CompareArgs) -> Result<Vec<Curve>> {
             if (args.resume || args.collect) && report_path.exists() {
                 // The report is the run's end product: its weights need not be here (a
                 // campaign run elsewhere brings back its reports only).
-                let report: eval::Report = serde_json::from_slice(&read(&report_path)?)
-                    .with_context(|| format!("`{}` is not a report", report_path.display()))?;
-                reports[k].push(report);
+                reports[k].push(eval::read_report(&eval_dir)?);
                 continue;
             }
             if args.collect {
@@ -308,9 +317,7 @@ pub fn run(args: &CompareArgs) -> Result<Vec<Curve>> {
                     Some((Knob::WeightTarget, x)) => a.knobs.weight_target = Some(x),
                     None => {}
                 }
-                timed(seed, name, "pretrain", &mut || {
-                    pretrain::run(&a).map(|_| ())
-                })?;
+                timed(&timings, seed, name, "pretrain", || pretrain::run(&a))?;
                 Some(pre)
             };
             let ft = dir.join(name);
@@ -327,9 +334,7 @@ pub fn run(args: &CompareArgs) -> Result<Vec<Curve>> {
             f.threads = args.threads;
             f.seed = seed;
             f.resume = args.resume && ft.join("run.json").exists();
-            timed(seed, name, "finetune", &mut || {
-                finetune::run(&f).map(|_| ())
-            })?;
+            timed(&timings, seed, name, "finetune", || finetune::run(&f))?;
             let mut e: eval::EvalArgs = args_from(&[
                 "--model",
                 &ft.to_string_lossy(),
@@ -339,12 +344,7 @@ pub fn run(args: &CompareArgs) -> Result<Vec<Curve>> {
             e.per_class = args.per_class;
             e.threads = args.threads;
             e.embeddings = args.embeddings;
-            let mut report = None;
-            timed(seed, name, "eval", &mut || {
-                report = Some(eval::run(&e)?);
-                Ok(())
-            })?;
-            reports[k].extend(report);
+            reports[k].push(timed(&timings, seed, name, "eval", || eval::run(&e))?);
         }
     }
     let curves: Vec<Curve> = variants

@@ -10,7 +10,7 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use clap::Args;
 use model::{Renderer, SnrSpec};
 
@@ -72,10 +72,24 @@ pub struct EvalArgs {
 
 pub use model::report::{Report, SnrAccuracy};
 
+/// Reads `dir/report.json`; the error names the file.
+pub fn read_report(dir: &std::path::Path) -> Result<Report> {
+    let path = dir.join("report.json");
+    serde_json::from_slice(&crate::fsutil::read(&path)?)
+        .with_context(|| format!("`{}` is not an evaluation report", path.display()))
+}
+
 /// Runs `eval`.
 pub fn run(args: &EvalArgs) -> Result<Report> {
     if args.snr_step <= 0 || args.snr_min > args.snr_max || args.per_class == 0 {
         bail!("need --snr-step > 0, --snr-min ≤ --snr-max and --per-class ≥ 1");
+    }
+    if args.embeddings && args.embeddings_min_snr > args.snr_max {
+        bail!(
+            "--embeddings-min-snr {} dB is above --snr-max {} dB: no test example would be embedded",
+            args.embeddings_min_snr,
+            args.snr_max
+        );
     }
     let device = backend::device()?;
     let (ft, model) = crate::finetune::load_run::<Backend>(&args.model, &device)?;
@@ -98,11 +112,11 @@ pub fn run(args: &EvalArgs) -> Result<Report> {
         let start = s as u64 * per_snr_count;
         let ids: Vec<u64> = (start..start + per_snr_count).collect();
         let mut correct = 0u64;
-        let embed = args.embeddings && snr >= args.embeddings_min_snr;
+        let embed_here = args.embeddings && snr >= args.embeddings_min_snr;
         for chunk in ids.chunks(ft.batch_size.max(1)) {
             let batch = render_batch(&spec, &renderer, chunk, &[target], threads)?;
             let images = batch.images::<Backend>(&device)?;
-            let pred = if embed {
+            let pred = if embed_here {
                 let pooled = model.embed(images)?;
                 let values = model::batch::read(pooled.clone())?;
                 embedded.push(&values, &batch.labels, snr as f64)?;

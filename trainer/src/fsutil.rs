@@ -89,7 +89,10 @@ pub fn append_line(path: &Path, line: &str) -> Result<()> {
         .append(true)
         .open(path)
         .with_context(|| format!("cannot open `{}`", path.display()))?;
-    writeln!(f, "{line}").with_context(|| format!("cannot write `{}`", path.display()))
+    // one write per line: several processes may append to the same file (a campaign's
+    // `timings.jsonl`), and O_APPEND keeps whole writes apart
+    f.write_all(format!("{line}\n").as_bytes())
+        .with_context(|| format!("cannot write `{}`", path.display()))
 }
 
 #[cfg(test)]

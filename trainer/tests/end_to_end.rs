@@ -316,18 +316,12 @@ fn pretrain_finetune_eval_on_the_tiny_preset() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("/nonexistent/run/run.json"));
 }
 
-#[test]
-fn compare_runs_the_three_methods_and_writes_table_and_plot() {
-    let tmpdir = common::Scratch::new();
-    let out = tmpdir.path("compare");
-    let s = out.to_string_lossy().to_string();
-    // a budget that only proves the plumbing
-    let small = [
+/// `compare` on a budget that only proves the plumbing, into `out`, plus `extra`.
+fn tiny_compare<'a>(out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut a = vec![
         "compare",
         "--preset",
         "tiny",
-        "--seeds",
-        "1",
         "--examples",
         "32",
         "--pretrain-epochs",
@@ -341,8 +335,18 @@ fn compare_runs_the_three_methods_and_writes_table_and_plot() {
         "--per-class",
         "1",
         "--out",
-        &s,
+        out,
     ];
+    a.extend_from_slice(extra);
+    a
+}
+
+#[test]
+fn compare_runs_the_three_methods_and_writes_table_and_plot() {
+    let tmpdir = common::Scratch::new();
+    let out = tmpdir.path("compare");
+    let s = out.to_string_lossy().to_string();
+    let small = tiny_compare(&s, &["--seeds", "1"]);
     let text = fipmae(&small);
     assert!(
         text.contains("| SNR (dB) | vit (n = 1) | denomae (n = 1) | fip (n = 1) |"),
@@ -364,7 +368,7 @@ fn compare_runs_the_three_methods_and_writes_table_and_plot() {
 
     // a second start is refused; --resume keeps what is finished and redoes what is gone
     let again = Command::new(env!("CARGO_BIN_EXE_fipmae"))
-        .args(small)
+        .args(&small)
         .output()
         .unwrap();
     assert!(!again.status.success());
@@ -430,30 +434,16 @@ fn compare_seeds_run_apart_merge_with_collect() {
     let tmpdir = common::Scratch::new();
     let out = tmpdir.path("camp");
     let s = out.to_string_lossy().to_string();
-    let base = [
-        "compare",
-        "--preset",
-        "tiny",
-        "--examples",
-        "32",
-        "--pretrain-epochs",
-        "1",
-        "--labels-per-class",
-        "2",
-        "--finetune-epochs",
-        "1",
-        "--batch-size",
-        "16",
-        "--per-class",
-        "1",
-        "--profile",
-        "denomae",
-        "--methods",
-        "fip,vit",
-        "--embeddings",
-        "--out",
+    let base = tiny_compare(
         &s,
-    ];
+        &[
+            "--profile",
+            "denomae",
+            "--methods",
+            "fip,vit",
+            "--embeddings",
+        ],
+    );
     // seed 1 alone (as a separate process would run it): nothing of seed 0 is made
     fipmae(&[&base[..], &["--first-seed", "1", "--seeds", "1"]].concat());
     assert!(out.join("seed-1/fip-eval/report.json").exists());

@@ -71,28 +71,15 @@ fn upload(name: &str, reason: String) -> WebError {
 
 /// Turns picked files `(name, bytes)` into named recordings: each `.sigmf-meta` with the
 /// `.sigmf-data` of the same stem, each member of each archive, each raw capture, at most
-/// [`model::sigmf::MAX_DECODED_SAMPLES`] samples in all. Every problem is reported, and the good
-/// recordings are kept.
+/// [`model::sigmf::MAX_DECODED_SAMPLES`] samples in all (a recording that does not fit is
+/// refused with a message; the ones decoded before it are kept). Every problem is
+/// reported, and the good recordings are kept.
 pub fn recordings(files: &[(String, Vec<u8>)]) -> (Vec<(String, Recording)>, Vec<WebError>) {
-    recordings_within(files, &mut SampleBudget::default())
-}
-
-/// [`recordings`], spending decoded samples from `budget`: a recording that does not fit
-/// is refused with a message (the ones decoded before it are kept).
-pub fn recordings_within(
-    files: &[(String, Vec<u8>)],
-    budget: &mut SampleBudget,
-) -> (Vec<(String, Recording)>, Vec<WebError>) {
+    let mut budget = SampleBudget::default();
+    let budget = &mut budget;
+    // a decoded recording, if its samples fit in what is left of the upload's budget
+    let fits = |r: Recording, budget: &mut SampleBudget| budget.spend(r.samples.len()).map(|()| r);
     let (mut ok, mut errors) = (Vec::new(), Vec::new());
-    // a decoded recording is kept if its samples fit in what is left of the budget
-    let keep = |name: String,
-                rec: Recording,
-                budget: &mut SampleBudget,
-                ok: &mut Vec<(String, Recording)>,
-                errors: &mut Vec<WebError>| match budget.spend(rec.samples.len()) {
-        Ok(()) => ok.push((name, rec)),
-        Err(source) => errors.push(WebError::Recording { name, source }),
-    };
     let stem = |n: &str| {
         n.rsplit_once('.')
             .map_or(n.to_string(), |(s, _)| s.to_string())
@@ -109,10 +96,12 @@ pub fn recordings_within(
             Some(Kind::Meta) => {
                 let s = stem(name);
                 match partner(Kind::Data, &s) {
-                    Some(data) => match Recording::from_bytes(bytes, data) {
-                        Ok(r) => keep(s, r, budget, &mut ok, &mut errors),
-                        Err(source) => errors.push(WebError::Recording { name: s, source }),
-                    },
+                    Some(data) => {
+                        match Recording::from_bytes(bytes, data).and_then(|r| fits(r, budget)) {
+                            Ok(r) => ok.push((s, r)),
+                            Err(source) => errors.push(WebError::Recording { name: s, source }),
+                        }
+                    }
                     None => errors.push(upload(name, format!("pick its {s}.sigmf-data too"))),
                 }
             }
@@ -129,13 +118,15 @@ pub fn recordings_within(
                     source,
                 }),
             },
-            Some(Kind::RawCf32) => match Recording::from_raw_cf32(bytes) {
-                Ok(r) => keep(name.clone(), r, budget, &mut ok, &mut errors),
-                Err(source) => errors.push(WebError::Recording {
-                    name: name.clone(),
-                    source,
-                }),
-            },
+            Some(Kind::RawCf32) => {
+                match Recording::from_raw_cf32(bytes).and_then(|r| fits(r, budget)) {
+                    Ok(r) => ok.push((name.clone(), r)),
+                    Err(source) => errors.push(WebError::Recording {
+                        name: name.clone(),
+                        source,
+                    }),
+                }
+            }
             None => errors.push(upload(name, "not a recording (unknown extension)".into())),
         }
     }

@@ -117,7 +117,9 @@ pub fn read_archive_within(
     if metas.is_empty() {
         return Err(bad("it holds no .sigmf-meta file".into()));
     }
-    metas
+    // a refused archive keeps none of its recordings, so it spends nothing
+    let before = *budget;
+    let read: Result<Vec<_>, _> = metas
         .into_iter()
         .map(|(stem, meta)| {
             let data = datas
@@ -134,7 +136,11 @@ pub fn read_archive_within(
             budget.spend(rec.samples.len())?;
             Ok((stem, rec))
         })
-        .collect()
+        .collect();
+    if read.is_err() {
+        *budget = before;
+    }
+    read
 }
 
 /// The `path` and `size` records of a PAX extended header (`"<len> <key>=<value>\n"`
@@ -238,7 +244,11 @@ mod tests {
             "{e}"
         );
         assert!(e.to_string().contains("split it"));
-        assert_eq!(budget.spent, 8, "a refused recording spends nothing");
+        assert_eq!(budget.spent, 8, "a refused archive spends nothing");
+        // ... also when its first recording fit and a later one did not
+        let mut budget = SampleBudget::new(6);
+        assert!(read_archive_within(&tar, &mut budget).is_err());
+        assert_eq!(budget.spent, 0);
 
         let truncated = &tar[..BLOCK + 10];
         let e = read_archive(truncated).unwrap_err().to_string();

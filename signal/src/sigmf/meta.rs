@@ -45,7 +45,7 @@ struct RawCapture {
 }
 
 /// The most annotations a recording may carry (each becomes a verdict to compute).
-pub const MAX_ANNOTATIONS: usize = 100_000; // the message in `parse_metadata` repeats it
+pub const MAX_ANNOTATIONS: usize = 100_000;
 
 #[derive(Deserialize)]
 struct RawAnnotation {
@@ -135,7 +135,7 @@ pub fn parse_metadata(bytes: &[u8]) -> Result<Metadata, SigmfError> {
     if raw.annotations.len() > MAX_ANNOTATIONS {
         return Err(field_err(
             "annotations",
-            "more than 100,000 annotations (MAX_ANNOTATIONS)",
+            &format!("more than {MAX_ANNOTATIONS} annotations"),
         ));
     }
     let mut seen = std::collections::HashSet::with_capacity(raw.annotations.len());
