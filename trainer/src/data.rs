@@ -63,6 +63,122 @@ pub fn for_each_prefetched<T: Send>(
     })
 }
 
+/// Stops a run on a non-finite loss at `step` (from 0) of `epoch` (from 0), naming where
+/// the last good weights are, or that no epoch finished to write them.
+pub fn check_finite(loss: f64, epoch: usize, step: usize, weights: &std::path::Path) -> Result<()> {
+    if loss.is_finite() {
+        return Ok(());
+    }
+    let kept = if weights.exists() {
+        format!("the last good weights are in `{}`", weights.display())
+    } else {
+        "no epoch had finished, so no weights were written".to_string()
+    };
+    anyhow::bail!(
+        "the loss became {loss} at epoch {}, step {} (try a lower --lr); {kept}",
+        epoch + 1,
+        step + 1
+    )
+}
+
+/// Default of `--sync-every`: training steps between two reads of their values.
+pub const DEFAULT_SYNC_EVERY: usize = 16;
+
+/// Per-step training values (the loss, the predicted classes) kept on the device and read
+/// back together, once every `every` steps and at the end of an epoch: one host read per
+/// `every` steps instead of one or two per step, so a GPU's queue is not drained at every
+/// step. The values are the same as per-step reads (only when they are read changes).
+#[derive(Debug)]
+pub struct StepReads<B: Backend> {
+    every: usize,
+    /// Steps read back so far (the index of the first pending step).
+    done: usize,
+    /// Per pending step: the loss (`[1]`) and the batch's example count.
+    losses: Vec<(Tensor<B, 1>, usize)>,
+    /// Per pending step with predictions: predicted classes `[batch]` (as floats) and labels.
+    predictions: Vec<(Tensor<B, 1>, Vec<usize>)>,
+}
+
+/// The values of the steps one read brought back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepValues {
+    /// Index (from 0, counted since [`StepReads::new`]) of the first step here.
+    pub first: usize,
+    /// Per step: the loss and the batch's example count.
+    pub losses: Vec<(f64, usize)>,
+    /// Correct predictions over these steps' batches (0 without predictions).
+    pub correct: usize,
+}
+
+impl<B: Backend> StepReads<B> {
+    /// Reads every `every` steps (`0` counts as 1: a read per step).
+    pub fn new(every: usize) -> Self {
+        Self {
+            every: every.max(1),
+            done: 0,
+            losses: Vec::new(),
+            predictions: Vec::new(),
+        }
+    }
+
+    /// Queues one step's loss (`[1]`, detached) over `examples` examples and, for a
+    /// classifier, its predicted classes (`[batch]`, as floats) with the batch's labels;
+    /// returns the pending steps' values when `every` steps are pending.
+    pub fn push(
+        &mut self,
+        loss: Tensor<B, 1>,
+        examples: usize,
+        predicted: Option<(Tensor<B, 1>, Vec<usize>)>,
+    ) -> Result<Option<StepValues>> {
+        self.losses.push((loss, examples));
+        self.predictions.extend(predicted);
+        if self.losses.len() >= self.every {
+            self.flush().map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Reads the pending steps' values back (one read for the losses, one for the
+    /// predictions) and empties the queue.
+    pub fn flush(&mut self) -> Result<StepValues> {
+        let first = self.done;
+        let pending = std::mem::take(&mut self.losses);
+        self.done += pending.len();
+        let (tensors, sizes): (Vec<_>, Vec<_>) = pending.into_iter().unzip();
+        let values = if tensors.is_empty() {
+            Vec::new()
+        } else {
+            model::batch::read(Tensor::cat(tensors, 0)).context("reading the losses back")?
+        };
+        if values.len() != sizes.len() {
+            anyhow::bail!(
+                "{} losses read back for {} steps (a loss must hold one value)",
+                values.len(),
+                sizes.len()
+            );
+        }
+        let losses = values.iter().map(|&v| v as f64).zip(sizes).collect();
+        let predictions = std::mem::take(&mut self.predictions);
+        let mut correct = 0;
+        if !predictions.is_empty() {
+            let (tensors, labels): (Vec<_>, Vec<_>) = predictions.into_iter().unzip();
+            let predicted =
+                model::batch::read(Tensor::cat(tensors, 0)).context("reading predictions back")?;
+            correct = predicted
+                .iter()
+                .zip(labels.iter().flatten())
+                .filter(|(p, l)| **p as usize == **l)
+                .count();
+        }
+        Ok(StepValues {
+            first,
+            losses,
+            correct,
+        })
+    }
+}
+
 /// Renders the examples `indices` of `spec` for `modalities`, on `threads` worker threads
 /// (results are in `indices` order whatever the thread count).
 pub fn render_batch(

@@ -14,7 +14,6 @@ use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
 use burn::optim::{GradientsParams, Optimizer};
 use burn::tensor::{Tensor, TensorData};
 use clap::Args;
-use model::batch::{read as read_tensor, read_scalar};
 use model::classifier::AmcClassifier;
 use model::config::{ClassifierConfig, FipMaeConfig, Method, Preset};
 use model::weights::{classifier_to_bytes, Precision};
@@ -25,7 +24,7 @@ use crate::backend::{self, TrainBackend};
 use crate::checkpoint;
 use crate::data::{
     finetune_optimizer, for_each_prefetched, learning_rate, predict, render_batch, shuffled,
-    threads,
+    threads, check_finite, StepReads, StepValues, DEFAULT_SYNC_EVERY,
 };
 use crate::fsutil::{append_line, create_dir, read, write_atomic};
 use crate::knobs::{parse_fraction, parse_non_negative, parse_positive, parse_snr_db};
@@ -98,6 +97,11 @@ pub struct FinetuneArgs {
     /// Rendering threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Training steps between two reads of their losses and predictions back to the host
+    /// (0 or 1: every step). Reading waits for the device; on a GPU fewer reads keep its
+    /// queue full. Results do not depend on it.
+    #[arg(long, default_value_t = DEFAULT_SYNC_EVERY)]
+    pub sync_every: usize,
 }
 
 /// Everything that defines a fine-tuning run, saved as `run.json`.
@@ -340,6 +344,8 @@ struct Trainer<'a> {
     threads: usize,
     device: &'a backend::Device,
     steps_per_epoch: usize,
+    /// Steps between two reads of their values (`--sync-every`).
+    sync_every: usize,
 }
 
 /// Training-set statistics of one epoch.
@@ -376,6 +382,19 @@ impl Trainer<'_> {
         let render =
             |ids: &[u64]| render_batch(&run.dataset, &self.renderer, ids, &[target], self.threads);
         let mut slot = Some(model);
+        let mut reads = StepReads::new(self.sync_every);
+        // a read's values: each step's loss checked, then counted
+        let mut take = |v: StepValues, lr: f64| -> Result<()> {
+            for (j, &(value, n)) in v.losses.iter().enumerate() {
+                check_finite(value, epoch, v.first + j, weights)?;
+                t.loss_sum += value * n as f64;
+                t.seen += n;
+            }
+            t.correct += v.correct;
+            bar.update(t.seen, t.loss_sum / t.seen.max(1) as f64, lr);
+            Ok(())
+        };
+        let mut lr = run.lr;
         for_each_prefetched(&order, run.batch_size, render, |ids, batch| {
             let model = slot.take().context("the model was lost in a failed step")?;
             let x = batch.images::<TrainBackend>(self.device)?;
@@ -386,30 +405,19 @@ impl Trainer<'_> {
             )
             .int();
             let logits = model.forward(x)?;
-            let pred = read_tensor(logits.clone().argmax(1).float())?;
-            t.correct += pred
-                .iter()
-                .zip(&batch.labels)
-                .filter(|(p, l)| **p as usize == **l)
-                .count();
+            let predicted = logits.clone().inner().argmax(1).float().flatten::<1>(0, 1);
             let loss = self.loss_fn.forward(logits, y);
-            let value = read_scalar(loss.clone())?;
-            if !value.is_finite() {
-                bail!(
-                    "the loss became {value} at epoch {}; the best weights so far are in `{}`",
-                    epoch + 1,
-                    weights.display()
-                );
-            }
-            let lr = learning_rate(*step, total, self.steps_per_epoch, run.lr, run.lr / 100.0);
+            let value = loss.clone().inner();
+            lr = learning_rate(*step, total, self.steps_per_epoch, run.lr, run.lr / 100.0);
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             slot = Some(optim.step(lr, model, grads));
             *step += 1;
-            t.loss_sum += value * ids.len() as f64;
-            t.seen += ids.len();
-            bar.update(t.seen, t.loss_sum / t.seen as f64, lr);
+            if let Some(v) = reads.push(value, ids.len(), Some((predicted, batch.labels)))? {
+                take(v, lr)?;
+            }
             Ok(())
         })?;
+        take(reads.flush()?, lr)?;
         t.rate = bar.rate(t.seen);
         bar.finish();
         let model = slot.context("the model was lost in a failed step")?;
@@ -484,6 +492,7 @@ pub fn run(args: &FinetuneArgs) -> Result<Summary> {
         threads: threads(args.threads),
         device: &device,
         steps_per_epoch: (run.train as usize).div_ceil(run.batch_size),
+        sync_every: args.sync_every,
     };
     let target = run.classifier.mae.target;
     let val_ids: Vec<u64> = (run.train..run.train + run.val).collect();

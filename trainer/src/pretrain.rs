@@ -14,6 +14,7 @@ use anyhow::{bail, Context, Result};
 use burn::module::{AutodiffModule, Module};
 use burn::optim::{GradientsParams, MultiGradientsParams, Optimizer};
 use burn::tensor::backend::DeviceOps;
+use burn::tensor::Tensor;
 use clap::Args;
 use model::batch::read_scalar;
 use model::config::{FipMaeConfig, MaskingStrategy, Method, Preset};
@@ -26,7 +27,7 @@ use crate::backend::{self, TrainBackend};
 use crate::checkpoint;
 use crate::data::{
     for_each_prefetched, learning_rate, pretrain_optimizer, render_batch, shuffled, threads,
-    HostBatch,
+    check_finite, HostBatch, StepReads, StepValues, DEFAULT_SYNC_EVERY,
 };
 use crate::fsutil::{append_line, create_dir, write_atomic};
 use crate::knobs::{parse_non_negative, parse_positive, FipKnobs};
@@ -90,6 +91,11 @@ pub struct PretrainArgs {
     /// Rendering threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Training steps between two reads of their losses back to the host (0 or 1: every
+    /// step). Reading waits for the device; on a GPU fewer reads keep its queue full.
+    /// Results do not depend on it.
+    #[arg(long, default_value_t = DEFAULT_SYNC_EVERY)]
+    pub sync_every: usize,
     /// Data-parallel replicas on GPUs 0..N (`cuda`, `wgpu` builds): each step splits the
     /// batch into N equal shares and sums the share-weighted gradients on GPU 0. Not part
     /// of the run: a run may resume on another count.
@@ -261,19 +267,6 @@ fn validate<B: burn::tensor::backend::Backend>(
     ))
 }
 
-/// Stops the run on a non-finite loss, naming where the last good weights are.
-fn check_finite(loss: f64, epoch: usize, k: usize, weights: &Path) -> Result<()> {
-    if !loss.is_finite() {
-        bail!(
-            "the loss became {loss} at epoch {}, step {}; the last good weights are in `{}`",
-            epoch + 1,
-            k + 1,
-            weights.display()
-        );
-    }
-    Ok(())
-}
-
 /// Runs `pretrain` on `--devices` devices of the compiled-in backend.
 pub fn run(args: &PretrainArgs) -> Result<Summary> {
     run_on(args, &backend::devices(args.devices)?)
@@ -395,8 +388,8 @@ impl Step<'_> {
 
     /// One optimizer step on `shares` (from [`Step::render`]), data parallel over the
     /// devices: each replica's loss is weighted by its share of the batch, so the summed
-    /// gradients are the whole batch's. Returns the stepped model and the batch's loss; a
-    /// non-finite loss returns the model unstepped.
+    /// gradients are the whole batch's. Returns the stepped model and the batch's loss,
+    /// `[1]` on the first device, not read back (see [`StepReads`]).
     fn run<O: Optimizer<FipMae<TrainBackend>, TrainBackend>>(
         &self,
         model: FipMae<TrainBackend>,
@@ -404,11 +397,12 @@ impl Step<'_> {
         shares: Vec<HostBatch>,
         epoch: usize,
         lr: f64,
-    ) -> Result<(FipMae<TrainBackend>, f64)> {
+    ) -> Result<(FipMae<TrainBackend>, Tensor<backend::Backend, 1>)> {
         let run = self.run;
+        let first = self.devices.first().context("no device to train on")?;
         let total: usize = shares.iter().map(|b| b.indices.len()).sum();
         let mut grads = MultiGradientsParams::default();
-        let mut loss = 0.0;
+        let mut loss: Option<Tensor<backend::Backend, 1>> = None;
         for (batch, dev) in shares.iter().zip(self.devices) {
             let replica = if self.devices.len() == 1 {
                 model.clone()
@@ -418,7 +412,16 @@ impl Step<'_> {
             let inputs = batch.to_inputs::<TrainBackend>(&run.model, run.seed, epoch as u64, dev);
             let out = replica.forward(&inputs)?;
             let w = batch.indices.len() as f64 / total as f64;
-            loss += read_scalar(out.loss.clone())? * w;
+            let share = out.loss.clone().inner();
+            let share = if self.devices.len() == 1 {
+                share
+            } else {
+                share.to_device(first) * w
+            };
+            loss = Some(match loss {
+                Some(l) => l + share,
+                None => share,
+            });
             let weighted = if batch.indices.len() == total {
                 out.loss
             } else {
@@ -427,9 +430,7 @@ impl Step<'_> {
             let g = GradientsParams::from_grads(weighted.backward(), &replica);
             grads.grads.push((g, DeviceOps::id(dev)));
         }
-        if !loss.is_finite() {
-            return Ok((model, loss));
-        }
+        let loss = loss.context("a step with no batch")?;
         let model = if grads.grads.len() == 1 {
             let (g, _) = grads.grads.remove(0);
             optim.step(lr, model, g)
@@ -514,7 +515,17 @@ pub fn run_on(args: &PretrainArgs, devices: &[backend::Device]) -> Result<Summar
         let order = shuffled(run.examples, run.seed, 0x00DD_BA11, epoch as u64);
         let (mut sum, mut seen) = (0.0, 0usize);
         let mut lr = run.lr;
-        let mut k = 0;
+        let mut reads = StepReads::new(args.sync_every);
+        // a read's values: each step's loss checked, then counted
+        let mut take = |v: StepValues, lr: f64| -> Result<()> {
+            for (j, &(loss, n)) in v.losses.iter().enumerate() {
+                check_finite(loss, epoch, v.first + j, &files.weights)?;
+                sum += loss * n as f64;
+                seen += n;
+            }
+            bar.update(seen, sum / seen.max(1) as f64, lr);
+            Ok(())
+        };
         // the model moves through the steps (a clone would keep its old parameters alive
         // and stop the optimizer from updating them in place)
         let mut slot = Some(state.model);
@@ -524,14 +535,13 @@ pub fn run_on(args: &PretrainArgs, devices: &[backend::Device]) -> Result<Summar
             let model = slot.take().context("the model was lost in a failed step")?;
             let (model, loss) = step.run(model, &mut state.optim, shares, epoch, lr)?;
             slot = Some(model);
-            check_finite(loss, epoch, k, &files.weights)?;
             state.step += 1;
-            k += 1;
-            sum += loss * ids.len() as f64;
-            seen += ids.len();
-            bar.update(seen, sum / seen as f64, lr);
+            if let Some(v) = reads.push(loss, ids.len(), None)? {
+                take(v, lr)?;
+            }
             Ok(())
         })?;
+        take(reads.flush()?, lr)?;
         state.model = slot.context("the model was lost in a failed step")?;
         let metrics = EpochMetrics {
             epoch: epoch + 1,

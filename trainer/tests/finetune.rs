@@ -186,3 +186,40 @@ fn generator_settings_come_from_the_flags_or_the_pretraining_run() -> anyhow::Re
     );
     Ok(())
 }
+
+#[test]
+fn reading_values_every_step_or_in_groups_gives_the_same_run() -> anyhow::Result<()> {
+    let tmpdir = common::Scratch::new();
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let mut every = args(tmpdir.path("every"));
+    every.sync_every = 1;
+    // 5 steps an epoch: groups of 3 leave a partial group to the end-of-epoch read
+    let mut grouped = args(tmpdir.path("grouped"));
+    grouped.sync_every = 3;
+    let (a, b) = (run(&every)?, run(&grouped)?);
+    for (x, y) in a.epochs.iter().zip(&b.epochs) {
+        assert_eq!(
+            (x.train_loss, x.train_accuracy, x.val_accuracy),
+            (y.train_loss, y.train_accuracy, y.val_accuracy)
+        );
+    }
+    assert!(a.epochs.iter().all(|e| e.train_loss.is_finite() && e.train_accuracy > 0.0));
+    assert_eq!(
+        std::fs::read(tmpdir.path("every").join("classifier.fipmae"))?,
+        std::fs::read(tmpdir.path("grouped").join("classifier.fipmae"))?
+    );
+    Ok(())
+}
+
+#[test]
+fn a_diverging_run_stops_with_the_step_and_writes_no_weights() -> anyhow::Result<()> {
+    let tmpdir = common::Scratch::new();
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let mut a = args(tmpdir.path("nan"));
+    a.lr = 1e30;
+    let err = format!("{:#}", run(&a).unwrap_err());
+    assert!(err.contains("the loss became NaN at epoch 1, step "), "{err}");
+    assert!(err.contains("no weights were written"), "{err}");
+    assert!(!tmpdir.path("nan").join("classifier.fipmae").exists());
+    Ok(())
+}

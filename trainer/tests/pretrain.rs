@@ -192,3 +192,25 @@ fn data_parallel_steps_equal_single_device_steps() -> anyhow::Result<()> {
     assert!(err.contains("--devices 2"), "{err}");
     Ok(())
 }
+
+#[test]
+fn reading_losses_every_step_or_in_groups_gives_the_same_run() -> anyhow::Result<()> {
+    let tmpdir = common::Scratch::new();
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let mut every = args(tmpdir.path("every"));
+    every.sync_every = 1;
+    // 3 steps an epoch: groups of 2 leave a partial group to the end-of-epoch read
+    let mut grouped = args(tmpdir.path("grouped"));
+    grouped.sync_every = 2;
+    let (a, b) = (run(&every)?, run(&grouped)?);
+    assert_eq!(a.epochs.len(), 3);
+    for (x, y) in a.epochs.iter().zip(&b.epochs) {
+        assert!(x.train_loss.is_finite());
+        assert_eq!((x.train_loss, x.val_loss), (y.train_loss, y.val_loss));
+    }
+    assert_eq!(
+        std::fs::read(tmpdir.path("every").join("model.fipmae"))?,
+        std::fs::read(tmpdir.path("grouped").join("model.fipmae"))?
+    );
+    Ok(())
+}
