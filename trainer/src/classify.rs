@@ -70,7 +70,7 @@ pub fn load(dir: &Path, device: &burn::tensor::Device<Backend>) -> Result<Loaded
     if dir.join("run.json").is_file() {
         let (ft, model) = crate::finetune::load_run::<Backend>(dir, device)?;
         return Ok(Loaded {
-            classes: ft.dataset.class_names(),
+            classes: ft.class_names(),
             render: ft.render,
             target: ft.classifier.mae.target,
             model,
@@ -100,8 +100,9 @@ pub fn load(dir: &Path, device: &burn::tensor::Device<Backend>) -> Result<Loaded
     })
 }
 
-/// The recordings in one path given on the command line, each with the name to report.
-fn recordings(given: &Path) -> Result<Vec<(PathBuf, Recording)>> {
+/// The recordings in one file given on the command line, each with the name to report
+/// (`archive.sigmf:member` for an archive's).
+pub fn recordings(given: &Path) -> Result<Vec<(PathBuf, Recording)>> {
     let kind = FileKind::of(&given.to_string_lossy());
     match kind {
         Some(FileKind::Archive) => {

@@ -47,7 +47,7 @@ pub fn run(args: &ExportArgs) -> Result<Bundle> {
     let device = crate::backend::device()?;
     type Cpu = crate::backend::Backend;
     let (ft, cls) = crate::finetune::load_run::<Cpu>(&args.model, &device)?;
-    let classes = ft.dataset.class_names();
+    let classes = ft.class_names();
     let autoencoder = match &args.pretrained {
         Some(dir) => {
             let (pre, mae) = crate::pretrain::load_run::<Cpu>(dir, &device)?;

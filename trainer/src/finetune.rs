@@ -17,18 +17,19 @@ use clap::Args;
 use model::classifier::AmcClassifier;
 use model::config::{ClassifierConfig, FipMaeConfig, Method, Preset};
 use model::weights::{classifier_to_bytes, Precision};
-use model::{DatasetSpec, Modality, Profile, RenderConfig, Renderer, SignalConfig, SnrSpec};
+use model::{DatasetSpec, Profile, RenderConfig, Renderer, SignalConfig, SnrSpec};
 use serde::{Deserialize, Serialize};
 
 use crate::backend::{self, TrainBackend};
 use crate::checkpoint;
 use crate::data::{
-    finetune_optimizer, for_each_prefetched, learning_rate, predict, render_batch, shuffled,
-    threads, check_finite, StepReads, StepValues, DEFAULT_SYNC_EVERY,
+    check_finite, finetune_optimizer, for_each_prefetched, learning_rate, predict, shuffled,
+    threads, StepReads, StepValues, DEFAULT_SYNC_EVERY,
 };
 use crate::fsutil::{append_line, create_dir, read, write_atomic};
 use crate::knobs::{parse_fraction, parse_non_negative, parse_positive, parse_snr_db};
 use crate::pretrain::PretrainRun;
+use crate::recordings::{Labelled, RecordingSet, RecordingsSpec};
 
 /// Salt that separates the labelled data's seed from pretraining's.
 pub const LABELLED_SALT: u64 = 0x1ABE_11ED;
@@ -66,6 +67,19 @@ pub struct FinetuneArgs {
     /// Validation examples per class, for model selection.
     #[arg(long, default_value_t = 20)]
     pub val_per_class: u64,
+    /// Labelled recordings to train on instead of the generator: SigMF pairs, `.sigmf`
+    /// archives, raw captures, or folders of them (labels from `core:label`; the class set
+    /// is the labels found, or --classes). `--labels-per-class` windows per class are drawn
+    /// with the seed, validation windows from other bursts.
+    #[arg(long, num_args = 1.., value_name = "PATH")]
+    pub recordings: Vec<PathBuf>,
+    /// The class names of --recordings, in output order, comma-separated (default: the
+    /// sorted labels found).
+    #[arg(long, requires = "recordings", value_delimiter = ',')]
+    pub classes: Option<Vec<String>>,
+    /// Annotation field holding a recorded burst's SNR, dB.
+    #[arg(long, default_value = crate::recordings::DEFAULT_SNR_FIELD)]
+    pub snr_field: String,
     /// Epochs.
     #[arg(long, default_value_t = 30)]
     pub epochs: usize,
@@ -111,8 +125,12 @@ pub struct FinetuneRun {
     pub classifier: ClassifierConfig,
     /// Where its encoder came from (`None`: from scratch).
     pub pretrained: Option<PathBuf>,
-    /// The labelled data: training indices `0..train`, validation after them.
+    /// The labelled data: training indices `0..train`, validation after them. With
+    /// `recordings`, only its signal settings are used (they set the rendering).
     pub dataset: DatasetSpec,
+    /// Labelled recordings instead of the generator (`--recordings`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recordings: Option<RecordingsSpec>,
     /// Rendering settings.
     pub render: RenderConfig,
     /// Training examples.
@@ -181,27 +199,24 @@ pub fn load_run<B: burn::tensor::backend::Backend>(
     Ok((run, model))
 }
 
-/// Accuracy of `model` on examples `ids` of `run.dataset`.
-fn accuracy<B: burn::tensor::backend::Backend>(
-    model: &AmcClassifier<B>,
-    run: &FinetuneRun,
-    renderer: &Renderer,
-    ids: &[u64],
-    target: Modality,
-    threads: usize,
-    device: &B::Device,
-) -> Result<f64> {
-    let mut correct = 0usize;
-    for chunk in ids.chunks(run.batch_size.max(1)) {
-        let batch = render_batch(&run.dataset, renderer, chunk, &[target], threads)?;
-        let pred = predict(model, batch.images::<B>(device)?)?;
-        correct += pred
-            .iter()
-            .zip(&batch.labels)
-            .filter(|(p, l)| p == l)
-            .count();
+impl Trainer<'_> {
+    /// Accuracy of `model` (the trained one, without autodiff) on labelled examples `ids`.
+    fn accuracy(&self, model: &AmcClassifier<backend::Backend>, ids: &[u64]) -> Result<f64> {
+        let target = self.run.classifier.mae.target;
+        let mut correct = 0usize;
+        for chunk in ids.chunks(self.run.batch_size.max(1)) {
+            let batch = self
+                .data
+                .render(&self.renderer, chunk, target, self.threads)?;
+            let pred = predict(model, batch.images::<backend::Backend>(self.device)?)?;
+            correct += pred
+                .iter()
+                .zip(&batch.labels)
+                .filter(|(p, l)| p == l)
+                .count();
+        }
+        Ok(correct as f64 / ids.len().max(1) as f64)
     }
-    Ok(correct as f64 / ids.len().max(1) as f64)
 }
 
 impl FinetuneArgs {
@@ -263,11 +278,42 @@ impl FinetuneArgs {
             dataset.signal.channel.max_freq_offset = f;
         }
         dataset.validate()?;
-        let classes = dataset.classes.len() as u64;
+        let render = mae_config.render_config(&dataset.signal);
+        let recordings = if self.recordings.is_empty() {
+            None
+        } else {
+            let set = RecordingSet::open(
+                &self.recordings,
+                render.num_samples,
+                self.classes.as_deref(),
+                &self.snr_field,
+            )?;
+            if set.classes.len() < 2 {
+                bail!(
+                    "the recordings have {} class label(s) ({}); a classifier needs at least 2                      (labels come from each annotation's core:label)",
+                    set.classes.len(),
+                    set.classes.join(", ")
+                );
+            }
+            // the split is drawn now to refuse a class with too few windows before any write
+            set.split(self.labels_per_class, self.val_per_class, self.seed)?;
+            Some(RecordingsSpec {
+                paths: self.recordings.clone(),
+                classes: set.classes.clone(),
+                snr_field: self.snr_field.clone(),
+                windows: set.labelled() as u64,
+                train_per_class: self.labels_per_class,
+                val_per_class: self.val_per_class,
+            })
+        };
+        let classes = recordings
+            .as_ref()
+            .map_or(dataset.classes.len(), |r| r.classes.len()) as u64;
         let classifier = ClassifierConfig::new(mae_config.clone(), classes as usize)
             .with_freeze_encoder(self.freeze_encoder);
         let run = FinetuneRun {
-            render: mae_config.render_config(&dataset.signal),
+            render,
+            recordings,
             classifier,
             pretrained: self.pretrained.clone(),
             train: self.labels_per_class * classes,
@@ -291,12 +337,18 @@ impl FinetuneRun {
     pub fn validate(&self) -> Result<()> {
         self.classifier.validate()?;
         self.dataset.validate()?;
-        if self.classifier.num_classes != self.dataset.classes.len() {
+        let classes = self.class_names().len();
+        if self.classifier.num_classes != classes {
             bail!(
-                "the classifier has {} outputs but the data has {} classes",
+                "the classifier has {} outputs but the data has {classes} classes",
                 self.classifier.num_classes,
-                self.dataset.classes.len()
             );
+        }
+        if let Some(r) = &self.recordings {
+            let k = classes as u64;
+            if self.train != r.train_per_class * k || self.val != r.val_per_class * k {
+                bail!("the example counts do not match the recordings' per-class counts");
+            }
         }
         if self.render != self.classifier.mae.render_config(&self.dataset.signal) {
             bail!("the rendering settings do not match the model and the signal settings");
@@ -315,6 +367,22 @@ impl FinetuneRun {
             );
         }
         Ok(())
+    }
+
+    /// The class names, in the classifier's output order.
+    pub fn class_names(&self) -> Vec<String> {
+        match &self.recordings {
+            Some(r) => r.classes.clone(),
+            None => self.dataset.class_names(),
+        }
+    }
+
+    /// The labelled examples: the generator's, or the recordings read again.
+    pub fn labelled(&self) -> Result<Labelled> {
+        match &self.recordings {
+            Some(r) => r.open(self.render.num_samples, self.seed),
+            None => Ok(Labelled::Synthetic(self.dataset.clone())),
+        }
     }
 
     /// The pretrained autoencoder's weights this run starts from (`None` from scratch).
@@ -346,6 +414,8 @@ struct Trainer<'a> {
     steps_per_epoch: usize,
     /// Steps between two reads of their values (`--sync-every`).
     sync_every: usize,
+    /// The labelled examples.
+    data: Labelled,
 }
 
 /// Training-set statistics of one epoch.
@@ -379,8 +449,7 @@ impl Trainer<'_> {
         };
         let bar = crate::progress::EpochProgress::start(epoch + 1, run.epochs, run.train as usize);
         let order = shuffled(run.train, run.seed, 0x5EED_F1E7, epoch as u64);
-        let render =
-            |ids: &[u64]| render_batch(&run.dataset, &self.renderer, ids, &[target], self.threads);
+        let render = |ids: &[u64]| self.data.render(&self.renderer, ids, target, self.threads);
         let mut slot = Some(model);
         let mut reads = StepReads::new(self.sync_every);
         // a read's values: each step's loss checked, then counted
@@ -493,8 +562,8 @@ pub fn run(args: &FinetuneArgs) -> Result<Summary> {
         device: &device,
         steps_per_epoch: (run.train as usize).div_ceil(run.batch_size),
         sync_every: args.sync_every,
+        data: run.labelled()?,
     };
-    let target = run.classifier.mae.target;
     let val_ids: Vec<u64> = (run.train..run.train + run.val).collect();
     let last_epoch = args.stop_after.map_or(run.epochs, |s| s.min(run.epochs));
     for epoch in done..last_epoch {
@@ -504,15 +573,7 @@ pub fn run(args: &FinetuneArgs) -> Result<Summary> {
         // end of epoch: validation accuracy, then the best weights, the metrics line and
         // the checkpoint, in this order (see `checkpoint`)
         let valid = model.valid();
-        let val_accuracy = accuracy(
-            &valid,
-            &run,
-            &trainer.renderer,
-            &val_ids,
-            target,
-            trainer.threads,
-            &device,
-        )?;
+        let val_accuracy = trainer.accuracy(&valid, &val_ids)?;
         let kept = val_accuracy > best;
         if kept {
             best = val_accuracy;

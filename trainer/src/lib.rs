@@ -25,6 +25,7 @@ pub mod pretrain;
 pub mod preview;
 pub mod progress;
 pub mod recon;
+pub mod recordings;
 
 /// A subcommand's options as the command line would give them for `flags`, every other
 /// option at its documented default (so callers such as `compare` and tests repeat no

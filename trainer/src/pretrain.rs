@@ -26,8 +26,8 @@ use serde::{Deserialize, Serialize};
 use crate::backend::{self, TrainBackend};
 use crate::checkpoint;
 use crate::data::{
-    for_each_prefetched, learning_rate, pretrain_optimizer, render_batch, shuffled, threads,
-    check_finite, HostBatch, StepReads, StepValues, DEFAULT_SYNC_EVERY,
+    check_finite, for_each_prefetched, learning_rate, pretrain_optimizer, render_batch, shuffled,
+    threads, HostBatch, StepReads, StepValues, DEFAULT_SYNC_EVERY,
 };
 use crate::fsutil::{append_line, create_dir, write_atomic};
 use crate::knobs::{parse_non_negative, parse_positive, FipKnobs};

@@ -203,7 +203,10 @@ fn reading_values_every_step_or_in_groups_gives_the_same_run() -> anyhow::Result
             (y.train_loss, y.train_accuracy, y.val_accuracy)
         );
     }
-    assert!(a.epochs.iter().all(|e| e.train_loss.is_finite() && e.train_accuracy > 0.0));
+    assert!(a
+        .epochs
+        .iter()
+        .all(|e| e.train_loss.is_finite() && e.train_accuracy > 0.0));
     assert_eq!(
         std::fs::read(tmpdir.path("every").join("classifier.fipmae"))?,
         std::fs::read(tmpdir.path("grouped").join("classifier.fipmae"))?
@@ -218,7 +221,10 @@ fn a_diverging_run_stops_with_the_step_and_writes_no_weights() -> anyhow::Result
     let mut a = args(tmpdir.path("nan"));
     a.lr = 1e30;
     let err = format!("{:#}", run(&a).unwrap_err());
-    assert!(err.contains("the loss became NaN at epoch 1, step "), "{err}");
+    assert!(
+        err.contains("the loss became NaN at epoch 1, step "),
+        "{err}"
+    );
     assert!(err.contains("no weights were written"), "{err}");
     assert!(!tmpdir.path("nan").join("classifier.fipmae").exists());
     Ok(())

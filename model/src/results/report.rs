@@ -46,6 +46,9 @@ pub struct Report {
     pub model: PathBuf,
     /// Class names, in label order.
     pub classes: Vec<String>,
+    /// The recordings evaluated on (empty: the generator's test set).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recordings: Vec<std::path::PathBuf>,
     /// Test-set seed.
     pub test_seed: u64,
     /// Accuracy per SNR.
@@ -142,6 +145,7 @@ mod tests {
         let r = Report {
             model: "run".into(),
             classes: vec!["A".into(), "B".into()],
+            recordings: Vec::new(),
             test_seed: 1,
             per_snr: vec![SnrAccuracy {
                 snr_db: 20.0,

@@ -1,0 +1,423 @@
+//! Recordings as training and evaluation data (`finetune --recordings`, `eval --recordings`):
+//! SigMF pairs, `.sigmf` archives and raw `cf32` captures, given as files or folders, cut
+//! into the classifier's `n`-sample windows.
+//!
+//! A *burst* is one annotation (or, in a recording without annotations, one window); a
+//! *window* is one whole `n`-sample piece of a burst, one example. Labels come from
+//! `core:label`, SNRs from `fipmae:snr_db` or a field the user names. The class set is the
+//! sorted set of labels found, unless given. Train and validation windows are drawn per
+//! class with the run's seed from **disjoint bursts** (the windows of one burst never
+//! straddle the split). Everything is read into memory (at most [`MAX_SAMPLES`] samples);
+//! streaming a dataset larger than memory is not implemented.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use model::rng::{Rng, Stream};
+use model::sigmf::Recording;
+use model::{Modality, Renderer, C32};
+use serde::{Deserialize, Serialize};
+
+use crate::data::HostBatch;
+
+/// The most samples a recording set holds in memory (2²⁹ complex samples, 4 GiB).
+pub const MAX_SAMPLES: usize = 1 << 29;
+
+/// Salt of the seeded train/validation split.
+const SPLIT_SALT: u64 = 0x5B11_7000;
+
+/// The default annotation field of a burst's SNR, dB (what `generate` and the importers
+/// write).
+pub const DEFAULT_SNR_FIELD: &str = "fipmae:snr_db";
+
+/// Labelled recordings in a run description (`run.json`): enough to rebuild the same
+/// windows and split on `--resume`, `eval` and `export`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordingsSpec {
+    /// Files or folders, as given (folders are searched recursively).
+    pub paths: Vec<PathBuf>,
+    /// Class names in the classifier's output order.
+    pub classes: Vec<String>,
+    /// Annotation field holding each burst's SNR, dB.
+    pub snr_field: String,
+    /// Labelled windows found when the run was made (a changed dataset is refused).
+    pub windows: u64,
+    /// Training windows per class.
+    pub train_per_class: u64,
+    /// Validation windows per class (from bursts no training window comes from).
+    pub val_per_class: u64,
+}
+
+/// One example: an `n`-sample window of a burst.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Window {
+    /// Index of its recording in [`RecordingSet::names`].
+    pub recording: usize,
+    /// First sample in the recording.
+    pub start: usize,
+    /// Index of its burst (unique over the set).
+    pub burst: usize,
+    /// Class index, `None` for an unlabelled burst.
+    pub label: Option<usize>,
+    /// The burst's SNR, dB, when annotated.
+    pub snr_db: Option<f64>,
+}
+
+/// Recordings read into memory and cut into windows.
+#[derive(Debug, Clone)]
+pub struct RecordingSet {
+    /// Each recording's name (file, or `archive.sigmf:member`).
+    pub names: Vec<PathBuf>,
+    samples: Vec<Vec<C32>>,
+    /// Every window, in file order.
+    pub windows: Vec<Window>,
+    /// Class names; window labels index into them.
+    pub classes: Vec<String>,
+    /// Window length, samples.
+    pub n: usize,
+}
+
+/// The recording files in `paths`: files as given, folders searched recursively for
+/// `.sigmf-meta` files, `.sigmf` archives and raw captures (sorted by path, so the order,
+/// and with it every seeded draw, does not depend on the file system).
+pub fn find_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+        let entries =
+            std::fs::read_dir(dir).with_context(|| format!("listing `{}`", dir.display()))?;
+        for entry in entries {
+            let path = entry
+                .with_context(|| format!("listing `{}`", dir.display()))?
+                .path();
+            if path.is_dir() {
+                walk(&path, out)?;
+            } else {
+                use model::sigmf::FileKind;
+                match FileKind::of(&path.to_string_lossy()) {
+                    // a pair is named by its metadata half
+                    Some(FileKind::Data) | None => {}
+                    Some(_) => out.push(path),
+                }
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut found = Vec::new();
+            walk(p, &mut found)?;
+            found.sort();
+            out.extend(found);
+        } else if p.exists() {
+            out.push(p.clone());
+        } else {
+            bail!("`{}` does not exist", p.display());
+        }
+    }
+    if out.is_empty() {
+        bail!(
+            "no recordings (.sigmf-meta, .sigmf, .cf32) in {}",
+            paths
+                .iter()
+                .map(|p| format!("`{}`", p.display()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    Ok(out)
+}
+
+/// A burst's SNR from annotation `a`: `fipmae:snr_db`, or the named field.
+fn snr_of(a: &model::sigmf::Annotation, field: &str) -> Option<f64> {
+    if field == DEFAULT_SNR_FIELD {
+        a.snr_db
+    } else {
+        a.extra.get(field).and_then(serde_json::Value::as_f64)
+    }
+}
+
+impl RecordingSet {
+    /// Reads every recording in `paths` and cuts each burst into whole `n`-sample windows.
+    /// With `classes`, every label must be one of them (an error names the first that is
+    /// not); without, the class set is the sorted set of labels found (at least two).
+    pub fn open(
+        paths: &[PathBuf],
+        n: usize,
+        classes: Option<&[String]>,
+        snr_field: &str,
+    ) -> Result<Self> {
+        let n = n.max(1);
+        let mut names = Vec::new();
+        let mut samples = Vec::new();
+        // (recording, start, burst length, label, snr) before the class set is known
+        let mut bursts: Vec<Burst> = Vec::new();
+        let mut held = 0usize;
+        for file in find_files(paths)? {
+            for (name, rec) in crate::classify::recordings(&file)? {
+                held = held.saturating_add(rec.samples.len());
+                if held > MAX_SAMPLES {
+                    bail!(
+                        "the recordings hold more than {MAX_SAMPLES} samples (at `{}`): \
+                         reading a dataset larger than memory is not implemented; pass fewer files",
+                        name.display()
+                    );
+                }
+                let r = names.len();
+                push_bursts(&rec, r, n, snr_field, &name, &mut bursts)?;
+                names.push(name);
+                samples.push(rec.samples);
+            }
+        }
+        let classes: Vec<String> = match classes {
+            Some(c) => c.to_vec(),
+            None => {
+                let mut found: Vec<String> = bursts.iter().filter_map(|b| b.3.clone()).collect();
+                found.sort();
+                found.dedup();
+                found
+            }
+        };
+        let mut windows = Vec::new();
+        for (burst, (recording, start, len, label, snr_db)) in bursts.into_iter().enumerate() {
+            let label = match label {
+                None => None,
+                Some(l) => Some(classes.iter().position(|c| *c == l).with_context(|| {
+                    format!(
+                        "`{}`: the label {l:?} at sample {start} is not one of the classes {}",
+                        names[recording].display(),
+                        classes.join(", ")
+                    )
+                })?),
+            };
+            windows.extend((0..len / n).map(|k| Window {
+                recording,
+                start: start + k * n,
+                burst,
+                label,
+                snr_db,
+            }));
+        }
+        Ok(Self {
+            names,
+            samples,
+            windows,
+            classes,
+            n,
+        })
+    }
+
+    /// The samples of window `w`.
+    pub fn window(&self, w: &Window) -> &[C32] {
+        &self.samples[w.recording][w.start..w.start + self.n]
+    }
+
+    /// Labelled windows.
+    pub fn labelled(&self) -> usize {
+        self.windows.iter().filter(|w| w.label.is_some()).count()
+    }
+
+    /// Training and validation windows (indices into `windows`): per class, its bursts in a
+    /// seeded order; validation takes whole bursts until it has `val` windows, training
+    /// takes `train` windows from the bursts after them. An error names a class with too
+    /// few windows.
+    pub fn split(&self, train: u64, val: u64, seed: u64) -> Result<(Vec<usize>, Vec<usize>)> {
+        let (mut tr, mut va) = (Vec::new(), Vec::new());
+        for (c, name) in self.classes.iter().enumerate() {
+            // this class's bursts, each with its windows, in file order
+            let mut bursts: Vec<Vec<usize>> = Vec::new();
+            for (i, w) in self.windows.iter().enumerate() {
+                if w.label != Some(c) {
+                    continue;
+                }
+                match bursts.last_mut() {
+                    Some(last) if self.windows[last[0]].burst == w.burst => last.push(i),
+                    _ => bursts.push(vec![i]),
+                }
+            }
+            let total: usize = bursts.iter().map(Vec::len).sum();
+            let mut rng = Rng::for_example(seed ^ SPLIT_SALT, c as u64, Stream::Masking);
+            // Fisher–Yates with the project's own generator (the same order everywhere)
+            for i in (1..bursts.len()).rev() {
+                let j = (rng.uniform() * (i + 1) as f64) as usize;
+                bursts.swap(i, j.min(i));
+            }
+            let mut it = bursts.into_iter();
+            let mut v = Vec::new();
+            while (v.len() as u64) < val {
+                match it.next() {
+                    Some(b) => v.extend(b),
+                    None => break,
+                }
+            }
+            let t: Vec<usize> = it.flatten().take(train as usize).collect();
+            if (v.len() as u64) < val || (t.len() as u64) < train {
+                bail!(
+                    "class {name:?} has {total} labelled windows in its bursts; {train} for \
+                     training and {val} for validation (from other bursts) need more: lower \
+                     --labels-per-class or --val-per-class"
+                );
+            }
+            v.truncate(val as usize);
+            tr.extend(t);
+            va.extend(v);
+        }
+        Ok((tr, va))
+    }
+
+    /// Renders windows `ids` (indices into `windows`) as `modality`, input and target both
+    /// the recorded burst (a recording has no clean version), on `threads` threads.
+    /// Unlabelled windows get label 0 and every window without an SNR gets NaN.
+    pub fn render(
+        &self,
+        renderer: &Renderer,
+        ids: &[usize],
+        modality: Modality,
+        threads: usize,
+    ) -> Result<HostBatch> {
+        let threads = threads.clamp(1, ids.len().max(1));
+        let chunk = ids.len().div_ceil(threads).max(1);
+        let parts: Vec<Result<Vec<model::Image>>> = std::thread::scope(|s| {
+            let handles: Vec<_> = ids
+                .chunks(chunk)
+                .map(|part| {
+                    s.spawn(move || {
+                        part.iter()
+                            .map(|&i| {
+                                let w = self.windows.get(i).context("no such window")?;
+                                renderer.render(modality, self.window(w)).with_context(|| {
+                                    format!(
+                                        "rendering `{}` at sample {}",
+                                        self.names[w.recording].display(),
+                                        w.start
+                                    )
+                                })
+                            })
+                            .collect()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(anyhow::anyhow!("a render thread panicked")))
+                })
+                .collect()
+        });
+        let mut images = Vec::with_capacity(ids.len() * modality.channels(renderer.config()));
+        for part in parts {
+            for img in part? {
+                images.extend_from_slice(&img.data);
+            }
+        }
+        let (labels, snr_db) = ids
+            .iter()
+            .map(|&i| {
+                let w = &self.windows[i];
+                (w.label.unwrap_or(0), w.snr_db.unwrap_or(f64::NAN))
+            })
+            .unzip();
+        Ok(HostBatch {
+            indices: ids.iter().map(|&i| i as u64).collect(),
+            labels,
+            snr_db,
+            size: renderer.config().image_size,
+            modalities: vec![(
+                modality,
+                modality.channels(renderer.config()),
+                images.clone(),
+                images,
+            )],
+        })
+    }
+}
+
+/// One burst before the class set is known: recording, first sample, length, label, SNR.
+type Burst = (usize, usize, usize, Option<String>, Option<f64>);
+
+/// Appends the bursts of `rec` (recording number `r`): every annotation, or, without any,
+/// every whole `n`-sample window as its own unlabelled burst.
+fn push_bursts(
+    rec: &Recording,
+    r: usize,
+    n: usize,
+    snr_field: &str,
+    name: &Path,
+    out: &mut Vec<Burst>,
+) -> Result<()> {
+    if rec.meta.annotations.is_empty() {
+        out.extend((0..rec.samples.len() / n).map(|k| (r, k * n, n, None, None)));
+        return Ok(());
+    }
+    for a in &rec.meta.annotations {
+        let start = a.sample_start as usize;
+        let len = rec.segment(a).len();
+        if len < n {
+            bail!(
+                "`{}`: the burst at sample {start} has {len} samples; the classifier reads \
+                 {n}-sample windows",
+                name.display()
+            );
+        }
+        out.push((r, start, len, a.label.clone(), snr_of(a, snr_field)));
+    }
+    Ok(())
+}
+
+/// Labelled examples for fine-tuning: the generator's, or recorded windows. Example ids
+/// `0..train` are the training set, `train..train + val` the validation set.
+pub enum Labelled {
+    /// The generator (`run.dataset`).
+    Synthetic(model::DatasetSpec),
+    /// Recorded windows: the set and, per example id, its window.
+    Recorded {
+        /// The recordings.
+        set: RecordingSet,
+        /// Window of each example id (training ids first).
+        order: Vec<usize>,
+    },
+}
+
+impl Labelled {
+    /// Renders examples `ids` as `modality` (the classifier's input).
+    pub fn render(
+        &self,
+        renderer: &Renderer,
+        ids: &[u64],
+        modality: Modality,
+        threads: usize,
+    ) -> Result<HostBatch> {
+        match self {
+            Self::Synthetic(spec) => {
+                crate::data::render_batch(spec, renderer, ids, &[modality], threads)
+            }
+            Self::Recorded { set, order } => {
+                let windows = ids
+                    .iter()
+                    .map(|&i| order.get(i as usize).copied())
+                    .collect::<Option<Vec<usize>>>()
+                    .context("an example id past the recorded examples")?;
+                set.render(renderer, &windows, modality, threads)
+            }
+        }
+    }
+}
+
+impl RecordingsSpec {
+    /// Reads the recordings again and rebuilds the run's split; refuses a dataset whose
+    /// labelled window count changed since the run was made.
+    pub fn open(&self, n: usize, seed: u64) -> Result<Labelled> {
+        let set = RecordingSet::open(&self.paths, n, Some(&self.classes), &self.snr_field)?;
+        if set.labelled() as u64 != self.windows {
+            bail!(
+                "the recordings now hold {} labelled windows, the run was made with {}: \
+                 they changed since",
+                set.labelled(),
+                self.windows
+            );
+        }
+        let (mut order, val) = set.split(self.train_per_class, self.val_per_class, seed)?;
+        order.extend(val);
+        Ok(Labelled::Recorded { set, order })
+    }
+}
