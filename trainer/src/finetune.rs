@@ -27,7 +27,7 @@ use crate::data::{
     threads, StepReads, StepValues, DEFAULT_SYNC_EVERY,
 };
 use crate::fsutil::{append_line, create_dir, read, write_atomic};
-use crate::knobs::{parse_fraction, parse_non_negative, parse_positive, parse_snr_db};
+use crate::knobs::{parse_fraction, parse_non_negative, parse_positive, parse_snr_db, BurstFlags};
 use crate::pretrain::PretrainRun;
 use crate::recordings::{Labelled, RecordingSet, RecordingsSpec};
 
@@ -64,6 +64,10 @@ pub struct FinetuneArgs {
     /// wider ranges make the model hold up on recordings with more offset.
     #[arg(long, value_parser = parse_non_negative)]
     pub max_freq_offset: Option<f64>,
+    /// Burst length and samples per symbol (default: the pretraining run's, or the
+    /// profile's from scratch).
+    #[command(flatten)]
+    pub burst: BurstFlags,
     /// Validation examples per class, for model selection.
     #[arg(long, default_value_t = 20)]
     pub val_per_class: u64,
@@ -277,6 +281,7 @@ impl FinetuneArgs {
         if let Some(f) = self.max_freq_offset {
             dataset.signal.channel.max_freq_offset = f;
         }
+        self.burst.apply(&mut dataset.signal)?;
         dataset.validate()?;
         let render = mae_config.render_config(&dataset.signal);
         let recordings = if self.recordings.is_empty() {

@@ -6,6 +6,42 @@
 use clap::Args;
 use model::config::{check_decoder_depth, check_loss_weight, check_mask_ratio, FipMaeConfig};
 
+/// Burst-length and symbol-rate overrides of the generator's profile, shared by `pretrain`
+/// and `finetune`: the burst length is also the classifier's window on recordings.
+#[derive(Debug, Clone, Default, PartialEq, Args)]
+pub struct BurstFlags {
+    /// Samples per burst, the window a classifier reads (default: the profile's, 1024);
+    /// RadioML 2016.10a frames are 128 samples (about 8 per symbol). Every modality renders
+    /// any length from 16 up (images keep their size).
+    #[arg(long)]
+    pub burst_length: Option<usize>,
+    /// Samples per symbol of the generated bursts and of the matched filter that times the
+    /// constellation (default: the profile's, 8 for `standard`).
+    #[arg(long)]
+    pub samples_per_symbol: Option<usize>,
+}
+
+impl BurstFlags {
+    /// Applies the overrides to `signal` and checks that a burst still holds 4 symbols.
+    pub fn apply(&self, signal: &mut model::SignalConfig) -> anyhow::Result<()> {
+        if let Some(n) = self.burst_length {
+            signal.num_samples = n;
+        }
+        if let Some(t) = self.samples_per_symbol {
+            signal.samples_per_symbol = t;
+        }
+        signal.validate()?;
+        if signal.num_samples < 4 * signal.samples_per_symbol {
+            anyhow::bail!(
+                "a {}-sample burst at {} samples per symbol holds fewer than 4 symbols",
+                signal.num_samples,
+                signal.samples_per_symbol
+            );
+        }
+        Ok(())
+    }
+}
+
 /// Overrides of the method preset's FIP knobs (target modality vs the others).
 #[derive(Debug, Clone, Default, PartialEq, Args)]
 pub struct FipKnobs {

@@ -30,7 +30,7 @@ use crate::data::{
     threads, HostBatch, StepReads, StepValues, DEFAULT_SYNC_EVERY,
 };
 use crate::fsutil::{append_line, create_dir, write_atomic};
-use crate::knobs::{parse_non_negative, parse_positive, FipKnobs};
+use crate::knobs::{parse_non_negative, parse_positive, BurstFlags, FipKnobs};
 use crate::progress::EpochProgress;
 
 /// Options of `fipmae pretrain`.
@@ -57,6 +57,9 @@ pub struct PretrainArgs {
     /// model hold up on recordings with more offset.
     #[arg(long, value_parser = parse_non_negative)]
     pub max_freq_offset: Option<f64>,
+    /// Burst length and samples per symbol.
+    #[command(flatten)]
+    pub burst: BurstFlags,
     /// Unlabelled training examples per epoch (SNR ~ U[−10, 10] dB).
     #[arg(long, default_value_t = 10_000)]
     pub examples: u64,
@@ -160,6 +163,7 @@ impl PretrainArgs {
         if let Some(f) = self.max_freq_offset {
             dataset.signal.channel.max_freq_offset = f;
         }
+        self.burst.apply(&mut dataset.signal)?;
         let render = model.render_config(&dataset.signal);
         if self.examples == 0 || self.batch_size == 0 || self.epochs == 0 {
             bail!("--examples, --batch-size and --epochs must be at least 1");

@@ -83,3 +83,65 @@ fn malformed_pickles_are_refused_before_anything_is_written() {
     let e = radioml2016(&args("no_such.pkl", tmp.path("x"))).unwrap_err();
     assert!(format!("{e:#}").contains("no_such.pkl"), "{e:#}");
 }
+
+#[test]
+fn imported_frames_fine_tune_and_evaluate_per_snr_at_their_own_length() -> anyhow::Result<()> {
+    let tmp = common::Scratch::new();
+    let data = tmp.path("rml");
+    radioml2016(&args("rml2016_py3.pkl", data.clone()))?;
+    let (ft, ev) = (tmp.path("ft"), tmp.path("ev"));
+    let d = data.to_string_lossy().to_string();
+    // 128-sample frames: the classifier's window is set to them
+    let f: trainer::finetune::FinetuneArgs = trainer::args_from(&[
+        "--method",
+        "vit",
+        "--preset",
+        "tiny",
+        "--burst-length",
+        "128",
+        "--recordings",
+        &d,
+        "--labels-per-class",
+        "3",
+        "--val-per-class",
+        "1",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "4",
+        "--threads",
+        "1",
+        "--out",
+        &ft.to_string_lossy(),
+    ])?;
+    trainer::finetune::run(&f)?;
+    let e: trainer::eval::EvalArgs = trainer::args_from(&[
+        "--model",
+        &ft.to_string_lossy(),
+        "--out",
+        &ev.to_string_lossy(),
+        "--recordings",
+        &d,
+    ])?;
+    let report = trainer::eval::run(&e)?;
+    assert_eq!(
+        report.classes,
+        ["8PSK", "AM-DSB", "QPSK"].map(String::from).to_vec()
+    );
+    let snrs: Vec<(f64, u64)> = report
+        .per_snr
+        .iter()
+        .map(|a| (a.snr_db, a.examples))
+        .collect();
+    assert_eq!(snrs, vec![(-2.0, 9), (18.0, 9)]);
+    // the default 1024-sample window is longer than a frame: named, not guessed
+    let mut long = f.clone();
+    long.burst.burst_length = None;
+    long.out = tmp.path("ft2");
+    let err = format!("{:#}", trainer::finetune::run(&long).unwrap_err());
+    assert!(
+        err.contains("has 128 samples") && err.contains("1024-sample windows"),
+        "{err}"
+    );
+    Ok(())
+}

@@ -440,6 +440,38 @@ pub(crate) mod tests {
         }
     }
 
+    #[test]
+    fn every_modality_renders_bursts_of_other_lengths() {
+        // RadioML 2016's 128-sample frames, and shorter and longer bursts
+        for (n, sps) in [(128, 8), (100, 8), (256, 4), (2048, 16)] {
+            let r = renderer(32, n, sps);
+            let mut spec = crate::DatasetSpec::new(5, crate::SnrSpec::Fixed { db: 10.0 });
+            spec.signal.num_samples = n;
+            spec.signal.samples_per_symbol = sps;
+            let mut constellations = Vec::new();
+            for i in 0..spec.classes.len() as u64 {
+                let ex = spec.example(i);
+                assert_eq!(ex.noisy.len(), n);
+                for m in Modality::ALL {
+                    let pair = r.render_pair(m, &ex).expect("render");
+                    for img in [&pair.input, &pair.target] {
+                        assert!(img.data.iter().all(|v| v.is_finite()), "{n}/{sps} {m:?}");
+                        let (lo, hi) = img
+                            .data
+                            .iter()
+                            .fold((f32::MAX, f32::MIN), |(a, b), v| (a.min(*v), b.max(*v)));
+                        assert!(hi > lo, "{n}/{sps} {m:?}: a constant image");
+                    }
+                    if m == Modality::Constellation {
+                        constellations.push(pair.target.data.clone());
+                    }
+                }
+            }
+            // the classes' clean constellations are not all alike
+            assert!(constellations.windows(2).any(|w| w[0] != w[1]), "{n}/{sps}");
+        }
+    }
+
     /// A standard-profile renderer of `n`-sample bursts at `sps` samples/symbol, `size²`.
     pub(crate) fn renderer(size: usize, n: usize, sps: usize) -> Renderer {
         let mut sig = SignalConfig::standard();
