@@ -45,6 +45,7 @@ fn batch<Bk: Backend>(c: &FipMaeConfig, b: usize, device: &Bk::Device) -> Vec<Mo
             target: uniform([b, m.channels, c.image_size, c.image_size], device),
             noise: uniform([b, c.num_patches()], device),
             mask_ratio: m.mask_ratio,
+            present: None,
         })
         .collect()
 }
@@ -348,6 +349,93 @@ fn a_missing_modality_adds_no_loss() {
     assert!(m2.forward(&all[..3]).is_ok());
 }
 
+/// Example `k` of every input, as a batch of one.
+fn example<Bk: Backend>(inputs: &[ModalityInput<Bk>], k: usize) -> Vec<ModalityInput<Bk>> {
+    inputs
+        .iter()
+        .map(|x| {
+            let [_, ch, h, w] = x.input.dims();
+            let l = x.noise.dims()[1];
+            ModalityInput {
+                input: x.input.clone().slice([k..k + 1, 0..ch, 0..h, 0..w]),
+                target: x.target.clone().slice([k..k + 1, 0..ch, 0..h, 0..w]),
+                noise: x.noise.clone().slice([k..k + 1, 0..l]),
+                present: None,
+                ..x.clone()
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn a_modality_absent_from_some_examples_is_hidden_from_them_and_adds_no_loss() {
+    // recorded bursts have no noise image: mixed in one batch with generated ones
+    let device = dev();
+    let c = tiny();
+    let model = c.init::<B>(&device).expect("tiny");
+    let inputs = batch::<B>(&c, 2, &device);
+    let with_presence = |p: [f32; 2]| -> Vec<ModalityInput<B>> {
+        inputs
+            .iter()
+            .map(|x| ModalityInput {
+                present: (x.modality == Modality::Noise)
+                    .then(|| Tensor::from_data(TensorData::new(p.to_vec(), [2]), &device)),
+                ..x.clone()
+            })
+            .collect()
+    };
+    let mixed = model.forward(&with_presence([1.0, 0.0])).expect("forward");
+    // example 0 as if alone with every modality; example 1 as if alone without noise
+    let alone0 = model.forward(&example(&inputs, 0)).expect("forward");
+    let one: Vec<_> = example(&inputs, 1)
+        .into_iter()
+        .filter(|x| x.modality != Modality::Noise)
+        .collect();
+    let alone1 = model.forward(&one).expect("forward");
+    let close = |a: Vec<f32>, b: Vec<f32>, what: &str| {
+        let diff = a
+            .iter()
+            .zip(&b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, f32::max);
+        assert!(diff < 1e-5, "{what}: differs by {diff}");
+    };
+    for m in &mixed.modalities {
+        let [_, ch, h, w] = m.pred.dims();
+        let find = |o: &model::mae::MaeOutput<B>| {
+            o.modalities
+                .iter()
+                .find(|x| x.modality == m.modality)
+                .map(|x| x.pred.clone())
+        };
+        let p0 = m.pred.clone().slice([0..1, 0..ch, 0..h, 0..w]);
+        close(to_vec(p0), to_vec(find(&alone0).unwrap()), "example 0");
+        if m.modality != Modality::Noise {
+            let p1 = m.pred.clone().slice([1..2, 0..ch, 0..h, 0..w]);
+            close(
+                to_vec(p1),
+                to_vec(find(&alone1).unwrap()),
+                "example 1 without noise",
+            );
+        }
+    }
+    // the noise loss is example 0's alone
+    let noise_loss = |o: &model::mae::MaeOutput<B>| {
+        o.modalities
+            .iter()
+            .find(|x| x.modality == Modality::Noise)
+            .map(|x| to_vec(x.loss.clone())[0])
+            .unwrap()
+    };
+    assert!((noise_loss(&mixed) - noise_loss(&alone0)).abs() < 1e-6);
+    // present everywhere is the plain loss; present nowhere adds nothing
+    let plain = model.forward(&inputs).expect("forward");
+    let everywhere = model.forward(&with_presence([1.0, 1.0])).expect("forward");
+    assert!((to_vec(plain.loss)[0] - to_vec(everywhere.loss)[0]).abs() < 1e-6);
+    let nowhere = model.forward(&with_presence([0.0, 0.0])).expect("forward");
+    assert_eq!(noise_loss(&nowhere), 0.0);
+}
+
 #[test]
 fn preset_parameter_counts() {
     let device = dev();
@@ -570,6 +658,7 @@ fn rendered<Bk: Backend>(
                 target: images_to_tensor(&targets, device).expect("batch"),
                 noise: uniform([b, c.num_patches()], device),
                 mask_ratio: m.mask_ratio,
+                present: None,
             }
         })
         .collect()

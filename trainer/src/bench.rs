@@ -217,6 +217,7 @@ pub fn model(args: &ModelBenchArgs) -> Result<ModelBench> {
                 &device,
             ),
             mask_ratio: m.mask_ratio,
+            present: None,
         })
         .collect();
     let mut mae = c.init::<TrainBackend>(&device)?;

@@ -18,8 +18,11 @@ pub struct HostBatch {
     pub indices: Vec<u64>,
     /// Labels (index into the dataset's class list).
     pub labels: Vec<usize>,
-    /// SNR of each example, dB.
+    /// SNR of each example, dB (NaN when unknown).
     pub snr_db: Vec<f64>,
+    /// Whether each example is a recording: its targets are its own noisy rendering and
+    /// its noise image is absent (see [`model::mae::ModalityInput::present`]).
+    pub recorded: Vec<bool>,
     /// Image size, pixels.
     pub size: usize,
     /// Per requested modality: `(modality, channels, inputs, targets)`, each
@@ -179,6 +182,19 @@ impl<B: Backend> StepReads<B> {
     }
 }
 
+/// One example's images: its label, SNR (dB; NaN when unknown), per requested modality
+/// `(input, target)`, and whether it is a recording (no clean target, no noise image).
+pub struct RenderedExample {
+    /// Class index (0 when unlabelled).
+    pub label: usize,
+    /// SNR, dB.
+    pub snr_db: f64,
+    /// Per requested modality, `(input, target)`.
+    pub pairs: Vec<(model::Image, model::Image)>,
+    /// A recorded burst rather than a generated one.
+    pub recorded: bool,
+}
+
 /// Renders the examples `indices` of `spec` for `modalities`, on `threads` worker threads
 /// (results are in `indices` order whatever the thread count).
 pub fn render_batch(
@@ -188,26 +204,48 @@ pub fn render_batch(
     modalities: &[Modality],
     threads: usize,
 ) -> Result<HostBatch> {
+    render_with(renderer, indices, modalities, threads, |i| {
+        render_generated(spec, renderer, i, modalities)
+    })
+}
+
+/// Example `i` of `spec`, generated and rendered for `modalities`.
+pub fn render_generated(
+    spec: &DatasetSpec,
+    renderer: &Renderer,
+    i: u64,
+    modalities: &[Modality],
+) -> Result<RenderedExample> {
+    let ex = spec.example(i);
+    let pairs = modalities
+        .iter()
+        .map(|&m| renderer.render_pair(m, &ex).map(|p| (p.input, p.target)))
+        .collect::<Result<Vec<_>, _>>()
+        .with_context(|| format!("rendering example {i}"))?;
+    Ok(RenderedExample {
+        label: ex.label,
+        snr_db: ex.snr_db,
+        pairs,
+        recorded: false,
+    })
+}
+
+/// Renders examples `indices` with `one` on `threads` worker threads into a batch of
+/// `modalities` (results in `indices` order whatever the thread count).
+pub fn render_with(
+    renderer: &Renderer,
+    indices: &[u64],
+    modalities: &[Modality],
+    threads: usize,
+    one: impl Fn(u64) -> Result<RenderedExample> + Sync,
+) -> Result<HostBatch> {
     let threads = threads.clamp(1, indices.len().max(1));
     let chunk = indices.len().div_ceil(threads).max(1);
-    let parts: Vec<Result<Vec<_>>> = std::thread::scope(|s| {
+    let one = &one;
+    let parts: Vec<Result<Vec<RenderedExample>>> = std::thread::scope(|s| {
         let handles: Vec<_> = indices
             .chunks(chunk)
-            .map(|ids| {
-                s.spawn(move || -> Result<Vec<_>> {
-                    ids.iter()
-                        .map(|&i| {
-                            let ex = spec.example(i);
-                            let pairs = modalities
-                                .iter()
-                                .map(|&m| renderer.render_pair(m, &ex))
-                                .collect::<Result<Vec<_>, _>>()
-                                .with_context(|| format!("rendering example {i}"))?;
-                            Ok((ex.label, ex.snr_db, pairs))
-                        })
-                        .collect()
-                })
-            })
+            .map(|ids| s.spawn(move || ids.iter().map(|&i| one(i)).collect()))
             .collect();
         handles
             .into_iter()
@@ -222,6 +260,7 @@ pub fn render_batch(
         indices: indices.to_vec(),
         labels: Vec::with_capacity(indices.len()),
         snr_db: Vec::with_capacity(indices.len()),
+        recorded: Vec::with_capacity(indices.len()),
         size,
         modalities: modalities
             .iter()
@@ -229,12 +268,13 @@ pub fn render_batch(
             .collect(),
     };
     for part in parts {
-        for (label, snr, pairs) in part? {
-            batch.labels.push(label);
-            batch.snr_db.push(snr);
-            for (slot, pair) in batch.modalities.iter_mut().zip(pairs) {
-                slot.2.extend_from_slice(&pair.input.data);
-                slot.3.extend_from_slice(&pair.target.data);
+        for ex in part? {
+            batch.labels.push(ex.label);
+            batch.snr_db.push(ex.snr_db);
+            batch.recorded.push(ex.recorded);
+            for (slot, (input, target)) in batch.modalities.iter_mut().zip(ex.pairs) {
+                slot.2.extend_from_slice(&input.data);
+                slot.3.extend_from_slice(&target.data);
             }
         }
     }
@@ -297,6 +337,17 @@ impl HostBatch {
                     mask_ratio: config
                         .mask_ratio_of(*m)
                         .unwrap_or(model::config::DENOMAE_MASK_RATIO),
+                    // a recording has no noise image: absent from its examples only
+                    present: (*m == Modality::Noise && self.recorded.iter().any(|r| *r)).then(
+                        || {
+                            let p: Vec<f32> = self
+                                .recorded
+                                .iter()
+                                .map(|r| f32::from(u8::from(!r)))
+                                .collect();
+                            Tensor::from_data(TensorData::new(p, [b]), device)
+                        },
+                    ),
                 }
             })
             .collect()

@@ -292,7 +292,7 @@ fn recorded_accuracy(
     // SNR (as its bit pattern, so equal values group) → (correct, examples)
     let mut by_snr: std::collections::BTreeMap<i64, (f64, u64, u64)> = Default::default();
     for chunk in ids.chunks(ft.batch_size.max(1)) {
-        let batch = set.render(renderer, chunk, ft.classifier.mae.target, threads)?;
+        let batch = set.render(renderer, chunk, &[ft.classifier.mae.target], threads)?;
         let pred = predict(model, batch.images::<Backend>(device)?)?;
         for ((p, l), snr) in pred.iter().zip(&batch.labels).zip(&batch.snr_db) {
             confusion[*l][(*p).min(k - 1)] += 1;

@@ -169,6 +169,16 @@ pub fn parse_fraction(s: &str) -> Result<f64, String> {
     }
 }
 
+/// Parses a fraction in `[0, 1]` (`--synthetic-fraction`).
+pub fn parse_fraction_closed(s: &str) -> Result<f64, String> {
+    let v: f64 = number(s)?;
+    if (0.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("{v} must be in [0, 1]"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::args_from;

@@ -26,12 +26,13 @@ use serde::{Deserialize, Serialize};
 use crate::backend::{self, TrainBackend};
 use crate::checkpoint;
 use crate::data::{
-    check_finite, for_each_prefetched, learning_rate, pretrain_optimizer, render_batch, shuffled,
-    threads, HostBatch, StepReads, StepValues, DEFAULT_SYNC_EVERY,
+    check_finite, for_each_prefetched, learning_rate, pretrain_optimizer, shuffled, threads,
+    HostBatch, StepReads, StepValues, DEFAULT_SYNC_EVERY,
 };
 use crate::fsutil::{append_line, create_dir, write_atomic};
 use crate::knobs::{parse_non_negative, parse_positive, BurstFlags, FipKnobs};
 use crate::progress::EpochProgress;
+use crate::recordings::{PretrainRecordings, RecordingSet, Unlabelled};
 
 /// Options of `fipmae pretrain`.
 #[derive(Debug, Clone, Args)]
@@ -60,6 +61,17 @@ pub struct PretrainArgs {
     /// Burst length and samples per symbol.
     #[command(flatten)]
     pub burst: BurstFlags,
+    /// Recordings to pretrain on, labels unused: SigMF pairs, `.sigmf` archives, raw
+    /// captures, or folders of them; every annotated burst's whole windows, or consecutive
+    /// windows of an unannotated capture. They have no clean version and no noise image:
+    /// each modality's target is its own noisy rendering and the noise modality is absent
+    /// from their examples.
+    #[arg(long, num_args = 1.., value_name = "PATH")]
+    pub recordings: Vec<PathBuf>,
+    /// With --recordings: the fraction of each epoch's examples drawn from the generator
+    /// (clean targets and noise images), mixed into the same batches.
+    #[arg(long, default_value_t = 0.0, requires = "recordings", value_parser = crate::knobs::parse_fraction_closed)]
+    pub synthetic_fraction: f64,
     /// Unlabelled training examples per epoch (SNR ~ U[−10, 10] dB).
     #[arg(long, default_value_t = 10_000)]
     pub examples: u64,
@@ -129,6 +141,9 @@ pub struct PretrainRun {
     pub warmup_epochs: f64,
     /// Seed.
     pub seed: u64,
+    /// Recorded windows mixed with (or instead of) the generator's examples.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recordings: Option<PretrainRecordings>,
 }
 
 /// One line of `metrics.jsonl`.
@@ -165,6 +180,35 @@ impl PretrainArgs {
         }
         self.burst.apply(&mut dataset.signal)?;
         let render = model.render_config(&dataset.signal);
+        let recordings = if self.recordings.is_empty() {
+            None
+        } else {
+            let rec = PretrainRecordings {
+                paths: self.recordings.clone(),
+                windows: 0,
+                synthetic_fraction: self.synthetic_fraction,
+            };
+            // counted, and the split checked, before anything is written
+            let set = RecordingSet::open(
+                &rec.paths,
+                render.num_samples,
+                None,
+                crate::recordings::DEFAULT_SNR_FIELD,
+            )?;
+            let rec = PretrainRecordings {
+                windows: set.windows.len() as u64,
+                ..rec
+            };
+            Unlabelled::open(
+                dataset.clone(),
+                &rec,
+                render.num_samples,
+                self.examples,
+                self.val_examples,
+                self.seed,
+            )?;
+            Some(rec)
+        };
         if self.examples == 0 || self.batch_size == 0 || self.epochs == 0 {
             bail!("--examples, --batch-size and --epochs must be at least 1");
         }
@@ -179,6 +223,7 @@ impl PretrainArgs {
             lr: self.lr,
             warmup_epochs: self.warmup_epochs,
             seed: self.seed,
+            recordings,
         };
         run.validate()?;
         Ok(run)
@@ -195,6 +240,14 @@ impl PretrainRun {
         if self.render != self.model.render_config(&self.dataset.signal) {
             bail!("the rendering settings do not match the model and the signal settings");
         }
+        if let Some(r) = &self.recordings {
+            if !(0.0..=1.0).contains(&r.synthetic_fraction) {
+                bail!(
+                    "the synthetic fraction must be in [0, 1], not {}",
+                    r.synthetic_fraction
+                );
+            }
+        }
         crate::knobs::check_run_schedule(
             "examples",
             self.examples,
@@ -209,6 +262,24 @@ impl PretrainRun {
             );
         }
         Ok(())
+    }
+}
+
+impl PretrainRun {
+    /// The examples: the generator's, mixed with the recordings when the run has some
+    /// (read again and checked against the run).
+    pub fn unlabelled(&self) -> Result<Unlabelled> {
+        match &self.recordings {
+            None => Ok(Unlabelled::synthetic(self.dataset.clone())),
+            Some(r) => Unlabelled::open(
+                self.dataset.clone(),
+                r,
+                self.render.num_samples,
+                self.examples,
+                self.val_examples,
+                self.seed,
+            ),
+        }
     }
 }
 
@@ -243,6 +314,7 @@ pub fn load_run<B: burn::tensor::backend::Backend>(
 fn validate<B: burn::tensor::backend::Backend>(
     model: &FipMae<B>,
     run: &PretrainRun,
+    data: &Unlabelled,
     renderer: &Renderer,
     threads: usize,
     device: &B::Device,
@@ -251,7 +323,7 @@ fn validate<B: burn::tensor::backend::Backend>(
     let modalities = run.model.present_modalities();
     let (mut total, mut per, mut n) = (0.0, vec![0.0; modalities.len()], 0usize);
     for chunk in ids.chunks(run.batch_size) {
-        let batch = render_batch(&run.dataset, renderer, chunk, &modalities, threads)?;
+        let batch = data.render(renderer, chunk, &modalities, threads)?;
         // a fixed masking "epoch" so validation losses are comparable across epochs
         let out = model.forward(&batch.to_inputs::<B>(&run.model, run.seed, u64::MAX, device))?;
         let k = chunk.len() as f64;
@@ -366,6 +438,7 @@ fn restore<O: Optimizer<FipMae<TrainBackend>, TrainBackend>>(
 /// What one optimizer step works on.
 struct Step<'a> {
     run: &'a PretrainRun,
+    data: &'a Unlabelled,
     renderer: &'a Renderer,
     devices: &'a [backend::Device],
     threads: usize,
@@ -379,13 +452,8 @@ impl Step<'_> {
         let share = ids.len().div_ceil(self.devices.len().max(1)).max(1);
         ids.chunks(share)
             .map(|part| {
-                render_batch(
-                    &self.run.dataset,
-                    self.renderer,
-                    part,
-                    &modalities,
-                    self.threads,
-                )
+                self.data
+                    .render(self.renderer, part, &modalities, self.threads)
             })
             .collect()
     }
@@ -455,8 +523,14 @@ fn end_of_epoch<O: Optimizer<FipMae<TrainBackend>, TrainBackend>>(
 ) -> Result<()> {
     let device = step.devices.first().context("no device to train on")?;
     let valid = state.model.valid();
-    let (val_loss, val_modality_loss) =
-        validate(&valid, step.run, step.renderer, step.threads, device)?;
+    let (val_loss, val_modality_loss) = validate(
+        &valid,
+        step.run,
+        step.data,
+        step.renderer,
+        step.threads,
+        device,
+    )?;
     metrics.val_loss = val_loss;
     metrics.val_modality_loss = val_modality_loss;
     // weights, metrics line, checkpoint: in this order (see `checkpoint`)
@@ -504,8 +578,10 @@ pub fn run_on(args: &PretrainArgs, devices: &[backend::Device]) -> Result<Summar
             );
         }
     }
+    let data = run.unlabelled()?;
     let step = Step {
         run: &run,
+        data: &data,
         renderer: &renderer,
         devices,
         threads: threads(args.threads),

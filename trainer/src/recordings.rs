@@ -18,7 +18,7 @@ use model::sigmf::Recording;
 use model::{Modality, Renderer, C32};
 use serde::{Deserialize, Serialize};
 
-use crate::data::HostBatch;
+use crate::data::{render_with, HostBatch, RenderedExample};
 
 /// The most samples a recording set holds in memory (2²⁹ complex samples, 4 GiB).
 pub const MAX_SAMPLES: usize = 1 << 29;
@@ -264,70 +264,54 @@ impl RecordingSet {
         Ok((tr, va))
     }
 
-    /// Renders windows `ids` (indices into `windows`) as `modality`, input and target both
-    /// the recorded burst (a recording has no clean version), on `threads` threads.
-    /// Unlabelled windows get label 0 and every window without an SNR gets NaN.
+    /// Renders windows `ids` (indices into `windows`) for `modalities` on `threads`
+    /// threads (the batch's indices are the window indices); see [`Self::render_one`].
     pub fn render(
         &self,
         renderer: &Renderer,
         ids: &[usize],
-        modality: Modality,
+        modalities: &[Modality],
         threads: usize,
     ) -> Result<HostBatch> {
-        let threads = threads.clamp(1, ids.len().max(1));
-        let chunk = ids.len().div_ceil(threads).max(1);
-        let parts: Vec<Result<Vec<model::Image>>> = std::thread::scope(|s| {
-            let handles: Vec<_> = ids
-                .chunks(chunk)
-                .map(|part| {
-                    s.spawn(move || {
-                        part.iter()
-                            .map(|&i| {
-                                let w = self.windows.get(i).context("no such window")?;
-                                renderer.render(modality, self.window(w)).with_context(|| {
-                                    format!(
-                                        "rendering `{}` at sample {}",
-                                        self.names[w.recording].display(),
-                                        w.start
-                                    )
-                                })
-                            })
-                            .collect()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join()
-                        .unwrap_or_else(|_| Err(anyhow::anyhow!("a render thread panicked")))
-                })
-                .collect()
-        });
-        let mut images = Vec::with_capacity(ids.len() * modality.channels(renderer.config()));
-        for part in parts {
-            for img in part? {
-                images.extend_from_slice(&img.data);
-            }
-        }
-        let (labels, snr_db) = ids
+        let ids: Vec<u64> = ids.iter().map(|&i| i as u64).collect();
+        render_with(renderer, &ids, modalities, threads, |i| {
+            self.render_one(renderer, i as usize, modalities)
+        })
+    }
+
+    /// Window `i` for `modalities`: a recording has no clean version, so each target is
+    /// the input itself, and no noise image (zeros, marked absent by `recorded`). An
+    /// unlabelled window gets label 0, one without an SNR gets NaN.
+    pub fn render_one(
+        &self,
+        renderer: &Renderer,
+        i: usize,
+        modalities: &[Modality],
+    ) -> Result<RenderedExample> {
+        let w = self.windows.get(i).context("no such window")?;
+        let config = renderer.config();
+        let pairs = modalities
             .iter()
-            .map(|&i| {
-                let w = &self.windows[i];
-                (w.label.unwrap_or(0), w.snr_db.unwrap_or(f64::NAN))
+            .map(|&m| {
+                if m == Modality::Noise {
+                    let zeros = model::Image::zeros(m.channels(config), config.image_size);
+                    return Ok((zeros.clone(), zeros));
+                }
+                let img = renderer.render(m, self.window(w)).with_context(|| {
+                    format!(
+                        "rendering `{}` at sample {}",
+                        self.names[w.recording].display(),
+                        w.start
+                    )
+                })?;
+                Ok((img.clone(), img))
             })
-            .unzip();
-        Ok(HostBatch {
-            indices: ids.iter().map(|&i| i as u64).collect(),
-            labels,
-            snr_db,
-            size: renderer.config().image_size,
-            modalities: vec![(
-                modality,
-                modality.channels(renderer.config()),
-                images.clone(),
-                images,
-            )],
+            .collect::<Result<Vec<_>>>()?;
+        Ok(RenderedExample {
+            label: w.label.unwrap_or(0),
+            snr_db: w.snr_db.unwrap_or(f64::NAN),
+            pairs,
+            recorded: true,
         })
     }
 }
@@ -397,7 +381,7 @@ impl Labelled {
                     .map(|&i| order.get(i as usize).copied())
                     .collect::<Option<Vec<usize>>>()
                     .context("an example id past the recorded examples")?;
-                set.render(renderer, &windows, modality, threads)
+                set.render(renderer, &windows, &[modality], threads)
             }
         }
     }
@@ -419,5 +403,138 @@ impl RecordingsSpec {
         let (mut order, val) = set.split(self.train_per_class, self.val_per_class, seed)?;
         order.extend(val);
         Ok(Labelled::Recorded { set, order })
+    }
+}
+
+/// Recordings in a pretraining run description: every window, labels ignored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PretrainRecordings {
+    /// Files or folders, as given (folders are searched recursively).
+    pub paths: Vec<PathBuf>,
+    /// Windows found when the run was made (a changed dataset is refused).
+    pub windows: u64,
+    /// Fraction of the examples drawn from the generator, in `[0, 1]`, spread evenly
+    /// over the example ids (0: recordings only).
+    pub synthetic_fraction: f64,
+}
+
+/// Pretraining examples: the generator's, recorded windows, or both. Example id `i` is
+/// generated when `⌊(i + 1)·f⌋ > ⌊i·f⌋` (`f` the synthetic fraction), else the next
+/// recorded one: training ids `0..examples` cycle through the training windows, the
+/// validation ids after them through the validation windows (a seeded fifth of the
+/// windows, at most as many as validation needs, never used for training).
+pub struct Unlabelled {
+    spec: model::DatasetSpec,
+    recorded: Option<RecordedPart>,
+}
+
+/// The recorded side of [`Unlabelled`].
+struct RecordedPart {
+    set: RecordingSet,
+    fraction: f64,
+    examples: u64,
+    train: Vec<usize>,
+    val: Vec<usize>,
+}
+
+impl RecordedPart {
+    /// Recorded ids before id `i`.
+    fn rank(&self, i: u64) -> u64 {
+        i - (i as f64 * self.fraction).floor() as u64
+    }
+
+    fn synthetic(&self, i: u64) -> bool {
+        ((i + 1) as f64 * self.fraction).floor() > (i as f64 * self.fraction).floor()
+    }
+
+    /// The window of recorded example id `i`.
+    fn window(&self, i: u64) -> usize {
+        if i < self.examples {
+            self.train[(self.rank(i) % self.train.len() as u64) as usize]
+        } else {
+            let r = self.rank(i) - self.rank(self.examples);
+            self.val[(r % self.val.len().max(1) as u64) as usize]
+        }
+    }
+}
+
+impl Unlabelled {
+    /// The generator only.
+    pub fn synthetic(spec: model::DatasetSpec) -> Self {
+        Self {
+            spec,
+            recorded: None,
+        }
+    }
+
+    /// The generator (`spec`) mixed with the windows of `rec` as described; checks that
+    /// the recordings still hold the windows the run was made with.
+    pub fn open(
+        spec: model::DatasetSpec,
+        rec: &PretrainRecordings,
+        n: usize,
+        examples: u64,
+        val_examples: u64,
+        seed: u64,
+    ) -> Result<Self> {
+        let set = RecordingSet::open(&rec.paths, n, None, DEFAULT_SNR_FIELD)?;
+        let w = set.windows.len();
+        if w as u64 != rec.windows {
+            bail!(
+                "the recordings now hold {w} windows, the run was made with {}: they changed since",
+                rec.windows
+            );
+        }
+        let mut part = RecordedPart {
+            set,
+            fraction: rec.synthetic_fraction,
+            examples,
+            train: Vec::new(),
+            val: Vec::new(),
+        };
+        let need_val = part.rank(examples + val_examples) - part.rank(examples);
+        let need_train = part.rank(examples);
+        let n_val = (need_val as usize)
+            .min(w / 5)
+            .max(usize::from(need_val > 0));
+        if (need_train > 0 && w <= n_val) || w == 0 {
+            bail!(
+                "the recordings hold {w} {n}-sample windows: too few to hold some out for \
+                 validation and train on the rest"
+            );
+        }
+        let mut order: Vec<usize> = (0..w).collect();
+        let mut rng = Rng::for_example(seed ^ SPLIT_SALT, u64::MAX, Stream::Masking);
+        for i in (1..order.len()).rev() {
+            let j = (rng.uniform() * (i + 1) as f64) as usize;
+            order.swap(i, j.min(i));
+        }
+        part.val = order[..n_val].to_vec();
+        part.train = order[n_val..].to_vec();
+        Ok(Self {
+            spec,
+            recorded: Some(part),
+        })
+    }
+
+    /// Renders examples `ids` for `modalities` on `threads` threads (generated and
+    /// recorded examples mixed in one batch).
+    pub fn render(
+        &self,
+        renderer: &Renderer,
+        ids: &[u64],
+        modalities: &[Modality],
+        threads: usize,
+    ) -> Result<HostBatch> {
+        let Some(part) = &self.recorded else {
+            return crate::data::render_batch(&self.spec, renderer, ids, modalities, threads);
+        };
+        render_with(renderer, ids, modalities, threads, |i| {
+            if part.synthetic(i) {
+                crate::data::render_generated(&self.spec, renderer, i, modalities)
+            } else {
+                part.set.render_one(renderer, part.window(i), modalities)
+            }
+        })
     }
 }

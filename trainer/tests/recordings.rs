@@ -97,9 +97,14 @@ fn write_set(
 
 const CLASSES: [&str; 4] = ["BPSK", "QPSK", "8PSK", "16QAM"];
 
+/// Burn's parameter initialisation draws from one process-wide generator that a run seeds:
+/// runs in parallel test threads would interleave their draws.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn foreign_recordings_train_evaluate_classify_and_export_with_their_class_names(
 ) -> anyhow::Result<()> {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let tmp = common::Scratch::new();
     let (train_dir, test_dir) = (tmp.path("train"), tmp.path("test"));
     write_set(&train_dir, &CLASSES, 2, 8, 1, "fipmae:snr_db");
@@ -210,9 +215,10 @@ fn foreign_recordings_train_evaluate_classify_and_export_with_their_class_names(
     a.stop_after = None;
     a.resume = true;
     trainer::finetune::run(&a)?;
-    assert_eq!(
-        std::fs::read(ft.join("classifier.fipmae"))?,
-        std::fs::read(parts.join("classifier.fipmae"))?
+    assert!(
+        std::fs::read(ft.join("classifier.fipmae"))?
+            == std::fs::read(parts.join("classifier.fipmae"))?,
+        "resumed and uninterrupted weights differ"
     );
     Ok(())
 }
@@ -279,6 +285,7 @@ fn the_split_draws_validation_from_other_bursts_the_same_way_each_time() -> anyh
 
 #[test]
 fn recordings_that_cannot_train_are_refused_before_anything_is_written() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let tmp = common::Scratch::new();
     let dir = tmp.path("rec");
     write_set(&dir, &["BPSK", "QPSK"], 1, 4, 3, "fipmae:snr_db");
@@ -340,4 +347,111 @@ fn recordings_that_cannot_train_are_refused_before_anything_is_written() {
         "{e}"
     );
     assert!(!out.exists(), "a refused run wrote its folder");
+}
+
+#[test]
+fn pretraining_mixes_recorded_and_generated_examples_in_one_batch() -> anyhow::Result<()> {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let tmp = common::Scratch::new();
+    let dir = tmp.path("rec");
+    write_set(&dir, &CLASSES, 1, 6, 5, "fipmae:snr_db");
+    let d = dir.to_string_lossy().to_string();
+    let flags = |out: &Path, fraction: &str| -> Vec<String> {
+        [
+            "--preset",
+            "tiny",
+            "--recordings",
+            &d,
+            "--synthetic-fraction",
+            fraction,
+            "--examples",
+            "24",
+            "--val-examples",
+            "8",
+            "--epochs",
+            "2",
+            "--batch-size",
+            "8",
+            "--seed",
+            "2",
+            "--threads",
+            "2",
+            "--out",
+            &out.to_string_lossy(),
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let parse = |f: &[String]| -> trainer::pretrain::PretrainArgs {
+        let f: Vec<&str> = f.iter().map(String::as_str).collect();
+        trainer::args_from(&f).unwrap()
+    };
+    let half = tmp.path("half");
+    let s = trainer::pretrain::run(&parse(&flags(&half, "0.5")))?;
+    assert!(s
+        .epochs
+        .iter()
+        .all(|e| e.train_loss.is_finite() && e.val_loss.is_finite()));
+    let run: trainer::pretrain::PretrainRun =
+        serde_json::from_slice(&std::fs::read(half.join("run.json"))?)?;
+    let rec = run.recordings.clone().unwrap();
+    assert_eq!((rec.windows, rec.synthetic_fraction), (24, 0.5));
+    // every other example id is generated; a batch holds both kinds
+    let renderer = model::Renderer::new(run.render.clone())?;
+    let modalities = run.model.present_modalities();
+    let batch =
+        run.unlabelled()?
+            .render(&renderer, &(0..8).collect::<Vec<u64>>(), &modalities, 2)?;
+    assert_eq!(batch.recorded, [true, false].repeat(4));
+    // a recorded example's targets are its inputs and its noise image is empty
+    for (m, c, input, target) in &batch.modalities {
+        let one = c * batch.size * batch.size;
+        let (i1, t1) = (&input[..one], &target[..one]);
+        if *m == model::Modality::Noise {
+            assert!(i1.iter().all(|v| *v == 0.0));
+        } else {
+            assert_eq!(i1, t1, "{m:?}");
+            assert_ne!(
+                &input[one..2 * one],
+                &target[one..2 * one],
+                "{m:?}: generated targets are clean"
+            );
+        }
+    }
+    // recordings only
+    let only = tmp.path("only");
+    trainer::pretrain::run(&parse(&flags(&only, "0")))?;
+    // a killed run resumes to the same weights
+    let parts = tmp.path("parts");
+    let mut a = parse(&flags(&parts, "0.5"));
+    a.stop_after = Some(1);
+    trainer::pretrain::run(&a)?;
+    a.stop_after = None;
+    a.resume = true;
+    trainer::pretrain::run(&a)?;
+    assert!(
+        std::fs::read(half.join("model.fipmae"))? == std::fs::read(parts.join("model.fipmae"))?,
+        "resumed and uninterrupted weights differ"
+    );
+    // and a classifier fine-tunes from it on the same recordings' labels
+    let ft: trainer::finetune::FinetuneArgs = trainer::args_from(&[
+        "--pretrained",
+        &half.to_string_lossy(),
+        "--recordings",
+        &d,
+        "--labels-per-class",
+        "4",
+        "--val-per-class",
+        "2",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "8",
+        "--threads",
+        "2",
+        "--out",
+        &tmp.path("ft").to_string_lossy(),
+    ])?;
+    trainer::finetune::run(&ft)?;
+    Ok(())
 }

@@ -79,6 +79,10 @@ pub struct ModalityInput<B: Backend> {
     /// Fraction of this modality's patches to remove, in `[0, 1)` (the configured
     /// [`crate::config::ModalityConfig::mask_ratio`] in training; the page's slider).
     pub mask_ratio: f64,
+    /// Per example, 1 where the modality is present and 0 where it is absent (a recorded
+    /// burst has no noise image), `[batch]`; `None`: present in every example. An absent
+    /// modality's tokens are hidden from the encoder (key padding) and it adds no loss.
+    pub present: Option<Tensor<B, 1>>,
 }
 
 /// What the network returns for one modality.
@@ -215,8 +219,20 @@ impl<B: Backend> FipMae<B> {
                 .index_of(x.modality)
                 .ok_or(ModelError::Modality(x.modality))?;
             let embedded = self.encoder.embed(idx, x.input.clone(), c.patch_size);
-            let masked = mask_tokens(embedded, x.mask_ratio, x.noise.clone(), masking);
+            let mut masked = mask_tokens(embedded, x.mask_ratio, x.noise.clone(), masking);
             let k = masked.visible.dims()[1];
+            if let Some(present) = &x.present {
+                // an absent modality's visible slots are all padding
+                let absent = present
+                    .clone()
+                    .lower_elem(0.5)
+                    .unsqueeze_dim::<2>(1)
+                    .repeat_dim(1, k);
+                masked.pad = Some(match masked.pad.take() {
+                    Some(p) => p.bool_or(absent),
+                    None => absent,
+                });
+            }
             tokens.push(masked.visible.clone());
             segments.push((idx, offset, masked));
             offset += k;
@@ -312,6 +328,40 @@ impl<B: Backend> FipMae<B> {
         masked_loss * any.clone() + per_patch.mean() * (any.neg() + 1.0)
     }
 
+    /// [`FipMae::forward_loss`] over the examples where the modality is present only
+    /// (`present` 1) — 0 when it is present in none.
+    ///
+    /// # Shapes
+    /// - `target`: `[batch, channels, size, size]`; `pred`: `[batch, L, p·p·channels]`;
+    ///   `mask`: `[batch, L]`; `present`: `[batch]`
+    /// - output: `[1]`
+    pub fn forward_loss_present(
+        &self,
+        target: Tensor<B, 4>,
+        pred: Tensor<B, 3>,
+        mask: Tensor<B, 2>,
+        present: Tensor<B, 1>,
+    ) -> Tensor<B, 1> {
+        let mut target = patchify(target, self.config.patch_size);
+        if self.config.norm_pix_loss {
+            let mean = target.clone().mean_dim(2);
+            let var = target.clone().var(2);
+            target = (target - mean) / (var + 1e-6).sqrt();
+        }
+        let per_patch: Tensor<B, 2> = (pred - target).powi_scalar(2).mean_dim(2).squeeze_dim(2);
+        let l = per_patch.dims()[1];
+        let w = present.unsqueeze_dim::<2>(1).repeat_dim(1, l);
+        let all = (per_patch.clone() * w.clone()).sum() / w.clone().sum().clamp_min(1.0);
+        if self.config.loss_on_all_patches {
+            return all;
+        }
+        let mw = mask * w;
+        let masked = mw.clone().sum();
+        let masked_loss = (per_patch * mw).sum() / masked.clone().clamp_min(1.0);
+        let any = masked.greater_elem(0.5).float();
+        masked_loss * any.clone() + all * (any.neg() + 1.0)
+    }
+
     /// Encode (with the configured masking strategy), decode every given modality, and
     /// weigh the losses.
     pub fn forward(&self, inputs: &[ModalityInput<B>]) -> Result<MaeOutput<B>, ModelError> {
@@ -330,7 +380,15 @@ impl<B: Backend> FipMae<B> {
         let mut modalities = Vec::with_capacity(inputs.len());
         for (x, (idx, offset, masked)) in inputs.iter().zip(&encoded.segments) {
             let pred = self.forward_decoder(&encoded.latent, *idx, *offset, masked);
-            let loss = self.forward_loss(x.target.clone(), pred.clone(), masked.mask.clone());
+            let loss = match &x.present {
+                None => self.forward_loss(x.target.clone(), pred.clone(), masked.mask.clone()),
+                Some(present) => self.forward_loss_present(
+                    x.target.clone(),
+                    pred.clone(),
+                    masked.mask.clone(),
+                    present.clone(),
+                ),
+            };
             let weighted = loss.clone() * self.config.modalities[*idx].loss_weight;
             total = Some(match total {
                 Some(t) => t + weighted,

@@ -146,6 +146,7 @@ impl StudioRequest {
                         device,
                     ),
                     mask_ratio: self.mask_ratio(&mae.config, p.modality),
+                    present: None,
                 })
             })
             .collect()
