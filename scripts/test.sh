@@ -3,6 +3,7 @@
 # toolchain it installs what is missing (scripts/tools.sh), then: builds the web crate for
 # wasm32, checks that the `cuda` trainer backend compiles, runs clippy, runs every native
 # test in release mode, runs the `wgpu` backend's tests on lavapipe (scripts/wgpu_tests.sh),
+# runs `import radioml2018` on HDF5 files (scripts/hdf5_tests.sh, Debian's libhdf5),
 # runs the browser tests in headless Chromium
 # (scripts/browser_tests.sh), builds the page with trunk and checks that the served page
 # reaches "ready" (scripts/build_web.sh, scripts/e2e.sh), and has the reference Python
@@ -51,6 +52,13 @@ bash scripts/wgpu_tests.sh 2>&1 | tee -a "$log"
 wgpu_status=${PIPESTATUS[0]}
 set -e
 [ "$status" -eq 0 ] && status=$wgpu_status
+
+step "RadioML 2018 import on HDF5 files (libhdf5)"
+set +e
+bash scripts/hdf5_tests.sh 2>&1 | tee -a "$log"
+hdf5_status=${PIPESTATUS[0]}
+set -e
+[ "$status" -eq 0 ] && status=$hdf5_status
 
 step "end to end: the trunk-built page served on localhost reaches ready"
 set +e

@@ -43,6 +43,9 @@ enum ImportCommand {
     /// RadioML 2016.10a's pickle ({(modulation, snr): float32 [N, 2, L]}) → one SigMF
     /// recording per key, one annotation per frame.
     Radioml2016(trainer::import::RadioMl2016Args),
+    /// RadioML 2018.01a's HDF5 file (X [N, 1024, 2], Y one-hot, Z SNR) → SigMF
+    /// recordings of 4,096 frames, one annotation per frame (needs `--features hdf5`).
+    Radioml2018(trainer::import::RadioMl2018Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -72,6 +75,9 @@ fn main() -> Result<()> {
         Command::Bench(BenchCommand::Fuzz(args)) => trainer::fuzz::main(&args),
         Command::Import(ImportCommand::Radioml2016(args)) => {
             trainer::import::radioml2016_main(&args)
+        }
+        Command::Import(ImportCommand::Radioml2018(args)) => {
+            trainer::import::radioml2018_main(&args)
         }
         Command::Info => backend::info(),
     }

@@ -1,4 +1,7 @@
-//! `fipmae import radioml2016`: the RadioML 2016.10a pickle → SigMF recordings.
+//! `fipmae import radioml2016` and `radioml2018`: public datasets → SigMF recordings.
+//!
+//! RadioML 2018.01a (an HDF5 file) is read by [`radioml2018`] with the `hdf5` feature;
+//! the rest of this module is RadioML 2016.10a.
 //!
 //! The file is a Python pickle (protocol 2, latin-1 strings) of a dict
 //! `{(modulation, snr_db): float32 array [N, 2, L]}` (L = 128 in RML2016.10a: I in row 0,
@@ -7,17 +10,20 @@
 //! Everything is parsed and checked before the first file is written; then one recording
 //! per key, `<modulation>_<snr>dB.sigmf-meta/-data`, one annotation per frame (`core:label`
 //! = the modulation, `fipmae:snr_db`, `fipmae:index` = the frame's row, `fipmae:profile` =
-//! `radioml2016`). The HDF5-based RadioML 2018.01a is not read yet.
+//! `radioml2016`).
 
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use model::sigmf::{encode_cf32_le, write_metadata, BurstAnnotation};
-use model::C32;
 use serde_pickle::{DeOptions, HashableValue, Value};
+use signal::sigmf::{encode_cf32_le, write_metadata, BurstAnnotation};
+use signal::C32;
 
 use crate::fsutil::{create_dir, read_capped, write_atomic};
+
+#[cfg(feature = "hdf5")]
+pub mod radioml2018;
 
 /// Largest pickle read, bytes (RML2016.10a is about 640 MB).
 pub const MAX_PICKLE_BYTES: u64 = 4 << 30;
@@ -256,6 +262,86 @@ pub fn radioml2016(args: &RadioMl2016Args) -> Result<Vec<PathBuf>> {
 /// Runs `fipmae import radioml2016` and prints a summary.
 pub fn radioml2016_main(args: &RadioMl2016Args) -> Result<()> {
     let written = radioml2016(args)?;
+    println!("{} recordings in {}", written.len(), args.out.display());
+    Ok(())
+}
+
+/// Options of `fipmae import radioml2018`.
+#[derive(Debug, Clone, Args)]
+pub struct RadioMl2018Args {
+    /// The HDF5 file (`GOLD_XYZ_OSC.0001_1024.hdf5` or a file in its format: X float32
+    /// [N, L, 2], Y one-hot [N, classes], Z SNR [N, 1]).
+    pub file: PathBuf,
+    /// Output folder (created; existing recordings of the same names are replaced).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Names of Y's columns, comma-separated (default: RadioML 2018.01a's 24 classes in
+    /// the corrected order, [`CLASSES_2018`]).
+    #[arg(long, value_delimiter = ',')]
+    pub classes: Option<Vec<String>>,
+    /// Frames per written recording (the file is streamed in blocks of this many rows).
+    #[arg(long, default_value_t = 4096)]
+    pub frames_per_recording: usize,
+    /// Import only the first N frames (a quick look at the 20 GB file).
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Sample rate written into the recordings, Hz (RadioML 2018 states none; 1 MHz is a
+    /// placeholder).
+    #[arg(long, default_value_t = 1e6)]
+    pub sample_rate: f64,
+}
+
+/// RadioML 2018.01a's classes in the order of Y's columns: the corrected order, not the
+/// one in the `classes.txt` shipped with the dataset, which does not match its labels
+/// (pass `--classes` for another).
+pub const CLASSES_2018: [&str; 24] = [
+    "OOK",
+    "4ASK",
+    "8ASK",
+    "BPSK",
+    "QPSK",
+    "8PSK",
+    "16PSK",
+    "32PSK",
+    "16APSK",
+    "32APSK",
+    "64APSK",
+    "128APSK",
+    "16QAM",
+    "32QAM",
+    "64QAM",
+    "128QAM",
+    "256QAM",
+    "AM-SSB-WC",
+    "AM-SSB-SC",
+    "AM-DSB-WC",
+    "AM-DSB-SC",
+    "FM",
+    "GMSK",
+    "OQPSK",
+];
+
+/// Runs `fipmae import radioml2018`: checks the whole file's labels and SNRs, then
+/// streams its frames into recordings of `--frames-per-recording` frames. Returns the
+/// recordings written. Without the `hdf5` feature it says how to build with it.
+pub fn radioml2018(args: &RadioMl2018Args) -> Result<Vec<PathBuf>> {
+    #[cfg(feature = "hdf5")]
+    {
+        radioml2018::run(args)
+    }
+    #[cfg(not(feature = "hdf5"))]
+    {
+        let _ = args;
+        bail!(
+            "this fipmae was built without HDF5: install libhdf5-dev (Debian/Ubuntu) and \
+             build with `cargo build --release -p trainer --features hdf5`"
+        )
+    }
+}
+
+/// Runs `fipmae import radioml2018` and prints a summary.
+pub fn radioml2018_main(args: &RadioMl2018Args) -> Result<()> {
+    let written = radioml2018(args)?;
     println!("{} recordings in {}", written.len(), args.out.display());
     Ok(())
 }

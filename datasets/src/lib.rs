@@ -1,0 +1,7 @@
+//! Files for FIP-DenoMAE that need no Burn: atomic writes and capped reads ([`fsutil`]),
+//! and the importers of public datasets into SigMF recordings ([`import`]: RadioML
+//! 2016.10a's pickle; RadioML 2018.01a's HDF5 file with the `hdf5` feature). A crate of
+//! its own so that the importers' tests (and the libhdf5 link) build without Burn.
+
+pub mod fsutil;
+pub mod import;
