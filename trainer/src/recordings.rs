@@ -7,20 +7,24 @@
 //! `core:label`, SNRs from `fipmae:snr_db` or a field the user names. The class set is the
 //! sorted set of labels found, unless given. Train and validation windows are drawn per
 //! class with the run's seed from **disjoint bursts** (the windows of one burst never
-//! straddle the split). Everything is read into memory (at most [`MAX_SAMPLES`] samples);
-//! streaming a dataset larger than memory is not implemented.
+//! straddle the split). **SigMF pairs are streamed**: the index of windows is built once
+//! from the metadata and the data file's size, and each window's samples are read from
+//! the `.sigmf-data` file when it is rendered, so a dataset larger than memory trains
+//! (RadioML 2018 imported is 20 GB). `.sigmf` archives and raw captures are decoded into
+//! memory (at most [`MAX_SAMPLES`] samples of them).
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use model::rng::{Rng, Stream};
-use model::sigmf::Recording;
+use model::sigmf::{decode_samples, parse_metadata, Annotation, DataType, FileKind};
 use model::{Modality, Renderer, C32};
 use serde::{Deserialize, Serialize};
 
 use crate::data::{render_with, HostBatch, RenderedExample};
 
-/// The most samples a recording set holds in memory (2²⁹ complex samples, 4 GiB).
+/// The most samples a recording set holds in memory, from archives and raw captures
+/// (2²⁹ complex samples, 4 GiB); SigMF pairs are streamed and do not count.
 pub const MAX_SAMPLES: usize = 1 << 29;
 
 /// Salt of the seeded train/validation split.
@@ -68,7 +72,7 @@ pub struct Window {
 pub struct RecordingSet {
     /// Each recording's name (file, or `archive.sigmf:member`).
     pub names: Vec<PathBuf>,
-    samples: Vec<Vec<C32>>,
+    samples: Vec<Samples>,
     /// Every window, in file order.
     pub windows: Vec<Window>,
     /// Class names; window labels index into them.
@@ -153,19 +157,38 @@ impl RecordingSet {
         let mut bursts: Vec<Burst> = Vec::new();
         let mut held = 0usize;
         for file in find_files(paths)? {
+            if let Some((meta, data)) = sigmf_pair(&file) {
+                // streamed: the metadata and the data file's size are all we read now
+                let (annotations, source, len) = open_pair(&meta, &data)?;
+                let r = names.len();
+                push_bursts(&annotations, len, r, n, snr_field, &meta, &mut bursts)?;
+                names.push(meta);
+                samples.push(source);
+                continue;
+            }
             for (name, rec) in crate::classify::recordings(&file)? {
                 held = held.saturating_add(rec.samples.len());
                 if held > MAX_SAMPLES {
                     bail!(
-                        "the recordings hold more than {MAX_SAMPLES} samples (at `{}`): \
-                         reading a dataset larger than memory is not implemented; pass fewer files",
+                        "the archives and raw captures hold more than {MAX_SAMPLES} samples \
+                         (at `{}`), all decoded into memory: convert them to SigMF pairs \
+                         (.sigmf-meta + .sigmf-data), which are read window by window",
                         name.display()
                     );
                 }
                 let r = names.len();
-                push_bursts(&rec, r, n, snr_field, &name, &mut bursts)?;
+                let len = rec.samples.len();
+                push_bursts(
+                    &rec.meta.annotations,
+                    len,
+                    r,
+                    n,
+                    snr_field,
+                    &name,
+                    &mut bursts,
+                )?;
                 names.push(name);
-                samples.push(rec.samples);
+                samples.push(Samples::Memory(rec.samples));
             }
         }
         let classes: Vec<String> = match classes {
@@ -206,9 +229,34 @@ impl RecordingSet {
         })
     }
 
-    /// The samples of window `w`.
-    pub fn window(&self, w: &Window) -> &[C32] {
-        &self.samples[w.recording][w.start..w.start + self.n]
+    /// The samples of window `w` (read from its data file for a streamed recording).
+    pub fn window(&self, w: &Window) -> Result<std::borrow::Cow<'_, [C32]>> {
+        let range = w.start..w.start + self.n;
+        match &self.samples[w.recording] {
+            Samples::Memory(s) => s
+                .get(range)
+                .map(std::borrow::Cow::Borrowed)
+                .context("a window past its recording's end"),
+            Samples::File { path, datatype } => {
+                use std::io::{Read, Seek, SeekFrom};
+                let sb = datatype.sample_bytes();
+                let mut bytes = vec![0u8; self.n * sb];
+                let mut read = || -> std::io::Result<()> {
+                    let mut f = std::fs::File::open(path)?;
+                    f.seek(SeekFrom::Start((w.start * sb) as u64))?;
+                    f.read_exact(&mut bytes)
+                };
+                read().with_context(|| {
+                    format!(
+                        "reading samples {}..{} of `{}` (did it change since it was indexed?)",
+                        w.start,
+                        w.start + self.n,
+                        path.display()
+                    )
+                })?;
+                Ok(std::borrow::Cow::Owned(decode_samples(*datatype, &bytes)?))
+            }
+        }
     }
 
     /// Labelled windows.
@@ -289,6 +337,7 @@ impl RecordingSet {
         modalities: &[Modality],
     ) -> Result<RenderedExample> {
         let w = self.windows.get(i).context("no such window")?;
+        let samples = self.window(w)?;
         let config = renderer.config();
         let pairs = modalities
             .iter()
@@ -297,7 +346,7 @@ impl RecordingSet {
                     let zeros = model::Image::zeros(m.channels(config), config.image_size);
                     return Ok((zeros.clone(), zeros));
                 }
-                let img = renderer.render(m, self.window(w)).with_context(|| {
+                let img = renderer.render(m, &samples).with_context(|| {
                     format!(
                         "rendering `{}` at sample {}",
                         self.names[w.recording].display(),
@@ -319,23 +368,94 @@ impl RecordingSet {
 /// One burst before the class set is known: recording, first sample, length, label, SNR.
 type Burst = (usize, usize, usize, Option<String>, Option<f64>);
 
-/// Appends the bursts of `rec` (recording number `r`): every annotation, or, without any,
-/// every whole `n`-sample window as its own unlabelled burst.
+/// Where a recording's samples are.
+#[derive(Debug, Clone)]
+enum Samples {
+    /// Decoded into memory (`.sigmf` archives, raw captures).
+    Memory(Vec<C32>),
+    /// A `.sigmf-data` file, read window by window.
+    File {
+        /// The data file.
+        path: PathBuf,
+        /// Its sample format.
+        datatype: DataType,
+    },
+}
+
+/// The `(metadata, data)` files of a SigMF pair named by either half.
+fn sigmf_pair(file: &Path) -> Option<(PathBuf, PathBuf)> {
+    match FileKind::of(&file.to_string_lossy()) {
+        Some(FileKind::Meta) => Some((file.to_path_buf(), file.with_extension("sigmf-data"))),
+        Some(FileKind::Data) => Some((file.with_extension("sigmf-meta"), file.to_path_buf())),
+        _ => None,
+    }
+}
+
+/// A SigMF pair opened for streaming: its annotations, where its samples are, and how
+/// many there are. Checked as `Recording::from_bytes` checks (a whole number of samples,
+/// annotations inside the data), except for non-finite samples, which are not scanned
+/// for (rendering zeroes them).
+fn open_pair(meta: &Path, data: &Path) -> Result<(Vec<Annotation>, Samples, usize)> {
+    let parsed = parse_metadata(&crate::fsutil::read_capped(
+        meta,
+        crate::fsutil::MAX_NAMED_FILE,
+    )?)
+    .with_context(|| format!("invalid SigMF metadata `{}`", meta.display()))?;
+    let bytes = std::fs::metadata(data)
+        .with_context(|| format!("`{}` (the data of `{}`)", data.display(), meta.display()))?
+        .len();
+    let sb = parsed.datatype.sample_bytes() as u64;
+    if bytes % sb != 0 {
+        bail!(
+            "`{}`: {bytes} bytes is not a whole number of {}-byte {} samples",
+            data.display(),
+            sb,
+            parsed.datatype.name()
+        );
+    }
+    let len = (bytes / sb) as usize;
+    for (i, a) in parsed.annotations.iter().enumerate() {
+        let end = a.sample_start.saturating_add(a.sample_count.unwrap_or(0));
+        if a.sample_start >= len as u64 || end > len as u64 {
+            bail!(
+                "`{}`: annotation {i} covers samples {}..{end}, past the data's {len}",
+                meta.display(),
+                a.sample_start
+            );
+        }
+    }
+    let source = Samples::File {
+        path: data.to_path_buf(),
+        datatype: parsed.datatype,
+    };
+    Ok((parsed.annotations, source, len))
+}
+
+/// Appends the bursts of a recording of `len` samples with `annotations` (recording
+/// number `r`): every annotation, or, without any, every whole `n`-sample window as its
+/// own unlabelled burst.
 fn push_bursts(
-    rec: &Recording,
+    annotations: &[Annotation],
+    len: usize,
     r: usize,
     n: usize,
     snr_field: &str,
     name: &Path,
     out: &mut Vec<Burst>,
 ) -> Result<()> {
-    if rec.meta.annotations.is_empty() {
-        out.extend((0..rec.samples.len() / n).map(|k| (r, k * n, n, None, None)));
+    if annotations.is_empty() {
+        out.extend((0..len / n).map(|k| (r, k * n, n, None, None)));
         return Ok(());
     }
-    for a in &rec.meta.annotations {
+    let total = len;
+    for a in annotations {
         let start = a.sample_start as usize;
-        let len = rec.segment(a).len();
+        // to the end of the data when the annotation has no count
+        let end = a
+            .sample_count
+            .map_or(total, |c| start.saturating_add(c as usize))
+            .min(total);
+        let len = end.saturating_sub(start);
         if len < n {
             bail!(
                 "`{}`: the burst at sample {start} has {len} samples; the classifier reads \

@@ -455,3 +455,48 @@ fn pretraining_mixes_recorded_and_generated_examples_in_one_batch() -> anyhow::R
     trainer::finetune::run(&ft)?;
     Ok(())
 }
+
+#[test]
+fn sigmf_pairs_are_read_window_by_window_like_the_same_recording_in_memory() -> anyhow::Result<()> {
+    let tmp = common::Scratch::new();
+    let dir = tmp.path("pairs");
+    write_set(&dir, &["BPSK", "QPSK"], 1, 3, 8, "fipmae:snr_db");
+    // the same two recordings in one archive, which is decoded into memory
+    let read = |f: &str| std::fs::read(dir.join(f)).unwrap();
+    let (m0, d0, m1, d1) = (
+        read("BPSK_0.sigmf-meta"),
+        read("BPSK_0.sigmf-data"),
+        read("QPSK_0.sigmf-meta"),
+        read("QPSK_0.sigmf-data"),
+    );
+    let archive = model::sigmf::write_archive("set", &[("BPSK_0", &m0, &d0), ("QPSK_0", &m1, &d1)]);
+    let packed = tmp.path("packed");
+    std::fs::create_dir_all(&packed)?;
+    std::fs::write(packed.join("set.sigmf"), archive)?;
+    let streamed = RecordingSet::open(std::slice::from_ref(&dir), N, None, "fipmae:snr_db")?;
+    let in_memory = RecordingSet::open(std::slice::from_ref(&packed), N, None, "fipmae:snr_db")?;
+    assert_eq!(streamed.windows, in_memory.windows);
+    assert_eq!(streamed.windows.len(), 6);
+    for w in &streamed.windows {
+        assert_eq!(streamed.window(w)?, in_memory.window(w)?);
+    }
+    // a data file cut after indexing: the read names the file
+    std::fs::write(dir.join("QPSK_0.sigmf-data"), &d1[..d1.len() / 2])?;
+    let last = streamed.windows.last().unwrap();
+    let err = format!("{:#}", streamed.window(last).unwrap_err());
+    assert!(
+        err.contains("QPSK_0.sigmf-data") && err.contains("did it change"),
+        "{err}"
+    );
+    // and a data file that is not a whole number of samples is refused when indexing
+    std::fs::write(dir.join("QPSK_0.sigmf-data"), &d1[..d1.len() - 3])?;
+    let err = format!(
+        "{:#}",
+        RecordingSet::open(&[dir], N, None, "fipmae:snr_db").unwrap_err()
+    );
+    assert!(
+        err.contains("not a whole number of 8-byte cf32_le samples"),
+        "{err}"
+    );
+    Ok(())
+}
