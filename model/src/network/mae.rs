@@ -310,13 +310,7 @@ impl<B: Backend> FipMae<B> {
         pred: Tensor<B, 3>,
         mask: Tensor<B, 2>,
     ) -> Tensor<B, 1> {
-        let mut target = patchify(target, self.config.patch_size);
-        if self.config.norm_pix_loss {
-            let mean = target.clone().mean_dim(2);
-            let var = target.clone().var(2);
-            target = (target - mean) / (var + 1e-6).sqrt();
-        }
-        let per_patch: Tensor<B, 2> = (pred - target).powi_scalar(2).mean_dim(2).squeeze_dim(2);
+        let per_patch = self.per_patch_loss(target, pred);
         if self.config.loss_on_all_patches {
             return per_patch.mean();
         }
@@ -326,6 +320,22 @@ impl<B: Backend> FipMae<B> {
         let masked_loss = (per_patch.clone() * mask).sum() / denom;
         let any = masked.greater_elem(0.5).float();
         masked_loss * any.clone() + per_patch.mean() * (any.neg() + 1.0)
+    }
+
+    /// The mean squared error of each patch against the target's (per-patch normalised
+    /// with `norm_pix_loss`).
+    ///
+    /// # Shapes
+    /// - `target`: `[batch, channels, size, size]`; `pred`: `[batch, L, p·p·channels]`
+    /// - output: `[batch, L]`
+    fn per_patch_loss(&self, target: Tensor<B, 4>, pred: Tensor<B, 3>) -> Tensor<B, 2> {
+        let mut target = patchify(target, self.config.patch_size);
+        if self.config.norm_pix_loss {
+            let mean = target.clone().mean_dim(2);
+            let var = target.clone().var(2);
+            target = (target - mean) / (var + 1e-6).sqrt();
+        }
+        (pred - target).powi_scalar(2).mean_dim(2).squeeze_dim(2)
     }
 
     /// [`FipMae::forward_loss`] over the examples where the modality is present only
@@ -342,13 +352,7 @@ impl<B: Backend> FipMae<B> {
         mask: Tensor<B, 2>,
         present: Tensor<B, 1>,
     ) -> Tensor<B, 1> {
-        let mut target = patchify(target, self.config.patch_size);
-        if self.config.norm_pix_loss {
-            let mean = target.clone().mean_dim(2);
-            let var = target.clone().var(2);
-            target = (target - mean) / (var + 1e-6).sqrt();
-        }
-        let per_patch: Tensor<B, 2> = (pred - target).powi_scalar(2).mean_dim(2).squeeze_dim(2);
+        let per_patch = self.per_patch_loss(target, pred);
         let l = per_patch.dims()[1];
         let w = present.unsqueeze_dim::<2>(1).repeat_dim(1, l);
         let all = (per_patch.clone() * w.clone()).sum() / w.clone().sum().clamp_min(1.0);
