@@ -120,4 +120,12 @@ fn malformed_files_are_refused_by_name_before_anything_is_written() {
     let e = err("rml2018_good.hdf5", &["--classes", "BPSK,QPSK"]);
     assert!(e.contains("Y has shape [6, 24], expected [6, 2]"), "{e}");
     assert!(!out.exists(), "a refused import wrote its folder");
+    // a non-finite sample in X is found block by block: the blocks before it are whole
+    let e = err("rml2018_nan.hdf5", &["--frames-per-recording", "2"]);
+    assert!(
+        e.contains("row 4 of X holds a non-finite sample") && e.contains("rows before 4"),
+        "{e}"
+    );
+    assert_eq!(read(&out, "frames_0000002").meta.annotations.len(), 2);
+    assert!(!out.join("frames_0000004.sigmf-meta").exists());
 }

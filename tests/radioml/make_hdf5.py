@@ -40,6 +40,9 @@ two[3, 0] = 1
 write("rml2018_not_onehot.hdf5", x_values(), two, z)
 write("rml2018_short_z.hdf5", x_values(), y_values(), z[:-1])
 write("rml2018_no_z.hdf5", x_values(), y_values(), z, skip=("Z",))
+bad = x_values()
+bad[4, 100, 1] = np.nan
+write("rml2018_nan.hdf5", bad, y_values(), z)
 with open(os.path.join(HERE, "rml2018_good.hdf5"), "rb") as f:
     data = f.read()
 with open(os.path.join(HERE, "rml2018_truncated.hdf5"), "wb") as f:

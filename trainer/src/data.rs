@@ -66,14 +66,17 @@ pub fn for_each_prefetched<T: Send>(
     })
 }
 
-/// Stops a run on a non-finite loss at `step` (from 0) of `epoch` (from 0), naming where
-/// the last good weights are, or that no epoch finished to write them.
+/// Stops a run on a non-finite loss at `step` (from 0) of `epoch` (from 0), naming the
+/// weights last written (the last epoch's, or fine-tuning's best), or that none were.
 pub fn check_finite(loss: f64, epoch: usize, step: usize, weights: &std::path::Path) -> Result<()> {
     if loss.is_finite() {
         return Ok(());
     }
     let kept = if weights.exists() {
-        format!("the last good weights are in `{}`", weights.display())
+        format!(
+            "the weights written before it are in `{}`",
+            weights.display()
+        )
     } else {
         "no epoch had finished, so no weights were written".to_string()
     };

@@ -74,9 +74,10 @@ pub struct EvalArgs {
     /// classifier's class names.
     #[arg(long, num_args = 1.., value_name = "PATH")]
     pub recordings: Vec<PathBuf>,
-    /// Annotation field holding a recorded burst's SNR, dB.
-    #[arg(long, default_value = crate::recordings::DEFAULT_SNR_FIELD)]
-    pub snr_field: String,
+    /// Annotation field holding a recorded burst's SNR, dB (default: the one the
+    /// classifier's recordings used, else `fipmae:snr_db`).
+    #[arg(long)]
+    pub snr_field: Option<String>,
 }
 
 pub use model::report::{Report, SnrAccuracy};
@@ -102,6 +103,14 @@ pub fn run(args: &EvalArgs) -> Result<Report> {
     }
     let device = backend::device()?;
     let (ft, model) = crate::finetune::load_run::<Backend>(&args.model, &device)?;
+    if args.recordings.is_empty() && ft.class_names() != ft.dataset.class_names() {
+        bail!(
+            "`{}` was fine-tuned on recordings with the classes {}, which the generator's \
+             test set does not have: evaluate it with --recordings PATH",
+            args.model.display(),
+            ft.class_names().join(", ")
+        );
+    }
     let renderer = Renderer::new(ft.render.clone())?;
     let threads = crate::data::threads(args.threads);
     let k = ft.class_names().len();
@@ -276,11 +285,16 @@ fn recorded_accuracy(
 ) -> Result<(Vec<SnrAccuracy>, Vec<Vec<u64>>)> {
     let classes = ft.class_names();
     let k = classes.len();
+    let snr_field = match (&args.snr_field, &ft.recordings) {
+        (Some(f), _) => f.clone(),
+        (None, Some(r)) => r.snr_field.clone(),
+        (None, None) => crate::recordings::DEFAULT_SNR_FIELD.to_string(),
+    };
     let set = crate::recordings::RecordingSet::open(
         &args.recordings,
         ft.render.num_samples,
         Some(&classes),
-        &args.snr_field,
+        &snr_field,
     )?;
     let ids: Vec<usize> = (0..set.windows.len())
         .filter(|&i| set.windows[i].label.is_some())
@@ -289,7 +303,8 @@ fn recorded_accuracy(
         bail!("the recordings hold no labelled burst (core:label) to evaluate on");
     }
     let mut confusion = vec![vec![0u64; k]; k];
-    // SNR (as its bit pattern, so equal values group) → (correct, examples)
+    // SNR in tenths of a dB (so equal values group, in ascending order) → (the SNR,
+    // correct, examples)
     let mut by_snr: std::collections::BTreeMap<i64, (f64, u64, u64)> = Default::default();
     for chunk in ids.chunks(ft.batch_size.max(1)) {
         let batch = set.render(renderer, chunk, &[ft.classifier.mae.target], threads)?;

@@ -295,7 +295,8 @@ impl FinetuneArgs {
             )?;
             if set.classes.len() < 2 {
                 bail!(
-                    "the recordings have {} class label(s) ({}); a classifier needs at least 2                      (labels come from each annotation's core:label)",
+                    "the recordings have {} class label(s) ({}); a classifier needs at least 2 \
+                     (labels come from each annotation's core:label)",
                     set.classes.len(),
                     set.classes.join(", ")
                 );
@@ -351,7 +352,9 @@ impl FinetuneRun {
         }
         if let Some(r) = &self.recordings {
             let k = classes as u64;
-            if self.train != r.train_per_class * k || self.val != r.val_per_class * k {
+            if Some(self.train) != r.train_per_class.checked_mul(k)
+                || Some(self.val) != r.val_per_class.checked_mul(k)
+            {
                 bail!("the example counts do not match the recordings' per-class counts");
             }
         }

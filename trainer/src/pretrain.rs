@@ -189,16 +189,15 @@ impl PretrainArgs {
                 synthetic_fraction: self.synthetic_fraction,
             };
             // counted, and the split checked, before anything is written
-            let set = RecordingSet::open(
+            let windows = RecordingSet::open(
                 &rec.paths,
                 render.num_samples,
                 None,
                 crate::recordings::DEFAULT_SNR_FIELD,
-            )?;
-            let rec = PretrainRecordings {
-                windows: set.windows.len() as u64,
-                ..rec
-            };
+            )?
+            .windows
+            .len() as u64;
+            let rec = PretrainRecordings { windows, ..rec };
             Unlabelled::open(
                 dataset.clone(),
                 &rec,
@@ -321,24 +320,33 @@ fn validate<B: burn::tensor::backend::Backend>(
 ) -> Result<(f64, Vec<(Modality, f64)>)> {
     let ids: Vec<u64> = (run.examples..run.examples + run.val_examples).collect();
     let modalities = run.model.present_modalities();
-    let (mut total, mut per, mut n) = (0.0, vec![0.0; modalities.len()], 0usize);
+    let (mut total, mut n) = (0.0, 0usize);
+    // per modality: loss × examples where it is present, and those examples (a recorded
+    // example has no noise image)
+    let mut per = vec![(0.0, 0usize); modalities.len()];
     for chunk in ids.chunks(run.batch_size) {
         let batch = data.render(renderer, chunk, &modalities, threads)?;
         // a fixed masking "epoch" so validation losses are comparable across epochs
         let out = model.forward(&batch.to_inputs::<B>(&run.model, run.seed, u64::MAX, device))?;
-        let k = chunk.len() as f64;
-        total += read_scalar(out.loss)? * k;
+        let k = chunk.len();
+        total += read_scalar(out.loss)? * k as f64;
+        let generated = batch.recorded.iter().filter(|r| !**r).count();
         for (p, m) in per.iter_mut().zip(&out.modalities) {
-            *p += read_scalar(m.loss.clone())? * k;
+            let present = if m.modality == Modality::Noise {
+                generated
+            } else {
+                k
+            };
+            p.0 += read_scalar(m.loss.clone())? * present as f64;
+            p.1 += present;
         }
-        n += chunk.len();
+        n += k;
     }
-    let n = n.max(1) as f64;
     Ok((
-        total / n,
+        total / n.max(1) as f64,
         modalities
             .into_iter()
-            .zip(per.into_iter().map(|p| p / n))
+            .zip(per.into_iter().map(|(sum, k)| sum / k.max(1) as f64))
             .collect(),
     ))
 }
@@ -558,6 +566,11 @@ pub fn run_on(args: &PretrainArgs, devices: &[backend::Device]) -> Result<Summar
     let files = RunFiles::in_dir(&args.out);
     let run = open_run(args, &files)?;
     let device = devices.first().cloned().context("no device to train on")?;
+    if run.recordings.is_some() && devices.len() > 1 {
+        // each share's noise loss is averaged over its own generated examples, so shares
+        // with different mixes would not sum to the whole batch's gradient
+        bail!("pretraining on --recordings runs on one device: pass --devices 1");
+    }
     let renderer = Renderer::new(run.render.clone())?;
     // Seeded initialisation, drawn on the CPU: the same seed gives the same starting
     // weights on every backend.

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use model::rng::{Rng, Stream};
-use model::sigmf::{decode_samples, parse_metadata, Annotation, DataType, FileKind};
+use model::sigmf::{decode_samples, parse_metadata, Annotation, DataType, FileKind, MAX_COVERAGE};
 use model::{Modality, Renderer, C32};
 use serde::{Deserialize, Serialize};
 
@@ -118,6 +118,13 @@ pub fn find_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
             bail!("`{}` does not exist", p.display());
         }
     }
+    // a file given twice (a pair by both halves, a folder and a file in it) counts once:
+    // its copies would be separate bursts, on both sides of the train/validation split
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|p| {
+        let named = sigmf_pair(p).map_or_else(|| p.clone(), |(meta, _)| meta);
+        seen.insert(std::fs::canonicalize(&named).unwrap_or(named))
+    });
     if out.is_empty() {
         bail!(
             "no recordings (.sigmf-meta, .sigmf, .cf32) in {}",
@@ -393,8 +400,8 @@ fn sigmf_pair(file: &Path) -> Option<(PathBuf, PathBuf)> {
 
 /// A SigMF pair opened for streaming: its annotations, where its samples are, and how
 /// many there are. Checked as `Recording::from_bytes` checks (a whole number of samples,
-/// annotations inside the data), except for non-finite samples, which are not scanned
-/// for (rendering zeroes them).
+/// annotations inside the data and covering it at most `MAX_COVERAGE` times), except for
+/// non-finite samples, which are not scanned for (rendering zeroes them).
 fn open_pair(meta: &Path, data: &Path) -> Result<(Vec<Annotation>, Samples, usize)> {
     let parsed = parse_metadata(&crate::fsutil::read_capped(
         meta,
@@ -414,6 +421,18 @@ fn open_pair(meta: &Path, data: &Path) -> Result<(Vec<Annotation>, Samples, usiz
         );
     }
     let len = (bytes / sb) as usize;
+    // as Recording::from_bytes: annotations may overlap, but not cover the data without bound
+    let covered: u64 = parsed
+        .annotations
+        .iter()
+        .map(|a| a.sample_count.unwrap_or(len as u64))
+        .fold(0u64, u64::saturating_add);
+    if covered > MAX_COVERAGE.saturating_mul(len.max(1) as u64) {
+        bail!(
+            "`{}`: the annotations cover {covered} samples of {len}, more than {MAX_COVERAGE} times over",
+            meta.display()
+        );
+    }
     for (i, a) in parsed.annotations.iter().enumerate() {
         let end = a.sample_start.saturating_add(a.sample_count.unwrap_or(0));
         if a.sample_start >= len as u64 || end > len as u64 {
@@ -612,7 +631,10 @@ impl Unlabelled {
             train: Vec::new(),
             val: Vec::new(),
         };
-        let need_val = part.rank(examples + val_examples) - part.rank(examples);
+        let end = examples
+            .checked_add(val_examples)
+            .context("too many examples: their count overflows")?;
+        let need_val = part.rank(end) - part.rank(examples);
         let need_train = part.rank(examples);
         let n_val = (need_val as usize)
             .min(w / 5)

@@ -172,12 +172,18 @@ fn foreign_recordings_train_evaluate_classify_and_export_with_their_class_names(
     );
     // without the field named, the bursts have no SNR: overall and per class only
     let mut no_snr = eargs.clone();
-    no_snr.snr_field = "fipmae:snr_db".into();
+    no_snr.snr_field = Some("fipmae:snr_db".into());
     no_snr.out = tmp.path("eval2");
     let r2 = trainer::eval::run(&no_snr)?;
     assert!(r2.per_snr.is_empty());
     assert_eq!(r2.overall, report.overall);
 
+    // the generator's test set has none of these classes: refused, not misread
+    let mut synthetic = eargs.clone();
+    synthetic.recordings.clear();
+    synthetic.out = tmp.path("eval3");
+    let e = format!("{:#}", trainer::eval::run(&synthetic).unwrap_err());
+    assert!(e.contains("evaluate it with --recordings"), "{e}");
     // classify and export speak the recordings' class names
     let cargs: trainer::classify::ClassifyArgs = trainer::args_from(&[
         "--model",
@@ -480,6 +486,35 @@ fn sigmf_pairs_are_read_window_by_window_like_the_same_recording_in_memory() -> 
     for w in &streamed.windows {
         assert_eq!(streamed.window(w)?, in_memory.window(w)?);
     }
+    // a pair named twice (by both halves, and through its folder) counts once
+    let twice = [
+        dir.clone(),
+        dir.join("BPSK_0.sigmf-meta"),
+        dir.join("BPSK_0.sigmf-data"),
+    ];
+    assert_eq!(
+        RecordingSet::open(&twice, N, None, "fipmae:snr_db")?
+            .windows
+            .len(),
+        6
+    );
+    // annotations covering the data many times over are refused (no window flood)
+    let flood = tmp.path("flood");
+    std::fs::create_dir_all(&flood)?;
+    let notes: Vec<_> = (0..9)
+        .map(|k| serde_json::json!({"core:sample_start": k, "core:label": "X"}))
+        .collect();
+    let meta = serde_json::json!({
+        "global": {"core:datatype": "cf32_le", "core:version": "1.0.0"},
+        "captures": [], "annotations": notes,
+    });
+    std::fs::write(flood.join("f.sigmf-meta"), serde_json::to_vec(&meta)?)?;
+    std::fs::write(flood.join("f.sigmf-data"), &d0)?;
+    let err = format!(
+        "{:#}",
+        RecordingSet::open(&[flood], N, None, "fipmae:snr_db").unwrap_err()
+    );
+    assert!(err.contains("more than 4 times over"), "{err}");
     // a data file cut after indexing: the read names the file
     std::fs::write(dir.join("QPSK_0.sigmf-data"), &d1[..d1.len() / 2])?;
     let last = streamed.windows.last().unwrap();

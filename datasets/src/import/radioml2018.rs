@@ -3,7 +3,8 @@
 //! Datasets `X` (float32 `[N, L, 2]`, I and Q last), `Y` (one-hot `[N, classes]`, any
 //! numeric type) and `Z` (SNR in dB, `[N, 1]` or `[N]`). The file is about 20 GB, so it is
 //! never read whole: a first pass reads `Y` and `Z` (a few hundred MB) and checks every
-//! row; only then is the output folder created and `X` streamed, `--frames-per-recording`
+//! row; only then is the output folder created and `X` streamed (each block checked for
+//! non-finite samples before it is written), `--frames-per-recording`
 //! rows at a time, into `frames_<first row>.sigmf-meta/-data` with one annotation per frame
 //! (`core:label`, `fipmae:snr_db`, `fipmae:index` = the row, `fipmae:profile` =
 //! `radioml2018`).
@@ -136,6 +137,20 @@ pub fn run(args: &RadioMl2018Args) -> Result<Vec<PathBuf>> {
         let frames = x
             .read_slice::<f32, _, ndarray::Ix3>((a..b, .., ..))
             .with_context(|| format!("reading X rows {a}..{b}"))?;
+        if let Some(k) = frames.iter().position(|v| !v.is_finite()) {
+            let row = a + k / (len * 2);
+            bail!(
+                "row {row} of X holds a non-finite sample{}",
+                if a > 0 {
+                    format!(
+                        "; rows before {a} were written to `{}` and are sound",
+                        args.out.display()
+                    )
+                } else {
+                    String::new()
+                }
+            );
+        }
         let samples: Vec<C32> = frames
             .outer_iter()
             .flat_map(|f| {
