@@ -17,7 +17,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use model::rng::{Rng, Stream};
-use model::sigmf::{decode_samples, parse_metadata, Annotation, DataType, FileKind, MAX_COVERAGE};
+use model::sigmf::{
+    check_annotations, decode_samples, parse_metadata, Annotation, DataType, FileKind,
+};
 use model::{Modality, Renderer, C32};
 use serde::{Deserialize, Serialize};
 
@@ -421,28 +423,13 @@ fn open_pair(meta: &Path, data: &Path) -> Result<(Vec<Annotation>, Samples, usiz
         );
     }
     let len = (bytes / sb) as usize;
-    // as Recording::from_bytes: annotations may overlap, but not cover the data without bound
-    let covered: u64 = parsed
-        .annotations
-        .iter()
-        .map(|a| a.sample_count.unwrap_or(len as u64))
-        .fold(0u64, u64::saturating_add);
-    if covered > MAX_COVERAGE.saturating_mul(len.max(1) as u64) {
-        bail!(
-            "`{}`: the annotations cover {covered} samples of {len}, more than {MAX_COVERAGE} times over",
-            meta.display()
-        );
-    }
-    for (i, a) in parsed.annotations.iter().enumerate() {
-        let end = a.sample_start.saturating_add(a.sample_count.unwrap_or(0));
-        if a.sample_start >= len as u64 || end > len as u64 {
-            bail!(
-                "`{}`: annotation {i} covers samples {}..{end}, past the data's {len}",
-                meta.display(),
-                a.sample_start
-            );
-        }
-    }
+    check_annotations(&parsed.annotations, len).with_context(|| {
+        format!(
+            "`{}` does not fit its data `{}`",
+            meta.display(),
+            data.display()
+        )
+    })?;
     let source = Samples::File {
         path: data.to_path_buf(),
         datatype: parsed.datatype,

@@ -267,6 +267,31 @@ pub fn encode_cf32_le(samples: &[C32]) -> Vec<u8> {
 /// allowed, amplification not).
 pub const MAX_COVERAGE: u64 = 4;
 
+/// Checks `annotations` against a recording of `len` samples: each inside the data, and
+/// together covering it at most [`MAX_COVERAGE`] times (overlaps allowed: each covered
+/// sample is rendered once per annotation, so coverage must not grow without bound).
+pub fn check_annotations(annotations: &[Annotation], len: usize) -> Result<(), SigmfError> {
+    let covered: u64 = annotations
+        .iter()
+        .map(|a| a.sample_count.unwrap_or(len as u64))
+        .fold(0u64, u64::saturating_add);
+    if covered > MAX_COVERAGE.saturating_mul(len.max(1) as u64) {
+        return Err(SigmfError::Coverage { covered, len });
+    }
+    for (index, a) in annotations.iter().enumerate() {
+        let end = a.sample_start.saturating_add(a.sample_count.unwrap_or(0));
+        if a.sample_start >= len as u64 || end > len as u64 {
+            return Err(SigmfError::OutOfRange {
+                index,
+                start: a.sample_start,
+                end: end.max(a.sample_start + 1),
+                len,
+            });
+        }
+    }
+    Ok(())
+}
+
 impl Recording {
     /// Reads a recording from its metadata and data bytes, checking everything listed in
     /// the module docs.
@@ -279,28 +304,7 @@ impl Recording {
         {
             return Err(SigmfError::NonFinite { index });
         }
-        let len = samples.len();
-        // overlapping annotations may cover a sample several times, but not without bound:
-        // each covered sample is rendered once per annotation
-        let covered: u64 = meta
-            .annotations
-            .iter()
-            .map(|a| a.sample_count.unwrap_or(len as u64))
-            .fold(0u64, u64::saturating_add);
-        if covered > MAX_COVERAGE.saturating_mul(len.max(1) as u64) {
-            return Err(SigmfError::Coverage { covered, len });
-        }
-        for (index, a) in meta.annotations.iter().enumerate() {
-            let end = a.sample_start.saturating_add(a.sample_count.unwrap_or(0));
-            if a.sample_start >= len as u64 || end > len as u64 {
-                return Err(SigmfError::OutOfRange {
-                    index,
-                    start: a.sample_start,
-                    end: end.max(a.sample_start + 1),
-                    len,
-                });
-            }
-        }
+        check_annotations(&meta.annotations, samples.len())?;
         Ok(Self { meta, samples })
     }
 
