@@ -296,6 +296,26 @@ fn recorded_accuracy(
         Some(&classes),
         &snr_field,
     )?;
+    if let Some(r) = &ft.recordings {
+        // the run's own training files, scored again, flatter it: say so
+        let canonical = |p: &std::path::Path| std::fs::canonicalize(p).ok();
+        let trained: std::collections::HashSet<_> = crate::recordings::find_files(&r.paths)
+            .map(|files| files.iter().filter_map(|p| canonical(p)).collect())
+            .unwrap_or_default();
+        let again = set
+            .names
+            .iter()
+            .filter(|n| canonical(n).is_some_and(|c| trained.contains(&c)))
+            .count();
+        if again > 0 {
+            eprintln!(
+                "note: {again} of these {} recordings are among those `{}` was fine-tuned on: \
+                 its training windows are scored too",
+                set.names.len(),
+                args.model.display()
+            );
+        }
+    }
     let ids: Vec<usize> = (0..set.windows.len())
         .filter(|&i| set.windows[i].label.is_some())
         .collect();
