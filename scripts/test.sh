@@ -32,58 +32,28 @@ step "lints: clippy, warnings are errors"
 cargo clippy --release --locked --workspace --exclude fipmae-web --all-targets -- -D warnings
 cargo clippy --release --locked --target wasm32-unknown-unknown -p fipmae-web --all-targets -- -D warnings
 
-step "native tests (release)"
 log=$(mktemp)
-set +e
-cargo test --release --locked --workspace --exclude fipmae-web 2>&1 | tee "$log"
-status=${PIPESTATUS[0]}
-set -e
+status=0
+# Runs "$@" with its output shown and appended to the log; a failure is remembered (the
+# first one's status is the command's) and the later steps still run.
+logged() {
+  set +e
+  "$@" 2>&1 | tee -a "$log"
+  local rc=${PIPESTATUS[0]}
+  set -e
+  if [ "$status" -eq 0 ]; then status=$rc; fi
+}
 
-step "browser tests (wasm-bindgen-test, headless Chromium, CPU and WebGPU)"
-set +e
-bash scripts/browser_tests.sh 2>&1 | tee -a "$log"
-browser_status=${PIPESTATUS[0]}
-set -e
-[ "$status" -eq 0 ] && status=$browser_status
-
-step "wgpu backend on a software Vulkan device (lavapipe) against the CPU"
-set +e
-bash scripts/wgpu_tests.sh 2>&1 | tee -a "$log"
-wgpu_status=${PIPESTATUS[0]}
-set -e
-[ "$status" -eq 0 ] && status=$wgpu_status
-
-step "RadioML 2018 import on HDF5 files (libhdf5)"
-set +e
-bash scripts/hdf5_tests.sh 2>&1 | tee -a "$log"
-hdf5_status=${PIPESTATUS[0]}
-set -e
-[ "$status" -eq 0 ] && status=$hdf5_status
-
-step "end to end: the trunk-built page served on localhost reaches ready"
-set +e
-(bash scripts/build_web.sh && bash scripts/e2e.sh) 2>&1 | tee -a "$log"
-e2e_status=${PIPESTATUS[0]}
-set -e
-[ "$status" -eq 0 ] && status=$e2e_status
-
-step "SigMF output checked by the reference Python package"
-set +e
-(
+sigmf_check() (
   set -e
   out=$(mktemp -d)
   cargo run --release --locked -q -p trainer -- generate --out "$out" --count 20 --seed 1
   venv=$(ensure_py_venv)
   "$venv/bin/python" scripts/validate_sigmf.py "$out" 20
   rm -rf "$out"
-) 2>&1 | tee -a "$log"
-sigmf_status=${PIPESTATUS[0]}
-set -e
-[ "$status" -eq 0 ] && status=$sigmf_status
+)
 
-step "independent bursts (scripts/independent_bursts.py, numpy) judged by the shipped model"
-set +e
-(
+independent_check() (
   set -e
   out=$(mktemp -d)
   venv=$(ensure_py_venv)
@@ -95,10 +65,34 @@ set +e
     --check static/report.json --within 5
   echo "independent bursts: 1 passed"
   rm -rf "$out"
-) 2>&1 | tee -a "$log"
-indep_status=${PIPESTATUS[0]}
-set -e
-[ "$status" -eq 0 ] && status=$indep_status
+)
+
+page_check() (
+  set -e
+  bash scripts/build_web.sh
+  bash scripts/e2e.sh
+)
+
+step "native tests (release)"
+logged cargo test --release --locked --workspace --exclude fipmae-web
+
+step "browser tests (wasm-bindgen-test, headless Chromium, CPU and WebGPU)"
+logged bash scripts/browser_tests.sh
+
+step "wgpu backend on a software Vulkan device (lavapipe) against the CPU"
+logged bash scripts/wgpu_tests.sh
+
+step "RadioML 2018 import on HDF5 files (libhdf5)"
+logged bash scripts/hdf5_tests.sh
+
+step "end to end: the trunk-built page served on localhost reaches ready"
+logged page_check
+
+step "SigMF output checked by the reference Python package"
+logged sigmf_check
+
+step "independent bursts (scripts/independent_bursts.py, numpy) judged by the shipped model"
+logged independent_check
 
 passed=$(grep -Eo '[0-9]+ passed' "$log" | awk '{s+=$1} END {print s+0}')
 failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s+=$1} END {print s+0}')

@@ -36,24 +36,25 @@ ensure_trunk() {
 # `sigmf` package (it brings numpy, which scripts/independent_bursts.py needs). Prints the
 # venv's folder.
 ensure_py_venv() {
-  local venv="${FIPMAE_VENV:-/var/tmp/fipmae-venv}"
-  if ! "$venv/bin/python" -c "import sigmf, numpy" 2>/dev/null; then
-    echo "installing sigmf and numpy into $venv" >&2
-    python3 -m venv "$venv" >&2
-    "$venv/bin/pip" install -q sigmf numpy >&2
-  fi
-  echo "$venv"
+  ensure_venv "${FIPMAE_VENV:-/var/tmp/fipmae-venv}" "sigmf, numpy" sigmf numpy
 }
 
 # PyTorch for the CPU benchmarks only (bench/torch_twin.py), in its own venv
 # ($FIPMAE_TORCH_VENV, default /var/tmp/fipmae-torch-venv; the index serves the CUDA build,
 # ~5 GB, which runs on the CPU). Prints the venv's folder. Never used by the test command.
 ensure_torch_venv() {
-  local venv="${FIPMAE_TORCH_VENV:-/var/tmp/fipmae-torch-venv}"
-  if ! "$venv/bin/python" -c "import torch" 2>/dev/null; then
-    echo "installing PyTorch into $venv (benchmark only; several GB, once)" >&2
+  ensure_venv "${FIPMAE_TORCH_VENV:-/var/tmp/fipmae-torch-venv}" "torch" torch numpy
+}
+
+# A Python venv at $1 in which `import $2` works, made with pip packages $3... when it does
+# not. Prints the venv's folder.
+ensure_venv() {
+  local venv="$1" imports="$2"
+  shift 2
+  if ! "$venv/bin/python" -c "import $imports" 2>/dev/null; then
+    echo "installing $* into $venv" >&2
     python3 -m venv "$venv" >&2
-    "$venv/bin/pip" install -q torch numpy >&2
+    "$venv/bin/pip" install -q "$@" >&2
   fi
   echo "$venv"
 }

@@ -161,21 +161,24 @@ pub fn parse_snr_db(s: &str) -> Result<f64, String> {
 
 /// Parses a fraction in `[0, 1)` (label smoothing).
 pub fn parse_fraction(s: &str) -> Result<f64, String> {
-    let v: f64 = number(s)?;
-    if (0.0..1.0).contains(&v) {
-        Ok(v)
-    } else {
-        Err(format!("{v} must be in [0, 1)"))
-    }
+    fraction(s, false)
 }
 
 /// Parses a fraction in `[0, 1]` (`--synthetic-fraction`).
 pub fn parse_fraction_closed(s: &str) -> Result<f64, String> {
+    fraction(s, true)
+}
+
+/// A number in `[0, 1)`, or `[0, 1]` when `one` is allowed.
+fn fraction(s: &str, one: bool) -> Result<f64, String> {
     let v: f64 = number(s)?;
-    if (0.0..=1.0).contains(&v) {
+    if (0.0..1.0).contains(&v) || (one && v == 1.0) {
         Ok(v)
     } else {
-        Err(format!("{v} must be in [0, 1]"))
+        Err(format!(
+            "{v} must be in [0, 1{}",
+            if one { "]" } else { ")" }
+        ))
     }
 }
 

@@ -183,30 +183,27 @@ impl PretrainArgs {
         let recordings = if self.recordings.is_empty() {
             None
         } else {
-            let rec = PretrainRecordings {
-                paths: self.recordings.clone(),
-                windows: 0,
-                synthetic_fraction: self.synthetic_fraction,
-            };
             // counted, and the split checked, before anything is written
-            let windows = RecordingSet::open(
-                &rec.paths,
+            let set = RecordingSet::open(
+                &self.recordings,
                 render.num_samples,
                 None,
                 crate::recordings::DEFAULT_SNR_FIELD,
-            )?
-            .windows
-            .len() as u64;
-            let rec = PretrainRecordings { windows, ..rec };
-            Unlabelled::open(
+            )?;
+            let windows = set.windows.len() as u64;
+            Unlabelled::from_set(
                 dataset.clone(),
-                &rec,
-                render.num_samples,
+                set,
+                self.synthetic_fraction,
                 self.examples,
                 self.val_examples,
                 self.seed,
             )?;
-            Some(rec)
+            Some(PretrainRecordings {
+                paths: self.recordings.clone(),
+                windows,
+                synthetic_fraction: self.synthetic_fraction,
+            })
         };
         if self.examples == 0 || self.batch_size == 0 || self.epochs == 0 {
             bail!("--examples, --batch-size and --epochs must be at least 1");

@@ -16,14 +16,13 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use model::rng::{Rng, Stream};
 use model::sigmf::{
     check_annotations, decode_samples, parse_metadata, Annotation, DataType, FileKind,
 };
 use model::{Modality, Renderer, C32};
 use serde::{Deserialize, Serialize};
 
-use crate::data::{render_with, HostBatch, RenderedExample};
+use crate::data::{render_with, shuffled, HostBatch, RenderedExample};
 
 /// The most samples a recording set holds in memory, from archives and raw captures
 /// (2²⁹ complex samples, 4 GiB); SigMF pairs are streamed and do not count.
@@ -292,13 +291,11 @@ impl RecordingSet {
                 }
             }
             let total: usize = bursts.iter().map(Vec::len).sum();
-            let mut rng = Rng::for_example(seed ^ SPLIT_SALT, c as u64, Stream::Masking);
-            // Fisher–Yates with the project's own generator (the same order everywhere)
-            for i in (1..bursts.len()).rev() {
-                let j = (rng.uniform() * (i + 1) as f64) as usize;
-                bursts.swap(i, j.min(i));
-            }
-            let mut it = bursts.into_iter();
+            // this class's bursts in a seeded order (the class index as the "epoch")
+            let order = shuffled(bursts.len() as u64, seed, SPLIT_SALT, c as u64);
+            let mut it = order
+                .into_iter()
+                .map(|k| std::mem::take(&mut bursts[k as usize]));
             let mut v = Vec::new();
             while (v.len() as u64) < val {
                 match it.next() {
@@ -604,16 +601,37 @@ impl Unlabelled {
         seed: u64,
     ) -> Result<Self> {
         let set = RecordingSet::open(&rec.paths, n, None, DEFAULT_SNR_FIELD)?;
-        let w = set.windows.len();
-        if w as u64 != rec.windows {
+        if set.windows.len() as u64 != rec.windows {
             bail!(
-                "the recordings now hold {w} windows, the run was made with {}: they changed since",
+                "the recordings now hold {} windows, the run was made with {}: they changed since",
+                set.windows.len(),
                 rec.windows
             );
         }
+        Self::from_set(
+            spec,
+            set,
+            rec.synthetic_fraction,
+            examples,
+            val_examples,
+            seed,
+        )
+    }
+
+    /// The generator (`spec`) mixed with the windows of an opened `set`, a `fraction` of
+    /// the examples generated; refuses too few windows to hold some out for validation.
+    pub fn from_set(
+        spec: model::DatasetSpec,
+        set: RecordingSet,
+        fraction: f64,
+        examples: u64,
+        val_examples: u64,
+        seed: u64,
+    ) -> Result<Self> {
+        let (w, n) = (set.windows.len(), set.n);
         let mut part = RecordedPart {
             set,
-            fraction: rec.synthetic_fraction,
+            fraction,
             examples,
             train: Vec::new(),
             val: Vec::new(),
@@ -632,12 +650,10 @@ impl Unlabelled {
                  validation and train on the rest"
             );
         }
-        let mut order: Vec<usize> = (0..w).collect();
-        let mut rng = Rng::for_example(seed ^ SPLIT_SALT, u64::MAX, Stream::Masking);
-        for i in (1..order.len()).rev() {
-            let j = (rng.uniform() * (i + 1) as f64) as usize;
-            order.swap(i, j.min(i));
-        }
+        let order: Vec<usize> = shuffled(w as u64, seed, SPLIT_SALT, u64::MAX)
+            .into_iter()
+            .map(|i| i as usize)
+            .collect();
         part.val = order[..n_val].to_vec();
         part.train = order[n_val..].to_vec();
         Ok(Self {
