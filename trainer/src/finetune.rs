@@ -40,15 +40,25 @@ pub struct FinetuneArgs {
     /// Pretraining run folder whose encoder to start from.
     #[arg(long, conflicts_with = "method")]
     pub pretrained: Option<PathBuf>,
+    /// Fine-tuning run folder whose kept classifier to start from (its model, classes and
+    /// generator settings), e.g. to go on training it on fresh labels at a lower rate.
+    #[arg(long, conflicts_with_all = ["pretrained", "method", "freeze_encoder"])]
+    pub init_from: Option<PathBuf>,
     /// `vit`: train the same classifier from scratch (the baseline).
     #[arg(long)]
     pub method: Option<Method>,
     /// Size preset for `--method vit` (a pretrained run brings its own).
     #[arg(long, default_value = "small")]
     pub preset: Preset,
-    /// Labelled training examples per class (SNR ~ U[--snr-min, --snr-max]).
+    /// Labelled training examples per class (SNR ~ U[--snr-min, --snr-max]); per epoch
+    /// with --fresh-labels.
     #[arg(long, default_value_t = 100)]
     pub labels_per_class: u64,
+    /// Draw new labelled examples every epoch (generator only): epoch e trains on examples
+    /// no other epoch sees, so the run uses labels-per-class × epochs per class in all, for
+    /// the compute of the same labels repeated. Validation examples stay the same.
+    #[arg(long, conflicts_with = "recordings")]
+    pub fresh_labels: bool,
     /// Lowest SNR of the labelled examples (training and validation), dB.
     #[arg(long, default_value_t = -10.0, value_parser = parse_snr_db, allow_hyphen_values = true)]
     pub snr_min: f64,
@@ -127,8 +137,15 @@ pub struct FinetuneArgs {
 pub struct FinetuneRun {
     /// The classifier.
     pub classifier: ClassifierConfig,
-    /// Where its encoder came from (`None`: from scratch).
+    /// Where its encoder came from (`None`: from scratch or `init_from`).
     pub pretrained: Option<PathBuf>,
+    /// The fine-tuning run whose kept classifier it starts from (`--init-from`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_from: Option<PathBuf>,
+    /// New labelled examples every epoch (`--fresh-labels`): epoch `e` trains on
+    /// [`FinetuneRun::epoch_ids`].
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fresh_labels: bool,
     /// The labelled data: training indices `0..train`, validation after them. With
     /// `recordings`, only its signal settings are used (they set the rendering).
     pub dataset: DatasetSpec,
@@ -189,13 +206,7 @@ pub fn load_run<B: burn::tensor::backend::Backend>(
     dir: &std::path::Path,
     device: &B::Device,
 ) -> Result<(FinetuneRun, AmcClassifier<B>)> {
-    let run_path = dir.join("run.json");
-    let run: FinetuneRun = serde_json::from_slice(&read(&run_path)?).with_context(|| {
-        format!(
-            "`{}` is not a fine-tuning run description",
-            run_path.display()
-        )
-    })?;
+    let run = read_finetune_run(dir)?;
     let weights = dir.join("classifier.fipmae");
     let model =
         model::weights::classifier_from_bytes::<B>(&read(&weights)?, Some(&run.classifier), device)
@@ -227,8 +238,17 @@ impl FinetuneArgs {
     /// The run these options describe, validated, and the pretrained weights it starts
     /// from (read, not yet decoded). Writes nothing.
     pub fn run_config(&self) -> Result<(FinetuneRun, Option<Vec<u8>>)> {
+        let source = self
+            .init_from
+            .as_deref()
+            .map(read_finetune_run)
+            .transpose()?;
         let (mae_config, pretrained_bytes, pretrained_signal) =
             match (&self.pretrained, self.method) {
+                _ if source.is_some() => {
+                    let src = source.as_ref().context("checked just above")?;
+                    (src.classifier.mae.clone(), None, src.dataset.signal.clone())
+                }
                 (Some(dir), _) => {
                     let p = dir.join("run.json");
                     let pre: PretrainRun =
@@ -317,11 +337,21 @@ impl FinetuneArgs {
             .map_or(dataset.classes.len(), |r| r.classes.len()) as u64;
         let classifier = ClassifierConfig::new(mae_config.clone(), classes as usize)
             .with_freeze_encoder(self.freeze_encoder);
+        if let Some(src) = &source {
+            if src.classifier.num_classes != classifier.num_classes {
+                bail!(
+                    "--init-from's classifier has {} outputs but the data has {classes} classes",
+                    src.classifier.num_classes
+                );
+            }
+        }
         let run = FinetuneRun {
             render,
             recordings,
             classifier,
             pretrained: self.pretrained.clone(),
+            init_from: self.init_from.clone(),
+            fresh_labels: self.fresh_labels,
             train: self.labels_per_class * classes,
             val: self.val_per_class * classes,
             dataset,
@@ -349,6 +379,18 @@ impl FinetuneRun {
                 "the classifier has {} outputs but the data has {classes} classes",
                 self.classifier.num_classes,
             );
+        }
+        if self.fresh_labels && self.recordings.is_some() {
+            bail!("fresh labels every epoch need the generator, not recordings");
+        }
+        if self.init_from.is_some() && self.pretrained.is_some() {
+            bail!("a run starts from a pretrained encoder or from a classifier, not both");
+        }
+        if self.fresh_labels {
+            // the last epoch's ids must exist
+            self.epoch_ids_start(self.epochs.saturating_sub(1))
+                .and_then(|s| s.checked_add(self.train))
+                .context("too many fresh labelled examples for the example ids")?;
         }
         if let Some(r) = &self.recordings {
             let k = classes as u64;
@@ -393,6 +435,27 @@ impl FinetuneRun {
         }
     }
 
+    /// First example id of epoch `epoch`'s training examples: 0 unless `fresh_labels`, then
+    /// `epoch × train` past the validation examples (`train..train + val`), so no two
+    /// epochs and no validation example share an id. `None` past `u64`.
+    fn epoch_ids_start(&self, epoch: usize) -> Option<u64> {
+        match (self.fresh_labels, epoch) {
+            (false, _) | (true, 0) => Some(0),
+            (true, e) => (e as u64).checked_mul(self.train)?.checked_add(self.val),
+        }
+    }
+
+    /// The training example ids of epoch `epoch` (from 0), in that epoch's order.
+    pub fn epoch_ids(&self, epoch: usize) -> Result<Vec<u64>> {
+        let start = self
+            .epoch_ids_start(epoch)
+            .context("too many fresh labelled examples for the example ids")?;
+        Ok(shuffled(self.train, self.seed, 0x5EED_F1E7, epoch as u64)
+            .into_iter()
+            .map(|i| start + i)
+            .collect())
+    }
+
     /// The pretrained autoencoder's weights this run starts from (`None` from scratch).
     fn pretrained_bytes(&self) -> Result<Option<Vec<u8>>> {
         self.pretrained
@@ -409,7 +472,35 @@ fn initial_model(
     pretrained: Option<&[u8]>,
     device: &backend::Device,
 ) -> Result<AmcClassifier<TrainBackend>> {
+    if let Some(dir) = &run.init_from {
+        let src = read_finetune_run(dir)?;
+        if src.classifier.mae != run.classifier.mae
+            || src.classifier.num_classes != run.classifier.num_classes
+        {
+            bail!(
+                "`{}` no longer holds the classifier this run started from",
+                dir.display()
+            );
+        }
+        let weights = dir.join("classifier.fipmae");
+        return model::weights::classifier_from_bytes::<TrainBackend>(
+            &read(&weights)?,
+            Some(&src.classifier),
+            device,
+        )
+        .with_context(|| format!("loading `{}`", weights.display()));
+    }
     backend::portable_classifier(&run.classifier, pretrained, run.seed, device)
+}
+
+/// A fine-tuning run folder's `run.json`, checked; errors name the file.
+fn read_finetune_run(dir: &Path) -> Result<FinetuneRun> {
+    let path = dir.join("run.json");
+    let run: FinetuneRun = serde_json::from_slice(&read(&path)?)
+        .with_context(|| format!("`{}` is not a fine-tuning run description", path.display()))?;
+    run.validate()
+        .with_context(|| format!("checking `{}`", path.display()))?;
+    Ok(run)
 }
 
 /// What every fine-tuning step needs besides the model and the optimizer.
@@ -456,7 +547,7 @@ impl Trainer<'_> {
             rate: 0.0,
         };
         let bar = crate::progress::EpochProgress::start(epoch + 1, run.epochs, run.train as usize);
-        let order = shuffled(run.train, run.seed, 0x5EED_F1E7, epoch as u64);
+        let order = run.epoch_ids(epoch)?;
         let render = |ids: &[u64]| self.data.render(&self.renderer, ids, target, self.threads);
         let mut slot = Some(model);
         let mut reads = StepReads::new(self.sync_every);
@@ -507,13 +598,7 @@ impl Trainer<'_> {
 /// folder that already holds a run). Returns the run and the pretrained weights, if any.
 fn open_run(args: &FinetuneArgs, run_path: &Path) -> Result<(FinetuneRun, Option<Vec<u8>>)> {
     if args.resume {
-        let run: FinetuneRun = serde_json::from_slice(&read(run_path)?).with_context(|| {
-            format!(
-                "`{}` is not a fine-tuning run description",
-                run_path.display()
-            )
-        })?;
-        run.validate()
+        let run = read_finetune_run(&args.out)
             .with_context(|| format!("`{}` cannot be resumed", run_path.display()))?;
         let pretrained = run.pretrained_bytes()?;
         return Ok((run, pretrained));

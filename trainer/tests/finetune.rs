@@ -229,3 +229,120 @@ fn a_diverging_run_stops_with_the_step_and_writes_no_weights() -> anyhow::Result
     assert!(!tmpdir.path("nan").join("classifier.fipmae").exists());
     Ok(())
 }
+
+#[test]
+fn fresh_labels_give_every_epoch_new_examples_apart_from_validation() -> anyhow::Result<()> {
+    let tmpdir = common::Scratch::new();
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let mut a = args(tmpdir.path("fresh"));
+    let (repeated, _) = a.run_config()?;
+    a.fresh_labels = true;
+    let (fresh, _) = a.run_config()?;
+    let validation = fresh.train..fresh.train + fresh.val;
+    let mut seen = std::collections::HashSet::new();
+    for epoch in 0..fresh.epochs {
+        let ids = fresh.epoch_ids(epoch)?;
+        assert_eq!(ids.len() as u64, fresh.train);
+        assert!(ids.iter().all(|i| !validation.contains(i)), "epoch {epoch}");
+        assert!(
+            ids.iter().all(|&i| seen.insert(i)),
+            "epoch {epoch} repeats an id"
+        );
+        // without the flag every epoch reorders the same examples
+        let mut same = repeated.epoch_ids(epoch)?;
+        same.sort_unstable();
+        assert_eq!(same, (0..repeated.train).collect::<Vec<_>>());
+    }
+    // the first epoch is the repeated run's, so a fresh run starts where the other does
+    assert_eq!(fresh.epoch_ids(0)?, repeated.epoch_ids(0)?);
+
+    // the run trains and writes the flag into run.json (old runs, without it, still load)
+    let s = run(&a)?;
+    assert_eq!(s.epochs.len(), 3);
+    let written = std::fs::read_to_string(a.out.join("run.json"))?;
+    assert!(written.contains("\"fresh_labels\": true"));
+    let (plain, _) = args(tmpdir.path("plain")).run_config()?;
+    assert!(!serde_json::to_string(&plain)?.contains("fresh_labels"));
+
+    // recordings cannot be drawn afresh
+    let mut bad = fresh.clone();
+    bad.recordings = Some(trainer::recordings::RecordingsSpec {
+        paths: vec![],
+        classes: bad.class_names(),
+        snr_field: "x".into(),
+        windows: 0,
+        train_per_class: 4,
+        val_per_class: 2,
+    });
+    let e = bad.validate().unwrap_err();
+    assert!(format!("{e:#}").contains("generator"), "{e:#}");
+    Ok(())
+}
+
+#[test]
+fn init_from_starts_from_the_kept_classifier_and_refuses_a_changed_one() -> anyhow::Result<()> {
+    use burn::backend::Flex;
+    let tmpdir = common::Scratch::new();
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let source = tmpdir.path("source");
+    run(&args(source.clone()))?;
+
+    // one epoch at a vanishing learning rate: the weights it keeps are the source's
+    let next = tmpdir.path("next");
+    let a: FinetuneArgs = trainer::args_from(&[
+        "--init-from",
+        &source.to_string_lossy(),
+        "--fresh-labels",
+        "--labels-per-class",
+        "4",
+        "--val-per-class",
+        "2",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "8",
+        "--lr",
+        "1e-12",
+        "--seed",
+        "5",
+        "--out",
+        &next.to_string_lossy(),
+    ])?;
+    run(&a)?;
+    let device = Default::default();
+    let (_, before) = trainer::finetune::load_run::<Flex>(&source, &device)?;
+    let (ran, after) = trainer::finetune::load_run::<Flex>(&next, &device)?;
+    assert_eq!(ran.init_from.as_deref(), Some(source.as_path()));
+    assert_eq!(ran.pretrained, None);
+    let size = ran.classifier.mae.image_size;
+    let x = burn::tensor::Tensor::<Flex, 4>::ones([2, 3, size, size], &device);
+    let (l0, l1) = (before.forward(x.clone())?, after.forward(x)?);
+    let gap: f32 = (l0 - l1).abs().max().into_scalar();
+    assert!(gap < 1e-4, "logits moved by {gap}");
+
+    // a source whose classifier changed: resuming names it, a new run names the weights
+    let mut other = args(tmpdir.path("other"));
+    other.preset = model::config::Preset::Small;
+    let (changed, _) = other.run_config()?;
+    std::fs::write(source.join("run.json"), serde_json::to_vec(&changed)?)?;
+    let mut resumed = a.clone();
+    resumed.resume = true;
+    let e = run(&resumed).unwrap_err();
+    assert!(format!("{e:#}").contains("no longer holds"), "{e:#}");
+    let mut again = a.clone();
+    again.out = tmpdir.path("again");
+    let e = run(&again).unwrap_err();
+    assert!(format!("{e:#}").contains("classifier.fipmae"), "{e:#}");
+    assert!(!again.out.exists(), "a refused run wrote its folder");
+    // and --init-from with --pretrained is refused by the flags
+    assert!(trainer::args_from::<FinetuneArgs>(&[
+        "--init-from",
+        "a",
+        "--pretrained",
+        "b",
+        "--out",
+        "c"
+    ])
+    .is_err());
+    Ok(())
+}
