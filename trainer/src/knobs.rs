@@ -63,12 +63,19 @@ pub struct FipKnobs {
     /// Override the other loss weights w_other, ≥ 0.
     #[arg(long, value_parser = parse_loss_weight)]
     pub weight_other: Option<f64>,
+    /// Train every decoder on all its patches, the visible ones too (default: the masked
+    /// ones only, as MAE): the decoder then also denoises what the encoder saw, and a
+    /// reconstruction is its output everywhere instead of the input pasted on visible
+    /// patches.
+    #[arg(long)]
+    pub loss_on_all_patches: bool,
 }
 
 impl FipKnobs {
     /// Writes the given overrides into `config` (the target is `config.target`).
     pub fn apply(&self, config: &mut FipMaeConfig) {
         let target = config.target;
+        config.loss_on_all_patches |= self.loss_on_all_patches;
         for m in config.modalities.iter_mut() {
             let is_target = m.modality == target;
             let (mask, depth, weight) = if is_target {

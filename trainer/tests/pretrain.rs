@@ -214,3 +214,25 @@ fn reading_losses_every_step_or_in_groups_gives_the_same_run() -> anyhow::Result
     );
     Ok(())
 }
+
+#[test]
+fn loss_on_all_patches_is_a_flag_that_reaches_the_model_and_trains() -> anyhow::Result<()> {
+    let tmpdir = common::Scratch::new();
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let out = tmpdir.path("all");
+    let mut a: PretrainArgs =
+        trainer::args_from(&["--loss-on-all-patches", "--out", &out.to_string_lossy()])?;
+    assert!(a.run_config()?.model.loss_on_all_patches);
+    assert!(!args(out.clone()).run_config()?.model.loss_on_all_patches);
+    let b = args(out.clone());
+    a = PretrainArgs {
+        knobs: a.knobs,
+        ..b
+    };
+    let s = run(&a)?;
+    assert!(s.epochs.iter().all(|e| e.train_loss.is_finite()));
+    let (written, _) =
+        trainer::pretrain::load_run::<burn::backend::Flex>(&out, &Default::default())?;
+    assert!(written.model.loss_on_all_patches);
+    Ok(())
+}
