@@ -439,6 +439,35 @@ pub fn markdown(r: &Report) -> String {
                 .collect();
             let _ = writeln!(s, "| {class} | {} |", cells.join(" | "));
         }
+        if !rc.per_snr.is_empty() {
+            let _ = writeln!(
+                s,
+                "\nPSNR by SNR, dB: reconstruction (noisy input), over all classes; **bold** \
+                 where the reconstruction is the closer to the clean target.\n"
+            );
+            let _ = writeln!(
+                s,
+                "| SNR | {} |\n|---|{}",
+                names.join(" | "),
+                "---|".repeat(names.len())
+            );
+            for at in &rc.per_snr {
+                let cells: Vec<String> = at
+                    .modalities
+                    .iter()
+                    .map(|q| {
+                        let r = format!("{:.1}", q.psnr_db);
+                        let r = if q.psnr_db > q.input_psnr_db {
+                            format!("**{r}**")
+                        } else {
+                            r
+                        };
+                        format!("{r} ({:.1})", q.input_psnr_db)
+                    })
+                    .collect();
+                let _ = writeln!(s, "| {} dB | {} |", at.snr_db, cells.join(" | "));
+            }
+        }
     }
     s
 }

@@ -19,7 +19,7 @@ use model::{DatasetSpec, Image, Modality, Renderer, SnrSpec};
 
 use crate::data::{render_batch, HostBatch};
 
-pub use model::report::{ClassQuality, ModalityQuality, ReconReport};
+pub use model::report::{ClassQuality, ModalityQuality, ReconReport, SnrQuality};
 
 /// Sums of the four measures for one (class, modality).
 #[derive(Clone, Copy, Default)]
@@ -114,6 +114,7 @@ pub fn measure<B: Backend>(
     let modalities = mae.config.present_modalities();
     let k = spec.classes.len();
     let mut sums = vec![vec![Sums::default(); modalities.len()]; k];
+    let mut by_snr = vec![vec![Sums::default(); modalities.len()]; snrs.len()];
     let count = per_class * k as u64;
     for (s, &snr) in snrs.iter().enumerate() {
         let mut at = spec.clone();
@@ -128,17 +129,19 @@ pub fn measure<B: Backend>(
                 .into_iter()
                 .zip(views(mae, &batch, spec.seed, device)?)
             {
-                for (sum, v) in sums[label].iter_mut().zip(&views) {
+                for ((sum, at_snr), v) in sums[label].iter_mut().zip(&mut by_snr[s]).zip(&views) {
                     // PSNR is capped at 100 dB: the noise modality's input is its target
                     let (recon_db, noisy_db) = v.psnr_db()?;
                     let range = data_range(v.modality, &v.clean);
-                    sum.add(&Sums {
+                    let one = Sums {
                         psnr: recon_db.min(100.0),
                         ssim: ssim(&v.reconstruction, &v.clean, range)?,
                         in_psnr: noisy_db.min(100.0),
                         in_ssim: ssim(&v.noisy, &v.clean, range)?,
                         n: 1,
-                    });
+                    };
+                    sum.add(&one);
+                    at_snr.add(&one);
                 }
             }
         }
@@ -170,6 +173,18 @@ pub fn measure<B: Backend>(
             })
             .collect(),
         overall,
+        per_snr: snrs
+            .iter()
+            .zip(&by_snr)
+            .map(|(&snr_db, row)| SnrQuality {
+                snr_db,
+                modalities: modalities
+                    .iter()
+                    .zip(row)
+                    .map(|(m, s)| s.mean(*m))
+                    .collect(),
+            })
+            .collect(),
     })
 }
 

@@ -110,11 +110,23 @@ fn pretrain_finetune_eval_on_the_tiny_preset() {
         let ssim = q["ssim"].as_f64().unwrap();
         assert!((-1.0..=1.0).contains(&ssim), "{q}");
     }
+    // per SNR too: every SNR, and (equal counts per SNR) the overall PSNR is their mean
+    let per_snr = recon["per_snr"].as_array().unwrap();
+    assert_eq!(per_snr.len(), 5);
+    for (j, q) in recon["overall"].as_array().unwrap().iter().enumerate() {
+        let mean: f64 = per_snr
+            .iter()
+            .map(|at| at["modalities"][j]["psnr_db"].as_f64().unwrap())
+            .sum::<f64>()
+            / 5.0;
+        let overall = q["psnr_db"].as_f64().unwrap();
+        assert!((mean - overall).abs() < 1e-6, "{mean} vs {overall}");
+    }
     let png = std::fs::read(rep.join("reconstructions.png")).unwrap();
     assert_eq!(&png[..4], b"\x89PNG");
-    assert!(std::fs::read_to_string(rep.join("report.md"))
-        .unwrap()
-        .contains("## Reconstruction"));
+    let md = std::fs::read_to_string(rep.join("report.md")).unwrap();
+    assert!(md.contains("## Reconstruction"));
+    assert!(md.contains("PSNR by SNR") && md.contains("| -10 dB |"), "{md}");
 
     // a classifier trained from scratch on 400 labels beats chance (10 %) clearly at 10 dB
     fipmae(&[

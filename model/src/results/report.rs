@@ -115,6 +115,15 @@ pub struct ClassQuality {
     pub modalities: Vec<ModalityQuality>,
 }
 
+/// Reconstruction quality at one SNR, over all classes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnrQuality {
+    /// The SNR, dB.
+    pub snr_db: f64,
+    /// Per modality the autoencoder reconstructs.
+    pub modalities: Vec<ModalityQuality>,
+}
+
 /// The reconstruction part of `report.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReconReport {
@@ -126,6 +135,10 @@ pub struct ReconReport {
     pub per_class: Vec<ClassQuality>,
     /// Over all classes.
     pub overall: Vec<ModalityQuality>,
+    /// Per SNR of `snr_db`, over all classes: where denoising beats the input and where
+    /// it does not (empty in reports written before it was measured).
+    #[serde(default)]
+    pub per_snr: Vec<SnrQuality>,
 }
 
 #[cfg(test)]
@@ -159,7 +172,11 @@ mod tests {
                 autoencoder: "pre".into(),
                 snr_db: vec![20.0],
                 per_class: vec![],
-                overall: vec![q],
+                overall: vec![q.clone()],
+                per_snr: vec![SnrQuality {
+                    snr_db: 20.0,
+                    modalities: vec![q],
+                }],
             }),
             embeddings: None,
         };
