@@ -137,7 +137,8 @@ pub struct FinetuneArgs {
 pub struct FinetuneRun {
     /// The classifier.
     pub classifier: ClassifierConfig,
-    /// Where its encoder came from (`None`: from scratch or `init_from`).
+    /// The pretraining run its encoder came from, also through `init_from` (`None`: from
+    /// scratch); `eval` measures its autoencoder's reconstructions.
     pub pretrained: Option<PathBuf>,
     /// The fine-tuning run whose kept classifier it starts from (`--init-from`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -349,7 +350,10 @@ impl FinetuneArgs {
             render,
             recordings,
             classifier,
-            pretrained: self.pretrained.clone(),
+            pretrained: match &source {
+                Some(src) => src.pretrained.clone(),
+                None => self.pretrained.clone(),
+            },
             init_from: self.init_from.clone(),
             fresh_labels: self.fresh_labels,
             train: self.labels_per_class * classes,
@@ -382,9 +386,6 @@ impl FinetuneRun {
         }
         if self.fresh_labels && self.recordings.is_some() {
             bail!("fresh labels every epoch need the generator, not recordings");
-        }
-        if self.init_from.is_some() && self.pretrained.is_some() {
-            bail!("a run starts from a pretrained encoder or from a classifier, not both");
         }
         if self.fresh_labels {
             // the last epoch's ids must exist
@@ -456,8 +457,12 @@ impl FinetuneRun {
             .collect())
     }
 
-    /// The pretrained autoencoder's weights this run starts from (`None` from scratch).
+    /// The pretrained autoencoder's weights this run starts from (`None` from scratch or
+    /// from `init_from`'s classifier).
     fn pretrained_bytes(&self) -> Result<Option<Vec<u8>>> {
+        if self.init_from.is_some() {
+            return Ok(None);
+        }
         self.pretrained
             .as_ref()
             .map(|dir| read(&dir.join("model.fipmae")))

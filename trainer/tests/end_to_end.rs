@@ -126,7 +126,10 @@ fn pretrain_finetune_eval_on_the_tiny_preset() {
     assert_eq!(&png[..4], b"\x89PNG");
     let md = std::fs::read_to_string(rep.join("report.md")).unwrap();
     assert!(md.contains("## Reconstruction"));
-    assert!(md.contains("PSNR by SNR") && md.contains("| -10 dB |"), "{md}");
+    assert!(
+        md.contains("PSNR by SNR") && md.contains("| -10 dB |"),
+        "{md}"
+    );
 
     // a classifier trained from scratch on 400 labels beats chance (10 %) clearly at 10 dB
     fipmae(&[

@@ -313,7 +313,27 @@ fn init_from_starts_from_the_kept_classifier_and_refuses_a_changed_one() -> anyh
     let (_, before) = trainer::finetune::load_run::<Flex>(&source, &device)?;
     let (ran, after) = trainer::finetune::load_run::<Flex>(&next, &device)?;
     assert_eq!(ran.init_from.as_deref(), Some(source.as_path()));
+    // the encoder's pretraining run is the source's (none: it was trained from scratch)
     assert_eq!(ran.pretrained, None);
+    let (mut pretrained_source, _) = args(source.clone()).run_config()?;
+    pretrained_source.pretrained = Some("/runs/pre".into());
+    let src2 = tmpdir.path("src2");
+    std::fs::create_dir_all(&src2)?;
+    std::fs::write(
+        src2.join("run.json"),
+        serde_json::to_vec(&pretrained_source)?,
+    )?;
+    let mut b = a.clone();
+    b.init_from = Some(src2);
+    let (through, bytes) = b.run_config()?;
+    assert_eq!(
+        through.pretrained.as_deref(),
+        Some(std::path::Path::new("/runs/pre"))
+    );
+    assert!(
+        bytes.is_none(),
+        "the weights come from the classifier, not the autoencoder"
+    );
     let size = ran.classifier.mae.image_size;
     let x = burn::tensor::Tensor::<Flex, 4>::ones([2, 3, size, size], &device);
     let (l0, l1) = (before.forward(x.clone())?, after.forward(x)?);
