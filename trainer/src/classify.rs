@@ -29,6 +29,12 @@ pub struct ClassifyArgs {
     /// Print one JSON object per segment instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Samples per symbol of the recordings, when they differ from the classifier's
+    /// training data (`bundle.json`'s `render.samples_per_symbol`, 8 for the shipped
+    /// model): the matched filter and the symbol-rate constellation are rendered at this
+    /// rate, so the images look like the ones it was trained on.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub samples_per_symbol: Option<u32>,
     /// Recordings: `.sigmf-meta` or `.sigmf-data` (the pair is found by name), `.sigmf`
     /// archives, or raw `cf32_le` captures (`.cf32`, `.cfile`, `.iq`, `.raw`; classified in
     /// windows).
@@ -141,8 +147,12 @@ pub fn recordings(given: &Path) -> Result<Vec<(PathBuf, Recording)>> {
 /// Runs `classify` and returns every segment's verdict (printing is the caller's).
 pub fn run(args: &ClassifyArgs) -> Result<Vec<Segment>> {
     let device = backend::device()?;
-    let loaded = load(&args.model, &device)?;
-    let renderer = Renderer::new(loaded.render.clone())?;
+    let mut loaded = load(&args.model, &device)?;
+    if let Some(t) = args.samples_per_symbol {
+        loaded.render.samples_per_symbol = t as usize;
+    }
+    let renderer = Renderer::new(loaded.render.clone())
+        .context("the rendering settings (with --samples-per-symbol) are not usable")?;
     let k = loaded.classes.len();
     let mut out = Vec::new();
     for given in &args.recordings {

@@ -573,3 +573,60 @@ fn every_flag_of_every_subcommand_is_documented() {
         assert!(flags >= 1, "`fipmae {cmd} --help` lists no flags:\n{help}");
     }
 }
+
+#[test]
+fn classify_renders_at_the_recordings_symbol_rate_when_told() {
+    let tmpdir = common::Scratch::new();
+    let s = |p: &std::path::Path| p.to_string_lossy().into_owned();
+    let bundle = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../static");
+    let rec = tmpdir.path("sps16");
+    // bursts at 16 samples per symbol, twice the shipped model's training rate
+    fipmae(&[
+        "generate",
+        "--out",
+        &s(&rec),
+        "--count",
+        "40",
+        "--seed",
+        "21",
+        "--snr-db",
+        "20",
+        "--sps",
+        "16",
+    ]);
+    let metas: Vec<String> = (0..40)
+        .map(|i| s(&rec.join(format!("example_{i:06}.sigmf-meta"))))
+        .collect();
+    let correct = |extra: &[&str]| -> (usize, String) {
+        let mut args = vec!["classify", "--model", bundle.to_str().unwrap(), "--json"];
+        args.extend_from_slice(extra);
+        args.extend(metas.iter().map(String::as_str));
+        let out = fipmae(&args);
+        let n = out
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter(|v| v["label"] == v["predicted"])
+            .count();
+        (n, out)
+    };
+    let (told, _) = correct(&["--samples-per-symbol", "16"]);
+    let (untold, _) = correct(&[]);
+    assert!(told >= 34, "{told}/40 right when told the rate");
+    assert!(told > untold, "told {told}, not told {untold}");
+    // the training rate itself changes nothing
+    assert_eq!(correct(&["--samples-per-symbol", "8"]).1, correct(&[]).1);
+    // and a rate of 0 is refused before anything is read
+    let out = Command::new(env!("CARGO_BIN_EXE_fipmae"))
+        .args([
+            "classify",
+            "--model",
+            &s(&bundle),
+            "--samples-per-symbol",
+            "0",
+        ])
+        .args(&metas[..1])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("samples-per-symbol"));
+}
