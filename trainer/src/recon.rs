@@ -21,7 +21,7 @@ use crate::data::{render_batch, HostBatch};
 
 pub use model::report::{ClassQuality, ModalityQuality, ReconReport, SnrQuality};
 
-/// Sums of the four measures for one (class, modality).
+/// Sums of the four measures for one (class or SNR, modality).
 #[derive(Clone, Copy, Default)]
 struct Sums {
     psnr: f64,
@@ -50,6 +50,15 @@ impl Sums {
             input_ssim: self.in_ssim / n,
         }
     }
+}
+
+/// The means of one row of sums, one per modality.
+fn means(modalities: &[Modality], row: &[Sums]) -> Vec<ModalityQuality> {
+    modalities
+        .iter()
+        .zip(row)
+        .map(|(m, s)| s.mean(*m))
+        .collect()
 }
 
 /// The `i`-th image of a `[batch, c, s, s]` buffer.
@@ -165,11 +174,7 @@ pub fn measure<B: Backend>(
             .map(|(c, row)| ClassQuality {
                 class: c.name().to_string(),
                 examples: row.first().map_or(0, |s| s.n),
-                modalities: modalities
-                    .iter()
-                    .zip(row)
-                    .map(|(m, s)| s.mean(*m))
-                    .collect(),
+                modalities: means(&modalities, row),
             })
             .collect(),
         overall,
@@ -178,11 +183,7 @@ pub fn measure<B: Backend>(
             .zip(&by_snr)
             .map(|(&snr_db, row)| SnrQuality {
                 snr_db,
-                modalities: modalities
-                    .iter()
-                    .zip(row)
-                    .map(|(m, s)| s.mean(*m))
-                    .collect(),
+                modalities: means(&modalities, row),
             })
             .collect(),
     })
