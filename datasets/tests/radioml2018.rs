@@ -10,7 +10,10 @@ use datasets::import::{radioml2018, RadioMl2018Args};
 use signal::sigmf::Recording;
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    // cargo's value at run time: the checkout being tested, also when this binary was
+    // built from another one into a shared target folder
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
         .join("../tests/radioml")
         .join(name)
 }

@@ -12,7 +12,7 @@ use trainer::devcheck::{max_difference, run, DeviceRecord};
 fn the_cpu_pipeline_matches_its_recorded_numbers() {
     let tmp = common::Scratch::new();
     let now = run(&tmp.path("run")).unwrap();
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/golden/device.json");
+    let path = common::repo_root().join("tests/golden/device.json");
     let bless = std::env::var("FIPMAE_BLESS").is_ok_and(|v| v == "1");
     if bless || !path.exists() {
         std::fs::write(&path, serde_json::to_vec_pretty(&now).unwrap()).unwrap();

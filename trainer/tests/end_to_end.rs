@@ -578,7 +578,7 @@ fn every_flag_of_every_subcommand_is_documented() {
 fn classify_renders_at_the_recordings_symbol_rate_when_told() {
     let tmpdir = common::Scratch::new();
     let s = |p: &std::path::Path| p.to_string_lossy().into_owned();
-    let bundle = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../static");
+    let bundle = common::repo_root().join("static");
     let rec = tmpdir.path("sps16");
     // bursts at 16 samples per symbol, twice the shipped model's training rate
     fipmae(&[

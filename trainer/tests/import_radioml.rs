@@ -5,15 +5,13 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use model::sigmf::Recording;
 use trainer::import::{radioml2016, RadioMl2016Args};
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/radioml")
-        .join(name)
+    common::repo_root().join("tests/radioml").join(name)
 }
 
 fn args(file: &str, out: PathBuf) -> RadioMl2016Args {

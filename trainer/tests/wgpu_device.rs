@@ -19,7 +19,7 @@ use trainer::devcheck::{
 const STUDIO_TOLERANCE: f32 = 1e-3;
 
 fn root() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    common::repo_root()
 }
 
 fn host<B: Backend, const D: usize>(t: Tensor<B, D>) -> Vec<f32> {

@@ -23,3 +23,14 @@ impl Scratch {
         self.0.path().join(name)
     }
 }
+
+/// The repository's root folder, from cargo's `CARGO_MANIFEST_DIR` at run time: the
+/// checkout being tested, even when the test binary was built from another checkout into
+/// a shared target folder (cargo may then find it fresh, and the path built in would be
+/// that other checkout's).
+#[allow(dead_code)]
+pub fn repo_root() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+        .join("..")
+}
