@@ -245,12 +245,9 @@ impl FinetuneArgs {
             .map(read_finetune_run)
             .transpose()?;
         let (mae_config, pretrained_bytes, pretrained_signal) =
-            match (&self.pretrained, self.method) {
-                _ if source.is_some() => {
-                    let src = source.as_ref().context("checked just above")?;
-                    (src.classifier.mae.clone(), None, src.dataset.signal.clone())
-                }
-                (Some(dir), _) => {
+            match (&source, &self.pretrained, self.method) {
+                (Some(src), _, _) => (src.classifier.mae.clone(), None, src.dataset.signal.clone()),
+                (None, Some(dir), _) => {
                     let p = dir.join("run.json");
                     let pre: PretrainRun =
                         serde_json::from_slice(&read(&p)?).with_context(|| {
@@ -259,17 +256,17 @@ impl FinetuneArgs {
                     let signal = pre.dataset.signal;
                     (pre.model, Some(read(&dir.join("model.fipmae"))?), signal)
                 }
-                (None, Some(Method::Vit)) => (
+                (None, None, Some(Method::Vit)) => (
                     FipMaeConfig::preset(self.preset),
                     None,
                     SignalConfig::standard(),
                 ),
-                (None, Some(m)) => {
+                (None, None, Some(m)) => {
                     bail!(
                         "--method {m:?} needs pretraining: pass --pretrained RUN (or --method vit)"
                     )
                 }
-                (None, None) => {
+                (None, None, None) => {
                     bail!("pass --pretrained RUN, or --method vit to train from scratch")
                 }
             };

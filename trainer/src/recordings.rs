@@ -450,15 +450,9 @@ fn push_bursts(
         out.extend((0..len / n).map(|k| (r, k * n, n, None, None)));
         return Ok(());
     }
-    let total = len;
     for a in annotations {
-        let start = a.sample_start as usize;
-        // to the end of the data when the annotation has no count
-        let end = a
-            .sample_count
-            .map_or(total, |c| start.saturating_add(c as usize))
-            .min(total);
-        let len = end.saturating_sub(start);
+        let range = a.range(len);
+        let (start, len) = (range.start, range.len());
         if len < n {
             bail!(
                 "`{}`: the burst at sample {start} has {len} samples; the classifier reads \

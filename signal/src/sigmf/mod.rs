@@ -185,6 +185,19 @@ impl DataType {
     }
 }
 
+impl Annotation {
+    /// The samples it covers in a recording of `len` samples, clipped to the data (to the
+    /// end when it has no count).
+    pub fn range(&self, len: usize) -> std::ops::Range<usize> {
+        let start = (self.sample_start as usize).min(len);
+        let end = self
+            .sample_count
+            .map_or(len, |c| start.saturating_add(c as usize))
+            .min(len);
+        start..end
+    }
+}
+
 /// One annotated segment of a recording.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Annotation {
@@ -310,13 +323,7 @@ impl Recording {
 
     /// The samples of annotation `a` (to the end of the data when it has no count).
     pub fn segment(&self, a: &Annotation) -> &[C32] {
-        let start = (a.sample_start as usize).min(self.samples.len());
-        let end = a
-            .sample_count
-            .map(|c| start.saturating_add(c as usize))
-            .unwrap_or(self.samples.len())
-            .min(self.samples.len());
-        &self.samples[start..end]
+        &self.samples[a.range(self.samples.len())]
     }
 }
 
@@ -362,6 +369,22 @@ impl Recording {
 #[allow(clippy::unwrap_used)]
 pub(crate) mod tests {
     use super::*;
+
+    #[test]
+    fn an_annotation_covers_its_count_or_the_rest_clipped_to_the_data() {
+        let at = |start, count| Annotation {
+            sample_start: start,
+            sample_count: count,
+            label: None,
+            snr_db: None,
+            extra: Map::new(),
+        };
+        assert_eq!(at(2, Some(3)).range(10), 2..5);
+        assert_eq!(at(2, None).range(10), 2..10);
+        assert_eq!(at(8, Some(5)).range(10), 8..10);
+        assert_eq!(at(12, Some(5)).range(10), 10..10);
+        assert_eq!(at(3, Some(u64::MAX)).range(10), 3..10);
+    }
 
     /// Metadata of one 4-sample GMSK burst.
     pub(crate) fn sample_meta() -> Vec<u8> {
