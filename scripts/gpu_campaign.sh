@@ -17,7 +17,10 @@
 # CAMPAIGN_PROFILES, "standard denomae"), CAMPAIGN_SEEDS (3), CAMPAIGN_PRESET (small), CAMPAIGN_EXAMPLES
 # (10000 pretraining examples per epoch), CAMPAIGN_PRETRAIN_EPOCHS (2),
 # CAMPAIGN_PRETRAIN_BATCH (128), CAMPAIGN_LABELS (100 per class), CAMPAIGN_FT_EPOCHS (30),
-# CAMPAIGN_PER_CLASS (20 test examples per class and SNR),
+# CAMPAIGN_PER_CLASS (test examples per class and SNR; default compare's: 20 mixed, 100
+# per-snr), CAMPAIGN_PROTOCOL (mixed or per-snr, default mixed), CAMPAIGN_SNRS (per-snr's
+# SNRs, e.g. -10,-5,0,5,10; default compare's, -10..10), CAMPAIGN_ENCODER (full, frozen or
+# full,frozen; default full),
 # CAMPAIGN_THREADS (2 rendering threads per process), CAMPAIGN_WORK (run folders,
 # default a temporary folder).
 set -uo pipefail
@@ -46,9 +49,13 @@ common=(
   --pretrain-batch-size "${CAMPAIGN_PRETRAIN_BATCH:-128}"
   --labels-per-class "${CAMPAIGN_LABELS:-100}"
   --finetune-epochs "${CAMPAIGN_FT_EPOCHS:-30}"
-  --per-class "${CAMPAIGN_PER_CLASS:-20}"
   --threads "${CAMPAIGN_THREADS:-2}"
+  --protocol "${CAMPAIGN_PROTOCOL:-mixed}"
+  --encoder "${CAMPAIGN_ENCODER:-full}"
 )
+[ -n "${CAMPAIGN_PER_CLASS:-}" ] && common+=(--per-class "$CAMPAIGN_PER_CLASS")
+# written as one word so the leading minus of an SNR is not read as a flag
+[ -n "${CAMPAIGN_SNRS:-}" ] && common+=("--snrs=$CAMPAIGN_SNRS" "")
 say "campaign: $bin compare ${common[*]} (seeds 0..$((seeds - 1)); deadline ${deadline} s)"
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee -a "$log"
 if command -v nvidia-smi >/dev/null; then
@@ -68,7 +75,7 @@ options_for() {
   local extra=("$@") out=() i=0 skip
   while [ $i -lt ${#common[@]} ]; do
     skip=0
-    for e in "${extra[@]}"; do [ "$e" = "${common[$i]}" ] && skip=1; done
+    for e in "${extra[@]}"; do [ "${e%%=*}" = "${common[$i]%%=*}" ] && skip=1; done
     [ $skip = 0 ] && out+=("${common[$i]}" "${common[$((i + 1))]}")
     i=$((i + 2))
   done

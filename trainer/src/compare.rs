@@ -6,11 +6,23 @@
 //! (`mask-target` = p_target, `depth-target` = L_target, `weight-target` = w_target), for
 //! ablations, and draws one curve per value.
 //!
+//! Two protocols (`--protocol`), named in every table:
+//! - `mixed`: one classifier per (method, seed), fine-tuned on labels with SNR ~ U[−10, 10]
+//!   dB and tested at every SNR of −10..10 dB;
+//! - `per-snr` (the public DenoMAE code's): one classifier per (method, seed, SNR of
+//!   `--snrs`), fine-tuned, validated and tested at that SNR alone. Pretraining runs once
+//!   per (method, seed) and is shared by every SNR.
+//!
+//! `--encoder full,frozen` adds, for each pretrained method, a row fine-tuned with the
+//! encoder frozen (the head alone trains, as in the reference); both share the pretraining.
+//!
 //! Layout of `--out`: `seed-S/NAME-pre` (pretraining runs), `seed-S/NAME` (fine-tuning
-//! runs), `seed-S/NAME-eval` (reports) for each variant NAME (`vit`, `denomae`, `fip`, or
-//! `fip-KNOB-VALUE`), then `compare.json`, `compare.md`, `compare.svg`, and
-//! `timings.jsonl` (wall time of every stage). `--resume` continues an interrupted
-//! campaign: finished stages are kept, unfinished ones resume from their checkpoints.
+//! runs), `seed-S/NAME-eval` (reports) for each variant NAME (`vit`, `denomae`, `fip`,
+//! `fip-KNOB-VALUE`, each with `-frozen` for a frozen encoder); under `per-snr` the
+//! fine-tuning runs and reports are in `seed-S/snr_XdB/` per SNR X. Then `compare.json`,
+//! `compare.md`, `compare.svg`, and `timings.jsonl` (wall time of every stage). `--resume`
+//! continues an interrupted campaign: finished stages are kept, unfinished ones resume
+//! from their checkpoints.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -22,8 +34,46 @@ use model::Profile;
 use serde::{Deserialize, Serialize};
 
 use crate::fsutil::{append_line, create_dir, write_atomic};
-use crate::knobs::{parse_decoder_depth, parse_loss_weight, parse_mask_ratio, parse_positive};
+use crate::knobs::{
+    parse_decoder_depth, parse_loss_weight, parse_mask_ratio, parse_positive, parse_snr_db_whole,
+};
 use crate::{args_from, eval, finetune, pretrain};
+
+/// How labelled and test examples are drawn over SNR.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Protocol {
+    /// One classifier per (method, seed) on labels with SNR ~ U[−10, 10] dB, tested at
+    /// every SNR of −10..10 dB.
+    Mixed,
+    /// One classifier per (method, seed, SNR): labels, validation and test at that SNR
+    /// alone (the public DenoMAE code's protocol).
+    PerSnr,
+}
+
+impl Protocol {
+    /// The flag's spelling (`mixed`, `per-snr`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::Mixed => "mixed",
+            Protocol::PerSnr => "per-snr",
+        }
+    }
+}
+
+/// What fine-tuning does with a pretrained encoder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EncoderMode {
+    /// Trained with the head.
+    Full,
+    /// Frozen: the head alone trains (the reference's fine-tuning).
+    Frozen,
+}
+
+/// The SNRs of `--protocol per-snr` unless `--snrs` says otherwise: −10..10 dB in 1 dB steps.
+pub const DEFAULT_PER_SNR: std::ops::RangeInclusive<i32> = -10..=10;
+
+/// Test examples per (class, SNR) unless `--per-class` says otherwise: (mixed, per-snr).
+pub const DEFAULT_PER_CLASS: (u64, u64) = (20, 100);
 
 /// Options of `fipmae compare`.
 #[derive(Debug, Clone, Args)]
@@ -47,6 +97,20 @@ pub struct CompareArgs {
     /// Generator definitions: `standard` or `denomae` (the DenoMAE reference generator).
     #[arg(long, default_value = "standard")]
     pub profile: Profile,
+    /// `mixed`: one classifier per method and seed on labels over −10..10 dB, tested at
+    /// every SNR; `per-snr`: one per method, seed and SNR of --snrs, with labels,
+    /// validation and test at that SNR alone (the DenoMAE reference's protocol).
+    #[arg(long, value_enum, default_value = "mixed")]
+    pub protocol: Protocol,
+    /// SNRs of `--protocol per-snr`, whole dB, comma-separated (default −10..10 in 1 dB
+    /// steps); write `--snrs=-10,0,10` so the leading minus is not read as a flag.
+    #[arg(long, value_delimiter = ',', value_parser = parse_snr_db_whole, allow_hyphen_values = true)]
+    pub snrs: Option<Vec<i32>>,
+    /// Fine-tuning of a pretrained encoder, comma-separated: `full` (trained with the
+    /// head), `frozen` (head only, as the reference), or both (one row each, sharing the
+    /// pretraining; a ViT from scratch is always trained in full).
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "full")]
+    pub encoder: Vec<EncoderMode>,
     /// Pretraining examples per epoch.
     #[arg(long, default_value_t = 10_000)]
     pub examples: u64,
@@ -75,9 +139,10 @@ pub struct CompareArgs {
     /// Rendering threads per stage (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Test examples per (class, SNR).
-    #[arg(long, default_value_t = 20)]
-    pub per_class: u64,
+    /// Test examples per (class, SNR) (default 20 with `--protocol mixed`, 100 with
+    /// `per-snr`, as the issue's measurements).
+    #[arg(long)]
+    pub per_class: Option<u64>,
     /// Ablation instead of the three methods: `KNOB=V1,V2,…` with KNOB one of mask-target
     /// (p_target), depth-target (L_target), weight-target (w_target); one FIP-DenoMAE run
     /// per value.
@@ -111,6 +176,9 @@ pub struct Timing {
     pub stage: String,
     /// Wall time, seconds (of this sitting, for a resumed stage).
     pub seconds: f64,
+    /// The SNR of a per-SNR fine-tuning or evaluation, dB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snr_db: Option<i32>,
 }
 
 /// A FIP knob `compare --sweep` varies.
@@ -175,41 +243,92 @@ impl std::str::FromStr for Sweep {
     }
 }
 
-/// One line of the comparison: a method, and for sweeps one knob setting.
+/// One line of the comparison: a method, for sweeps one knob setting, and whether the
+/// encoder is frozen at fine-tuning.
 #[derive(Debug, Clone, PartialEq)]
 struct Variant {
+    /// Row and folder name (`fip`, `fip-frozen`, `fip-mask-target-0.9`, …).
     name: String,
+    /// Name of its pretraining (`NAME-pre`), shared by the full and frozen rows.
+    pretraining: String,
     method: Method,
     knob: Option<(Knob, f64)>,
+    frozen: bool,
 }
 
 impl CompareArgs {
     fn variants(&self) -> Vec<Variant> {
-        match &self.sweep {
+        let bases: Vec<(String, Method, Option<(Knob, f64)>)> = match &self.sweep {
             None => self
                 .methods
                 .iter()
-                .map(|&m| Variant {
-                    name: format!("{m:?}").to_lowercase(),
-                    method: m,
-                    knob: None,
-                })
+                .map(|&m| (format!("{m:?}").to_lowercase(), m, None))
                 .collect(),
             Some(sw) => sw
                 .values
                 .iter()
-                .map(|&v| Variant {
-                    name: format!(
-                        "{}-{}-{v}",
-                        format!("{:?}", self.sweep_base).to_lowercase(),
-                        sw.knob.name()
-                    ),
-                    method: self.sweep_base,
-                    knob: Some((sw.knob, v)),
+                .map(|&v| {
+                    let base = format!("{:?}", self.sweep_base).to_lowercase();
+                    (
+                        format!("{base}-{}-{v}", sw.knob.name()),
+                        self.sweep_base,
+                        Some((sw.knob, v)),
+                    )
                 })
+                .collect(),
+        };
+        let mut modes = self.encoder.clone();
+        modes.dedup();
+        modes
+            .iter()
+            .flat_map(|&mode| {
+                let frozen = mode == EncoderMode::Frozen;
+                bases
+                    .iter()
+                    // a ViT from scratch has no pretrained encoder to freeze
+                    .filter(move |(_, m, _)| !(frozen && *m == Method::Vit))
+                    .map(move |(name, method, knob)| Variant {
+                        name: if frozen {
+                            format!("{name}-frozen")
+                        } else {
+                            name.clone()
+                        },
+                        pretraining: name.clone(),
+                        method: *method,
+                        knob: *knob,
+                        frozen,
+                    })
+            })
+            .collect()
+    }
+
+    /// The SNR of each fine-tuning of one (variant, seed): `None` for the mixed protocol's
+    /// one classifier, else each SNR of `--snrs`.
+    fn cells(&self) -> Vec<Option<i32>> {
+        match self.protocol {
+            Protocol::Mixed => vec![None],
+            Protocol::PerSnr => self
+                .snrs
+                .clone()
+                .unwrap_or_else(|| DEFAULT_PER_SNR.collect())
+                .into_iter()
+                .map(Some)
                 .collect(),
         }
     }
+
+    /// Test examples per (class, SNR).
+    fn per_class(&self) -> u64 {
+        self.per_class.unwrap_or(match self.protocol {
+            Protocol::Mixed => DEFAULT_PER_CLASS.0,
+            Protocol::PerSnr => DEFAULT_PER_CLASS.1,
+        })
+    }
+}
+
+/// The folder of one SNR's runs under the per-SNR protocol (`snr_-10dB`, `snr_5dB`).
+pub fn snr_folder(snr_db: i32) -> String {
+    format!("snr_{snr_db}dB")
 }
 
 /// One method's accuracy per SNR over seeds.
@@ -223,9 +342,14 @@ pub struct Curve {
     pub mean: Vec<f64>,
     /// Standard deviation per SNR over seeds (0 for one seed).
     pub std: Vec<f64>,
-    /// Mean over 0..10 dB, per seed.
+    /// Seeds behind each SNR's mean (per-SNR campaigns may be partly done).
+    #[serde(default)]
+    pub n: Vec<usize>,
+    /// Mean over 0..10 dB, per seed (per-SNR protocol: the seeds with every SNR of
+    /// `--snrs` in 0..10 dB done, if there is one).
     pub mean_0_to_10_db: Vec<f64>,
-    /// Accuracy over all test examples, per seed.
+    /// Accuracy over all test examples, per seed (per-SNR protocol: the mean over the
+    /// SNRs, seeds with all of them done).
     #[serde(default)]
     pub overall: Vec<f64>,
     /// k-NN accuracy on the test embeddings, per seed that measured it.
@@ -246,6 +370,7 @@ fn timed<T>(
     seed: u64,
     variant: &str,
     stage: &str,
+    snr_db: Option<i32>,
     f: impl FnOnce() -> Result<T>,
 ) -> Result<T> {
     let t = std::time::Instant::now();
@@ -255,18 +380,46 @@ fn timed<T>(
         variant: variant.to_string(),
         stage: stage.to_string(),
         seconds: t.elapsed().as_secs_f64(),
+        snr_db,
     };
     append_line(timings, &serde_json::to_string(&line)?)?;
     Ok(out)
 }
 
-/// Runs every method for every seed and writes the comparison. With `--resume`, a stage
-/// whose folder already holds a run continues it (a finished one ends at once) and an
-/// evaluation whose report exists is read back, so a campaign longer than one sitting
-/// finishes over several.
+/// One finished evaluation of a comparison: its seed, its SNR under the per-SNR protocol,
+/// and its report.
+struct Cell {
+    seed: u64,
+    snr_db: Option<i32>,
+    report: eval::Report,
+}
+
+/// Runs every method for every seed (and, per-SNR, every SNR) and writes the comparison.
+/// With `--resume`, a stage whose folder already holds a run continues it (a finished one
+/// ends at once) and an evaluation whose report exists is read back, so a campaign longer
+/// than one sitting finishes over several.
 pub fn run(args: &CompareArgs) -> Result<Vec<Curve>> {
     if args.sweep.is_some() && args.sweep_base == Method::Vit {
         anyhow::bail!("--sweep-base must be fip or denomae: a ViT from scratch has no FIP knobs");
+    }
+    if args.protocol == Protocol::Mixed && args.snrs.is_some() {
+        anyhow::bail!(
+            "--snrs sets the SNRs of --protocol per-snr; the mixed protocol trains on −10..10 dB \
+             and tests at every SNR of it"
+        );
+    }
+    if args.protocol == Protocol::PerSnr && args.embeddings {
+        anyhow::bail!("--embeddings is implemented for --protocol mixed only");
+    }
+    if args.per_class == Some(0) {
+        anyhow::bail!("--per-class must be at least 1");
+    }
+    let cells = args.cells();
+    let mut snrs: Vec<Option<i32>> = cells.clone();
+    snrs.sort_unstable();
+    snrs.dedup();
+    if snrs.len() != cells.len() || cells.is_empty() {
+        anyhow::bail!("each SNR of --snrs may appear at most once, and at least one is needed");
     }
     let variants = args.variants();
     let mut names: Vec<&str> = variants.iter().map(|v| v.name.as_str()).collect();
@@ -274,103 +427,97 @@ pub fn run(args: &CompareArgs) -> Result<Vec<Curve>> {
     names.dedup();
     if names.len() != variants.len() || variants.is_empty() {
         anyhow::bail!(
-            "each method (--methods) or knob value (--sweep) may appear at most once, and at least one is needed"
+            "each method (--methods) or knob value (--sweep) may appear at most once, and at \
+             least one is needed (a ViT from scratch has no --encoder frozen row)"
         );
     }
     create_dir(&args.out)?;
     let timings = args.out.join("timings.jsonl");
-    let mut reports: Vec<Vec<eval::Report>> = vec![Vec::new(); variants.len()];
+    let mut done: Vec<Vec<Cell>> = (0..variants.len()).map(|_| Vec::new()).collect();
     for seed in args.first_seed..args.first_seed + args.seeds {
         let dir = args.out.join(format!("seed-{seed}"));
+        // pretrainings run (or resumed) by this process, shared by full and frozen rows
+        let mut pretrained_here: Vec<String> = Vec::new();
         for (k, v) in variants.iter().enumerate() {
             let name = &v.name;
-            let eval_dir = dir.join(format!("{name}-eval"));
-            let report_path = eval_dir.join("report.json");
-            if (args.resume || args.collect) && report_path.exists() {
-                // The report is the run's end product: its weights need not be here (a
-                // campaign run elsewhere brings back its reports only).
-                reports[k].push(eval::read_report(&eval_dir)?);
-                continue;
-            }
-            if args.collect {
-                continue;
-            }
-            let pretrained = if v.method == Method::Vit {
-                None
-            } else {
-                let pre = dir.join(format!("{name}-pre"));
-                let mut a: pretrain::PretrainArgs = args_from(&["--out", &pre.to_string_lossy()])?;
-                a.preset = args.preset;
-                a.method = v.method;
-                a.examples = args.examples;
-                a.val_examples = (args.examples / 20).max(1);
-                a.epochs = args.pretrain_epochs;
-                a.batch_size = args.pretrain_batch_size.unwrap_or(args.batch_size);
-                a.profile = args.profile;
-                a.masking = args.masking;
-                a.threads = args.threads;
-                a.seed = seed;
-                a.resume = args.resume && pre.join("run.json").exists();
-                match v.knob {
-                    Some((Knob::MaskTarget, x)) => a.knobs.mask_target = Some(x),
-                    Some((Knob::DepthTarget, x)) => a.knobs.depth_target = Some(x as usize),
-                    Some((Knob::WeightTarget, x)) => a.knobs.weight_target = Some(x),
-                    None => {}
+            for &snr in &cells {
+                let sub = snr.map_or(dir.clone(), |s| dir.join(snr_folder(s)));
+                let eval_dir = sub.join(format!("{name}-eval"));
+                if (args.resume || args.collect) && eval_dir.join("report.json").exists() {
+                    // The report is the run's end product: its weights need not be here (a
+                    // campaign run elsewhere brings back its reports only).
+                    let report = eval::read_report(&eval_dir)?;
+                    done[k].push(Cell {
+                        seed,
+                        snr_db: snr,
+                        report,
+                    });
+                    continue;
                 }
-                timed(&timings, seed, name, "pretrain", || pretrain::run(&a))?;
-                Some(pre)
-            };
-            let ft = dir.join(name);
-            let mut f: finetune::FinetuneArgs = args_from(&["--out", &ft.to_string_lossy()])?;
-            f.method = pretrained.is_none().then_some(Method::Vit);
-            f.pretrained = pretrained;
-            f.preset = args.preset;
-            f.labels_per_class = args.labels_per_class;
-            f.val_per_class = (args.labels_per_class / 5).max(1);
-            f.epochs = args.finetune_epochs;
-            f.batch_size = args.batch_size;
-            f.lr = args.lr;
-            f.profile = Some(args.profile);
-            f.threads = args.threads;
-            f.seed = seed;
-            f.resume = args.resume && ft.join("run.json").exists();
-            timed(&timings, seed, name, "finetune", || finetune::run(&f))?;
-            let mut e: eval::EvalArgs = args_from(&[
-                "--model",
-                &ft.to_string_lossy(),
-                "--out",
-                &eval_dir.to_string_lossy(),
-            ])?;
-            e.per_class = args.per_class;
-            e.threads = args.threads;
-            e.embeddings = args.embeddings;
-            reports[k].push(timed(&timings, seed, name, "eval", || eval::run(&e))?);
+                if args.collect {
+                    continue;
+                }
+                let pretrained = if v.method == Method::Vit {
+                    None
+                } else {
+                    let pre = dir.join(format!("{}-pre", v.pretraining));
+                    if !pretrained_here.contains(&v.pretraining) {
+                        pretrain_stage(args, v, seed, &pre, &timings)?;
+                        pretrained_here.push(v.pretraining.clone());
+                    }
+                    Some(pre)
+                };
+                let ft = sub.join(name);
+                let mut f: finetune::FinetuneArgs = args_from(&["--out", &ft.to_string_lossy()])?;
+                f.method = pretrained.is_none().then_some(Method::Vit);
+                f.pretrained = pretrained;
+                f.freeze_encoder = v.frozen;
+                f.preset = args.preset;
+                f.labels_per_class = args.labels_per_class;
+                f.val_per_class = (args.labels_per_class / 5).max(1);
+                if let Some(s) = snr {
+                    // labels and validation at this SNR alone
+                    (f.snr_min, f.snr_max) = (f64::from(s), f64::from(s));
+                }
+                f.epochs = args.finetune_epochs;
+                f.batch_size = args.batch_size;
+                f.lr = args.lr;
+                f.profile = Some(args.profile);
+                f.threads = args.threads;
+                f.seed = seed;
+                f.resume = args.resume && ft.join("run.json").exists();
+                timed(&timings, seed, name, "finetune", snr, || finetune::run(&f))?;
+                let mut e: eval::EvalArgs = args_from(&[
+                    "--model",
+                    &ft.to_string_lossy(),
+                    "--out",
+                    &eval_dir.to_string_lossy(),
+                ])?;
+                e.per_class = args.per_class();
+                e.threads = args.threads;
+                e.embeddings = args.embeddings;
+                if let Some(s) = snr {
+                    // tested at this SNR alone; reconstructions are not this table's measure
+                    (e.snr_min, e.snr_max) = (s, s);
+                    e.recon_per_class = 0;
+                }
+                let report = timed(&timings, seed, name, "eval", snr, || eval::run(&e))?;
+                done[k].push(Cell {
+                    seed,
+                    snr_db: snr,
+                    report,
+                });
+            }
         }
     }
     let curves: Vec<Curve> = variants
         .iter()
-        .zip(&reports)
-        .map(|(m, rs)| {
-            let snr_db: Vec<f64> = rs
-                .first()
-                .map_or(Vec::new(), |r| r.per_snr.iter().map(|a| a.snr_db).collect());
-            let (mean, std) = (0..snr_db.len())
-                .map(|i| stats(&rs.iter().map(|r| r.per_snr[i].accuracy).collect::<Vec<_>>()))
-                .unzip();
-            Curve {
-                method: m.name.clone(),
-                snr_db,
-                mean,
-                std,
-                mean_0_to_10_db: rs.iter().map(|r| r.mean_0_to_10_db).collect(),
-                overall: rs.iter().map(|r| r.overall).collect(),
-                knn_accuracy: rs
-                    .iter()
-                    .filter_map(|r| r.embeddings.as_ref().map(|e| e.knn_accuracy))
-                    .collect(),
-            }
+        .zip(&done)
+        .map(|(v, cells_done)| match args.protocol {
+            Protocol::Mixed => mixed_curve(&v.name, cells_done),
+            Protocol::PerSnr => per_snr_curve(&v.name, cells_done, &cells),
         })
-        .filter(|c: &Curve| !c.mean_0_to_10_db.is_empty())
+        .filter(|c: &Curve| c.n.iter().any(|&n| n > 0))
         .collect();
     if curves.is_empty() {
         anyhow::bail!("no finished run in `{}` to compare", args.out.display());
@@ -387,19 +534,167 @@ pub fn run(args: &CompareArgs) -> Result<Vec<Curve>> {
     Ok(curves)
 }
 
-/// The comparison as a Markdown table (accuracy in %, mean ± standard deviation).
+/// Pretrains (or resumes) variant `v`'s autoencoder for `seed` into `pre`.
+fn pretrain_stage(
+    args: &CompareArgs,
+    v: &Variant,
+    seed: u64,
+    pre: &std::path::Path,
+    timings: &std::path::Path,
+) -> Result<()> {
+    let mut a: pretrain::PretrainArgs = args_from(&["--out", &pre.to_string_lossy()])?;
+    a.preset = args.preset;
+    a.method = v.method;
+    a.examples = args.examples;
+    a.val_examples = (args.examples / 20).max(1);
+    a.epochs = args.pretrain_epochs;
+    a.batch_size = args.pretrain_batch_size.unwrap_or(args.batch_size);
+    a.profile = args.profile;
+    a.masking = args.masking;
+    a.threads = args.threads;
+    a.seed = seed;
+    a.resume = args.resume && pre.join("run.json").exists();
+    match v.knob {
+        Some((Knob::MaskTarget, x)) => a.knobs.mask_target = Some(x),
+        Some((Knob::DepthTarget, x)) => a.knobs.depth_target = Some(x as usize),
+        Some((Knob::WeightTarget, x)) => a.knobs.weight_target = Some(x),
+        None => {}
+    }
+    timed(timings, seed, &v.pretraining, "pretrain", None, || {
+        pretrain::run(&a)
+    })?;
+    Ok(())
+}
+
+/// The mixed protocol's curve: each seed's report holds every SNR.
+fn mixed_curve(name: &str, cells: &[Cell]) -> Curve {
+    let snr_db: Vec<f64> = cells.first().map_or(Vec::new(), |c| {
+        c.report.per_snr.iter().map(|a| a.snr_db).collect()
+    });
+    let (mean, std) = (0..snr_db.len())
+        .map(|i| {
+            stats(
+                &cells
+                    .iter()
+                    .map(|c| c.report.per_snr[i].accuracy)
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .unzip();
+    Curve {
+        method: name.to_string(),
+        n: vec![cells.len(); snr_db.len()],
+        snr_db,
+        mean,
+        std,
+        mean_0_to_10_db: cells.iter().map(|c| c.report.mean_0_to_10_db).collect(),
+        overall: cells.iter().map(|c| c.report.overall).collect(),
+        knn_accuracy: cells
+            .iter()
+            .filter_map(|c| c.report.embeddings.as_ref().map(|e| e.knn_accuracy))
+            .collect(),
+    }
+}
+
+/// The per-SNR protocol's curve: one report per (seed, SNR), each at its SNR alone. SNRs
+/// with no finished cell are left out; a seed counts in the 0..10 dB mean and the overall
+/// only once it has every SNR they take.
+fn per_snr_curve(name: &str, done: &[Cell], cells: &[Option<i32>]) -> Curve {
+    let snrs: Vec<i32> = cells.iter().flatten().copied().collect();
+    let mut seeds: Vec<u64> = done.iter().map(|c| c.seed).collect();
+    seeds.sort_unstable();
+    seeds.dedup();
+    let accuracy = |seed: u64, snr: i32| {
+        done.iter()
+            .find(|c| c.seed == seed && c.snr_db == Some(snr))
+            .map(|c| c.report.overall)
+    };
+    let mut curve = Curve {
+        method: name.to_string(),
+        snr_db: Vec::new(),
+        mean: Vec::new(),
+        std: Vec::new(),
+        n: Vec::new(),
+        mean_0_to_10_db: Vec::new(),
+        overall: Vec::new(),
+        knn_accuracy: Vec::new(),
+    };
+    for &snr in &snrs {
+        let values: Vec<f64> = seeds.iter().filter_map(|&s| accuracy(s, snr)).collect();
+        if values.is_empty() {
+            continue;
+        }
+        let (m, d) = stats(&values);
+        curve.snr_db.push(f64::from(snr));
+        curve.mean.push(m);
+        curve.std.push(d);
+        curve.n.push(values.len());
+    }
+    // the mean of one seed's accuracies over `over`, if it has all of them
+    let seed_mean = |seed: u64, over: &[i32]| -> Option<f64> {
+        let v: Option<Vec<f64>> = over.iter().map(|&s| accuracy(seed, s)).collect();
+        v.filter(|v| !v.is_empty())
+            .map(|v| v.iter().sum::<f64>() / v.len() as f64)
+    };
+    let upper: Vec<i32> = snrs
+        .iter()
+        .copied()
+        .filter(|s| (0..=10).contains(s))
+        .collect();
+    for &seed in &seeds {
+        curve.mean_0_to_10_db.extend(seed_mean(seed, &upper));
+        curve.overall.extend(seed_mean(seed, &snrs));
+    }
+    curve
+}
+
+/// `mean ± std` of `values` in %, or `–` when there are none.
+fn percent(values: &[f64]) -> String {
+    if values.is_empty() {
+        return "–".to_string();
+    }
+    let (m, d) = stats(values);
+    format!("{:.1} ± {:.1}", 100.0 * m, 100.0 * d)
+}
+
+/// The comparison as a Markdown table (accuracy in %, mean ± standard deviation over
+/// seeds; a cell with fewer seeds than its column's n says how many).
 pub fn markdown(curves: &[Curve], args: &CompareArgs) -> String {
     let title = match &args.sweep {
         Some(sw) => format!("{:?} ablation over {}", args.sweep_base, sw.knob.name()),
         None => "Method comparison".to_string(),
     };
     let mut s = format!(
-        "# {} ({:?} preset, {} profile, {:?} masking, {} seed(s), {} pretraining examples × {} epochs, {} labels/class × {} epochs)\n\n",
-        title, args.preset, args.profile, args.masking, args.seeds, args.examples, args.pretrain_epochs, args.labels_per_class, args.finetune_epochs
+        "# {} ({} protocol, {:?} preset, {} profile, {:?} masking, {} seed(s), {} pretraining examples × {} epochs, {} labels/class × {} epochs)\n\n",
+        title, args.protocol.name(), args.preset, args.profile, args.masking, args.seeds, args.examples, args.pretrain_epochs, args.labels_per_class, args.finetune_epochs
     );
+    let per_class = args.per_class();
+    let _ = writeln!(
+        s,
+        "{}\n",
+        match args.protocol {
+            Protocol::Mixed => format!(
+                "Protocol `mixed`: one classifier per method and seed, fine-tuned on labels with \
+                 SNR ~ U[−10, 10] dB, tested on {per_class} examples per class at each SNR."
+            ),
+            Protocol::PerSnr => format!(
+                "Protocol `per-snr` (the DenoMAE reference's): one classifier per method, seed \
+                 and SNR, fine-tuned and validated on labels at that SNR alone and tested on \
+                 {per_class} examples per class at it; pretraining shared by every SNR."
+            ),
+        }
+    );
+    if args.encoder.contains(&EncoderMode::Frozen) {
+        let _ = writeln!(
+            s,
+            "Rows ending in `-frozen` fine-tune the head alone on a frozen pretrained encoder; \
+             a ViT from scratch is always trained in full.\n"
+        );
+    }
+    let seeds_of = |c: &Curve| c.n.iter().copied().max().unwrap_or(0);
     let names: Vec<String> = curves
         .iter()
-        .map(|c| format!("{} (n = {})", c.method, c.mean_0_to_10_db.len()))
+        .map(|c| format!("{} (n = {})", c.method, seeds_of(c)))
         .collect();
     let _ = writeln!(
         s,
@@ -407,38 +702,38 @@ pub fn markdown(curves: &[Curve], args: &CompareArgs) -> String {
         names.join(" | "),
         "---|".repeat(names.len())
     );
-    let rows = curves.first().map_or(0, |c| c.snr_db.len());
-    for i in 0..rows {
+    // every SNR any curve has, in order
+    let mut snrs: Vec<f64> = curves.iter().flat_map(|c| c.snr_db.clone()).collect();
+    snrs.sort_by(f64::total_cmp);
+    snrs.dedup();
+    for snr in snrs {
         let cells: Vec<String> = curves
             .iter()
-            .map(|c| format!("{:.1} ± {:.1}", 100.0 * c.mean[i], 100.0 * c.std[i]))
-            .collect();
-        let _ = writeln!(s, "| {} | {} |", curves[0].snr_db[i], cells.join(" | "));
-    }
-    let cells: Vec<String> = curves
-        .iter()
-        .map(|c| {
-            let (m, d) = stats(&c.mean_0_to_10_db);
-            format!("{:.1} ± {:.1}", 100.0 * m, 100.0 * d)
-        })
-        .collect();
-    let _ = writeln!(s, "| mean 0..10 | {} |", cells.join(" | "));
-    let cells: Vec<String> = curves
-        .iter()
-        .map(|c| {
-            let (m, d) = stats(&c.overall);
-            format!("{:.1} ± {:.1}", 100.0 * m, 100.0 * d)
-        })
-        .collect();
-    let _ = writeln!(s, "| overall | {} |", cells.join(" | "));
-    if curves.iter().any(|c| !c.knn_accuracy.is_empty()) {
-        let cells: Vec<String> = curves
-            .iter()
-            .map(|c| {
-                let (m, d) = stats(&c.knn_accuracy);
-                format!("{:.1} ± {:.1}", 100.0 * m, 100.0 * d)
+            .map(|c| match c.snr_db.iter().position(|&x| x == snr) {
+                None => "–".to_string(),
+                Some(i) => {
+                    let n = c.n.get(i).copied().unwrap_or(0);
+                    let cell = format!("{:.1} ± {:.1}", 100.0 * c.mean[i], 100.0 * c.std[i]);
+                    if n == seeds_of(c) {
+                        cell
+                    } else {
+                        format!("{cell} (n = {n})")
+                    }
+                }
             })
             .collect();
+        let _ = writeln!(s, "| {} | {} |", snr, cells.join(" | "));
+    }
+    let cells: Vec<String> = curves.iter().map(|c| percent(&c.mean_0_to_10_db)).collect();
+    let _ = writeln!(s, "| mean 0..10 | {} |", cells.join(" | "));
+    let cells: Vec<String> = curves.iter().map(|c| percent(&c.overall)).collect();
+    let overall = match args.protocol {
+        Protocol::Mixed => "overall",
+        Protocol::PerSnr => "mean over the SNRs",
+    };
+    let _ = writeln!(s, "| {overall} | {} |", cells.join(" | "));
+    if curves.iter().any(|c| !c.knn_accuracy.is_empty()) {
+        let cells: Vec<String> = curves.iter().map(|c| percent(&c.knn_accuracy)).collect();
         let _ = writeln!(s, "| k-NN on embeddings (≥ 0 dB) | {} |", cells.join(" | "));
     }
     s
@@ -462,4 +757,92 @@ pub fn main(args: &CompareArgs) -> Result<()> {
     let curves = run(args)?;
     print!("{}", markdown(&curves, args));
     Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn cell(seed: u64, snr: i32, accuracy: f64) -> Cell {
+        Cell {
+            seed,
+            snr_db: Some(snr),
+            report: eval::Report {
+                model: PathBuf::new(),
+                classes: vec!["a".into(), "b".into()],
+                recordings: Vec::new(),
+                test_seed: 0,
+                per_snr: vec![eval::SnrAccuracy {
+                    snr_db: f64::from(snr),
+                    accuracy,
+                    examples: 2,
+                }],
+                mean_0_to_10_db: f64::NAN,
+                overall: accuracy,
+                confusion: vec![vec![1, 0], vec![0, 1]],
+                reconstruction: None,
+                embeddings: None,
+            },
+        }
+    }
+
+    #[test]
+    fn per_snr_curve_counts_seeds_per_cell_and_averages_complete_seeds_only() {
+        let cells = [Some(-10), Some(0), Some(10)];
+        // seed 0 has every SNR, seed 1 lacks 10 dB, seed 2 has only −10 dB
+        let done = [
+            cell(0, -10, 0.5),
+            cell(0, 0, 0.7),
+            cell(0, 10, 0.9),
+            cell(1, -10, 0.3),
+            cell(1, 0, 0.5),
+            cell(2, -10, 0.4),
+        ];
+        let c = per_snr_curve("fip", &done, &cells);
+        assert_eq!(c.snr_db, vec![-10.0, 0.0, 10.0]);
+        assert_eq!(c.n, vec![3, 2, 1]);
+        assert!((c.mean[0] - 0.4).abs() < 1e-12 && (c.std[0] - 0.1).abs() < 1e-12);
+        assert!((c.mean[1] - 0.6).abs() < 1e-12);
+        assert_eq!(c.std[2], 0.0);
+        // only seed 0 has all of 0 and 10 dB, and all three SNRs
+        assert_eq!(c.mean_0_to_10_db.len(), 1);
+        assert!((c.mean_0_to_10_db[0] - 0.8).abs() < 1e-12);
+        assert!((c.overall[0] - 0.7).abs() < 1e-12 && c.overall.len() == 1);
+        // an SNR nobody finished is left out, and no SNR in 0..10 dB means no such mean
+        let c = per_snr_curve("fip", &done[3..4], &[Some(-10), Some(-5)]);
+        assert_eq!((c.snr_db, c.n), (vec![-10.0], vec![1]));
+        assert!(c.mean_0_to_10_db.is_empty() && c.overall.is_empty());
+    }
+
+    #[test]
+    fn frozen_rows_share_the_pretraining_and_skip_the_vit() {
+        let args: CompareArgs = crate::args_from(&[
+            "--out",
+            "x",
+            "--methods",
+            "vit,fip",
+            "--encoder",
+            "full,frozen",
+        ])
+        .unwrap();
+        let v = args.variants();
+        let names: Vec<(&str, &str, bool)> = v
+            .iter()
+            .map(|v| (v.name.as_str(), v.pretraining.as_str(), v.frozen))
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                ("vit", "vit", false),
+                ("fip", "fip", false),
+                ("fip-frozen", "fip", true)
+            ]
+        );
+        assert_eq!(args.cells(), vec![None]);
+        assert_eq!(args.per_class(), 20);
+        let args: CompareArgs = crate::args_from(&["--out", "x", "--protocol", "per-snr"]).unwrap();
+        assert_eq!(args.cells().len(), 21);
+        assert_eq!(args.per_class(), 100);
+    }
 }

@@ -166,6 +166,16 @@ pub fn parse_snr_db(s: &str) -> Result<f64, String> {
     }
 }
 
+/// Parses a whole SNR in dB within ±100 dB (the test set's SNR grid is in whole dB).
+pub fn parse_snr_db_whole(s: &str) -> Result<i32, String> {
+    let v = parse_snr_db(s)?;
+    if v.fract() == 0.0 {
+        Ok(v as i32)
+    } else {
+        Err(format!("{v} dB: expected a whole number of dB"))
+    }
+}
+
 /// Parses a fraction in `[0, 1)` (label smoothing).
 pub fn parse_fraction(s: &str) -> Result<f64, String> {
     fraction(s, false)

@@ -445,6 +445,119 @@ fn compare_runs_the_three_methods_and_writes_table_and_plot() {
 }
 
 #[test]
+fn compare_per_snr_fine_tunes_validates_and_tests_at_each_snr() {
+    let tmpdir = common::Scratch::new();
+    let out = tmpdir.path("per-snr");
+    let s = out.to_string_lossy().to_string();
+    let args = tiny_compare(
+        &s,
+        &[
+            "--protocol",
+            "per-snr",
+            "--snrs=-10,5",
+            "--methods",
+            "vit,fip",
+            "--encoder",
+            "full,frozen",
+            "--seeds",
+            "1",
+        ],
+    );
+    let text = fipmae(&args);
+    assert!(text.contains("per-snr protocol"), "{text}");
+    assert!(
+        text.contains("| SNR (dB) | vit (n = 1) | fip (n = 1) | fip-frozen (n = 1) |"),
+        "{text}"
+    );
+    let json = |p: std::path::PathBuf| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(&p).unwrap_or_else(|e| panic!("{p:?}: {e}"))).unwrap()
+    };
+    for (snr, folder) in [(-10.0, "snr_-10dB"), (5.0, "snr_5dB")] {
+        for name in ["vit", "fip", "fip-frozen"] {
+            // labels and validation come from one dataset whose SNR is this one alone
+            let run = json(out.join(format!("seed-0/{folder}/{name}/run.json")));
+            let spec = &run["dataset"]["snr"];
+            assert_eq!(
+                (spec["min_db"].as_f64(), spec["max_db"].as_f64()),
+                (Some(snr), Some(snr)),
+                "{name} at {snr} dB: {spec}"
+            );
+            assert!(run["val"].as_u64().unwrap() > 0);
+            assert_eq!(
+                run["classifier"]["freeze_encoder"].as_bool(),
+                Some(name.ends_with("-frozen")),
+                "{name}"
+            );
+            // tested at this SNR alone
+            let report = json(out.join(format!("seed-0/{folder}/{name}-eval/report.json")));
+            let per_snr = report["per_snr"].as_array().unwrap();
+            assert_eq!(per_snr.len(), 1, "{name} at {snr} dB");
+            assert_eq!(per_snr[0]["snr_db"].as_f64(), Some(snr));
+            assert_eq!(per_snr[0]["examples"].as_u64(), Some(10));
+        }
+    }
+    // one pretraining per (method, seed), shared by both SNRs and by the frozen row
+    let timings = std::fs::read_to_string(out.join("timings.jsonl")).unwrap();
+    let stages = |stage: &str| timings.lines().filter(|l| l.contains(stage)).count();
+    assert_eq!(
+        (
+            stages("\"pretrain\""),
+            stages("\"finetune\""),
+            stages("\"eval\"")
+        ),
+        (1, 6, 6),
+        "{timings}"
+    );
+    let frozen = json(out.join("seed-0/snr_5dB/fip-frozen/run.json"));
+    assert_eq!(
+        frozen["pretrained"],
+        json(out.join("seed-0/snr_-10dB/fip/run.json"))["pretrained"]
+    );
+    let curves = json(out.join("compare.json"));
+    for c in curves.as_array().unwrap() {
+        assert_eq!(c["snr_db"], serde_json::json!([-10.0, 5.0]), "{c}");
+        assert_eq!(c["n"], serde_json::json!([1, 1]), "{c}");
+        assert_eq!(c["overall"].as_array().map(Vec::len), Some(1), "{c}");
+    }
+
+    // --collect after one cell is gone: that cell says so, the others keep their seed
+    std::fs::remove_dir_all(out.join("seed-0/snr_5dB/vit-eval")).unwrap();
+    let text = fipmae(&[&args[..], &["--collect"]].concat());
+    let row = text.lines().find(|l| l.starts_with("| 5 |")).unwrap();
+    assert!(row.starts_with("| 5 | – |"), "{row}");
+    // --resume redoes only that evaluation
+    fipmae(&[&args[..], &["--resume"]].concat());
+    let timings = std::fs::read_to_string(out.join("timings.jsonl")).unwrap();
+    assert_eq!(timings.lines().count(), 1 + 6 + 6 + 1 + 1, "{timings}");
+
+    for (extra, needle) in [
+        (
+            vec!["--protocol", "mixed", "--snrs=0"],
+            "--snrs sets the SNRs",
+        ),
+        (vec!["--protocol", "per-snr", "--snrs=0,0"], "at most once"),
+        (vec!["--protocol", "per-snr", "--snrs=0.5"], "whole number"),
+        (
+            vec!["--methods", "vit", "--encoder", "frozen"],
+            "no --encoder frozen",
+        ),
+    ] {
+        let bad_out = tmpdir.path("bad");
+        let b = bad_out.to_string_lossy().to_string();
+        let bad = Command::new(env!("CARGO_BIN_EXE_fipmae"))
+            .args(tiny_compare(&b, &extra))
+            .output()
+            .unwrap();
+        assert!(!bad.status.success(), "{extra:?}");
+        assert!(
+            String::from_utf8_lossy(&bad.stderr).contains(needle),
+            "{extra:?}: {}",
+            String::from_utf8_lossy(&bad.stderr)
+        );
+    }
+}
+
+#[test]
 fn compare_seeds_run_apart_merge_with_collect() {
     let tmpdir = common::Scratch::new();
     let out = tmpdir.path("camp");
