@@ -59,7 +59,16 @@ pub struct SignalConfig {
     pub filter_span: usize,
     /// Channel impairments.
     pub channel: ChannelConfig,
+    /// `denomae` profile only: GMSK bursts of `num_samples` bits at 8 samples per bit,
+    /// [`DENOMAE_GMSK_SAMPLES_PER_BIT`] × `num_samples` samples (8,192 for 1,024), as the
+    /// reference generator makes them; the other classes stay `num_samples` long (default:
+    /// true for `denomae`; false in runs written before it was reproduced).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub long_gmsk: bool,
 }
+
+/// Samples per bit of the `denomae` profile's GMSK (the reference's `sps = 8`).
+pub const DENOMAE_GMSK_SAMPLES_PER_BIT: usize = 8;
 
 impl Default for SignalConfig {
     fn default() -> Self {
@@ -77,6 +86,7 @@ impl SignalConfig {
             rolloff: 0.35,
             filter_span: 8,
             channel: ChannelConfig::default(),
+            long_gmsk: false,
         }
     }
 
@@ -94,6 +104,7 @@ impl SignalConfig {
                 timing_offset: false,
                 awgn: true,
             },
+            long_gmsk: true,
         }
     }
 
@@ -103,6 +114,22 @@ impl SignalConfig {
             Profile::Standard => Self::standard(),
             Profile::Denomae => Self::denomae(),
         }
+    }
+
+    /// Samples per burst of `class`: `num_samples`, or 8 × that for the `denomae` profile's
+    /// GMSK with [`SignalConfig::long_gmsk`].
+    pub fn burst_samples(&self, class: Modulation) -> usize {
+        if self.long_gmsk && self.profile == Profile::Denomae && class == Modulation::Gmsk {
+            DENOMAE_GMSK_SAMPLES_PER_BIT * self.num_samples
+        } else {
+            self.num_samples
+        }
+    }
+
+    /// The longest burst any class gets, samples, if longer than `num_samples`.
+    pub fn long_samples(&self) -> Option<usize> {
+        let n = self.burst_samples(Modulation::Gmsk);
+        (n != self.num_samples).then_some(n)
     }
 
     /// Checks the settings; returns the first problem found.
@@ -115,6 +142,15 @@ impl SignalConfig {
         };
         if self.num_samples < 16 || self.num_samples > (1 << 24) {
             return bad("num_samples", "must be in 16..=16777216");
+        }
+        if self.long_gmsk && self.profile != Profile::Denomae {
+            return bad("long_gmsk", "belongs to the denomae profile only");
+        }
+        if self.burst_samples(Modulation::Gmsk) > (1 << 24) {
+            return bad(
+                "num_samples",
+                "the denomae profile's GMSK (8 samples per sample of the others) must stay within 16777216",
+            );
         }
         if self.samples_per_symbol == 0 || self.samples_per_symbol > 64 {
             return bad("samples_per_symbol", "must be in 1..=64");
@@ -160,7 +196,7 @@ pub fn synthesize(
     let mut sym_rng = Rng::for_example(seed, index, Stream::Symbols);
     let mut ch_rng = Rng::for_example(seed, index, Stream::Channel);
     let mut noise_rng = Rng::for_example(seed, index, Stream::Noise);
-    let n = config.num_samples;
+    let n = config.burst_samples(class);
 
     let clean: Vec<C64> = match config.profile {
         Profile::Standard => {

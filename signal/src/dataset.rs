@@ -129,9 +129,9 @@ pub struct Example {
     pub label: usize,
     /// The SNR it was generated at, dB (no noise was added if the channel's AWGN is off).
     pub snr_db: f64,
-    /// Channel output without noise, `num_samples` long.
+    /// Channel output without noise, `num_samples` long ([`SignalConfig::burst_samples`]: 8× for the `denomae` profile's GMSK).
     pub clean: Vec<C32>,
-    /// The added noise, `num_samples` long (zeros without AWGN).
+    /// The added noise, as long as `clean` (zeros without AWGN).
     pub noise: Vec<C32>,
     /// `clean + noise`: what a receiver sees.
     pub noisy: Vec<C32>,

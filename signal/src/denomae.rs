@@ -92,3 +92,60 @@ pub(crate) fn denomae_baseband(class: Modulation, n: usize, rng: &mut Rng) -> Ve
         .map(|_| alphabet[rng.below(alphabet.len())])
         .collect()
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use crate::channel::{synthesize, SignalConfig, DENOMAE_GMSK_SAMPLES_PER_BIT};
+    use crate::classes::Modulation;
+    use crate::modality::{Modality, RenderConfig, Renderer};
+
+    #[test]
+    fn gmsk_is_1024_bits_at_8_samples_and_renders_like_the_other_classes() {
+        let config = SignalConfig::denomae();
+        let renderer = Renderer::new(RenderConfig::for_signal(&config, 32)).unwrap();
+        for class in Modulation::ALL {
+            let burst = synthesize(class, &config, 7, 3, 0.0);
+            let want = if class == Modulation::Gmsk {
+                8192
+            } else {
+                1024
+            };
+            assert_eq!(
+                (burst.clean.len(), burst.noise.len(), burst.noisy.len()),
+                (want, want, want),
+                "{class:?}"
+            );
+            for m in Modality::ALL {
+                let img = renderer.render(m, &burst.noisy).unwrap();
+                assert_eq!(img.size, 32);
+                assert!(img.data.iter().all(|v| v.is_finite()), "{class:?} {m:?}");
+            }
+        }
+        // the long renderer is not a second copy of the short one: a GMSK burst of 8,192
+        // samples and its first 1,024 give different images
+        let g = synthesize(Modulation::Gmsk, &config, 7, 3, 20.0).noisy;
+        let long = renderer.render(Modality::Scalogram, &g).unwrap();
+        let short = renderer.render(Modality::Scalogram, &g[..1024]).unwrap();
+        assert_ne!(long, short);
+        // a length that is neither is refused
+        assert!(renderer.render(Modality::Signal, &g[..2048]).is_err());
+        // runs written before it was reproduced keep 1,024-sample GMSK
+        let old = SignalConfig {
+            long_gmsk: false,
+            ..SignalConfig::denomae()
+        };
+        assert_eq!(
+            synthesize(Modulation::Gmsk, &old, 7, 3, 0.0).clean.len(),
+            1024
+        );
+        assert_eq!(RenderConfig::for_signal(&old, 32).long_samples, None);
+        assert_eq!(DENOMAE_GMSK_SAMPLES_PER_BIT * 1024, 8192);
+        // and the standard profile may not ask for it
+        let bad = SignalConfig {
+            long_gmsk: true,
+            ..SignalConfig::standard()
+        };
+        assert!(bad.validate().is_err());
+    }
+}

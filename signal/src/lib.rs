@@ -27,7 +27,9 @@ pub mod rng;
 pub mod segment;
 pub mod sigmf;
 
-pub use channel::{mean_power, synthesize, Burst, ChannelConfig, SignalConfig};
+pub use channel::{
+    mean_power, synthesize, Burst, ChannelConfig, SignalConfig, DENOMAE_GMSK_SAMPLES_PER_BIT,
+};
 pub use classes::{Modulation, Profile, SignalError, C32};
 pub use dataset::{DatasetSpec, Example, SnrSpec};
 pub use denomae::reference_alphabet;

@@ -187,6 +187,10 @@ pub struct RenderConfig {
     pub constellation: ConstellationConfig,
     /// Scalogram settings.
     pub scalogram: ScalogramConfig,
+    /// A second burst length the renderer takes, samples: the `denomae` profile's GMSK
+    /// (8 × `num_samples`, [`SignalConfig::long_gmsk`]); images keep their size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub long_samples: Option<usize>,
 }
 
 impl RenderConfig {
@@ -209,6 +213,7 @@ impl RenderConfig {
                 symbol_rate: signal.samples_per_symbol > 1,
             },
             scalogram: ScalogramConfig::default(),
+            long_samples: signal.long_samples(),
         }
     }
 
@@ -225,6 +230,12 @@ impl RenderConfig {
         }
         if !(16..=(1 << 24)).contains(&self.num_samples) {
             return bad("num_samples", "must be in 16..=16777216");
+        }
+        if self
+            .long_samples
+            .is_some_and(|m| !(16..=(1 << 24)).contains(&m))
+        {
+            return bad("long_samples", "must be in 16..=16777216");
         }
         if self.samples_per_symbol == 0 || self.filter_span == 0 {
             return bad(
@@ -281,14 +292,17 @@ pub const SAFE_PEAK_MAX: f64 = 1e15;
 /// Smallest non-zero burst peak (largest |I| or |Q|) rendered as is; below it, rescaled.
 pub const SAFE_PEAK_MIN: f64 = 1e-15;
 
-/// Renders bursts of one length into images; holds FFT plans and lookup tables, so build
-/// it once and reuse it (it is `Send + Sync`; each call allocates its own scratch).
+/// Renders bursts of one length (and [`RenderConfig::long_samples`]) into images; holds
+/// FFT plans and lookup tables, so build it once and reuse it (it is `Send + Sync`; each
+/// call allocates its own scratch).
 #[derive(Clone)]
 pub struct Renderer {
     config: RenderConfig,
     constellation: constellation::Tables,
     scalogram: scalogram::Tables,
     grid: resample::Grid,
+    /// The tables for bursts of `long_samples`.
+    long: Option<Box<Renderer>>,
 }
 
 impl std::fmt::Debug for Renderer {
@@ -303,11 +317,20 @@ impl Renderer {
     /// Builds the tables for `config` (validated first).
     pub fn new(config: RenderConfig) -> Result<Self, ModalityError> {
         config.validate()?;
+        let long = match config.long_samples {
+            Some(m) if m != config.num_samples => Some(Box::new(Renderer::new(RenderConfig {
+                num_samples: m,
+                long_samples: None,
+                ..config.clone()
+            })?)),
+            _ => None,
+        };
         Ok(Self {
             constellation: constellation::Tables::new(&config),
             scalogram: scalogram::Tables::new(&config),
             grid: resample::Grid::new(&config),
             config,
+            long,
         })
     }
 
@@ -334,6 +357,13 @@ impl Renderer {
     /// and the output is always finite. Every modality is scale-invariant except the
     /// constellation's fixed window (the `denomae` profile), which only such bursts reach.
     pub fn render(&self, modality: Modality, samples: &[C32]) -> Result<Image, ModalityError> {
+        if let Some(long) = self
+            .long
+            .as_deref()
+            .filter(|l| samples.len() == l.config.num_samples)
+        {
+            return long.render(modality, samples);
+        }
         self.check(samples)?;
         // one pass over the burst (this runs for every image of every training example):
         // the largest finite |I| or |Q|, and whether every sample is finite
