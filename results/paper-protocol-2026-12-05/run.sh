@@ -12,7 +12,7 @@
 # not change a running campaign; a set waits until its binary is there):
 #   git checkout COMMIT && cargo build --release -p trainer && cp target/release/fipmae $WORK/bin/fipmae-COMMIT
 # The standard sets use 55a7217 (the standard generator with one parameter point per
-# class, as the paper); the denomae sets the commit whose denomae profile makes GMSK
+# class, as the paper); the denomae sets 6b79988, whose denomae profile makes GMSK
 # bursts of 8,192 samples as the reference does. Writes one folder per set, plus
 # campaign.log with each set's start, end and wall time.
 set -uo pipefail
@@ -23,9 +23,9 @@ common=(--protocol per-snr --snrs=-10,-5,0,5,10 --preset tiny --seeds 3
   --methods vit,denomae,fip --encoder full,frozen --labels-per-class 100
   --finetune-epochs 30 --threads 2 --resume)
 # one set per line: folder name, the commit of its binary, then its options
-sets="standard-short 55a7217 --profile standard --examples 2000 --pretrain-epochs 4
-denomae-short DENOMAE_COMMIT --profile denomae --examples 2000 --pretrain-epochs 4
-denomae-long DENOMAE_COMMIT --profile denomae --examples 10000 --pretrain-epochs 8
+sets="denomae-short 6b79988 --profile denomae --examples 2000 --pretrain-epochs 4
+standard-short 55a7217 --profile standard --examples 2000 --pretrain-epochs 4
+denomae-long 6b79988 --profile denomae --examples 10000 --pretrain-epochs 8
 standard-long 55a7217 --profile standard --examples 10000 --pretrain-epochs 8"
 while read -r name commit extra; do
   [ -z "$name" ] && continue
