@@ -6,7 +6,13 @@
     python3 scripts/independent_bursts.py --out DIR [--per-class 40] [--snr 0 5 10 20]
         [--condition nominal cfo10x rolloff0.2 rolloff0.5 sps4 sps16 midsymbol] [--seed 1]
     fipmae classify --model RUN_OR_BUNDLE --json DIR/*.sigmf-meta > DIR/verdicts.jsonl
-    python3 scripts/independent_bursts.py --out DIR --score DIR/verdicts.jsonl
+    python3 scripts/independent_bursts.py --out DIR --score DIR/verdicts.jsonl [--per-class]
+        [--check REPORT [--within 5]]
+
+Without --condition it writes the seven conditions listed first below (nominal ... midsymbol);
+the others (cfo0 ... field) only when named, e.g. `--condition cfo0 cfo1e-4 cfo1e-3 cfo1e-2
+cfo5e-2 ranges field`. With --score, a bare --per-class adds two tables: accuracy per
+(condition, class) over all SNRs, and per (condition, class) at each SNR.
 
 One recording per (condition, SNR): DIR/<condition>_snr<S>.sigmf-meta/-data, the bursts of
 every class one after another, each annotated with its class (`core:label`) and SNR
@@ -18,7 +24,25 @@ phase, frequency offset U[-5e-5, 5e-5] cycles/sample, fractional timing, AWGN):
 - cfo10x: a frequency offset 10 times the training range, U[-5e-4, 5e-4];
 - rolloff0.2, rolloff0.5: another RRC roll-off;
 - sps4, sps16: 4 or 16 samples per symbol;
-- midsymbol: the burst starts exactly half a symbol into a symbol.
+- midsymbol: the burst starts exactly half a symbol into a symbol;
+- cfo0: no frequency offset at all (exactly 0);
+- cfo1e-4, cfo1e-3, cfo1e-2, cfo5e-2: a frequency offset U[-max, max] cycles/sample with
+  max = 1e-4, 1e-3, 1e-2, 5e-2 (the burst times exp(j·2π·f·k), k the sample index);
+- ranges: each burst draws its class's parameters uniformly from these ranges (the nominal
+  value in brackets), everything else nominal:
+
+  | class | parameter ranges |
+  |---|---|
+  | OOK, 4ASK, 8ASK, 4PAM, 16PAM, OQPSK, DQPSK | RRC roll-off in [0.2, 0.5] (0.35) |
+  | CPFSK | modulation index h in [0.7, 1.0] (1.0), rectangular frequency pulse |
+  | GFSK | h in [0.1, 0.4] (0.35), Gaussian BT in [0.1, 0.5] (0.5) |
+  | GMSK | h = 0.5, BT in [0.1, 0.5] (0.3) |
+
+- field: ranges, plus a frequency offset U[-1e-2, 1e-2] cycles/sample.
+
+Each (condition, SNR) has its own random stream (seeded by --seed, the SNR and the
+condition's place in the list above); the parameters of ranges/field are drawn from it only
+by those conditions, so the other conditions' recordings do not depend on them.
 """
 
 import argparse
@@ -38,7 +62,20 @@ CONDITIONS = {
     "sps4": {"sps": 4},
     "sps16": {"sps": 16},
     "midsymbol": {"offset": "half"},
+    # Conditions added later: appended, so the earlier ones keep their place in this list
+    # (it seeds their random streams) and their recordings stay bit for bit the same.
+    "cfo0": {"cfo": 0.0},
+    "cfo1e-4": {"cfo": 1e-4},
+    "cfo1e-3": {"cfo": 1e-3},
+    "cfo1e-2": {"cfo": 1e-2},
+    "cfo5e-2": {"cfo": 5e-2},
+    "ranges": {"ranges": True},
+    "field": {"ranges": True, "cfo": 1e-2},
 }
+# What runs without --condition: the first seven, as before the others were added.
+DEFAULT_CONDITIONS = ["nominal", "cfo10x", "rolloff0.2", "rolloff0.5", "sps4", "sps16", "midsymbol"]
+# Nominal continuous-phase parameters: modulation index h, Gaussian BT (None: rectangle).
+FSK = {"CPFSK": (1.0, None), "GFSK": (0.35, 0.5), "GMSK": (0.5, 0.3)}
 
 
 @functools.lru_cache(maxsize=None)
@@ -74,15 +111,19 @@ def fsk_phase(bits, sps, h, bt, start):
     one-symbol rectangle, Gaussian-filtered when `bt` is given."""
     freq = np.repeat(bits.astype(float), sps)  # rectangle of one symbol
     if bt is not None:
-        t = np.arange(-2 * sps, 2 * sps + 1) / sps  # ±2 symbols
+        # the Gaussian over ±2 symbols, or ±4 standard deviations when wider (BT < ~0.2;
+        # never for the nominal BTs 0.3 and 0.5, whose taps stay exactly as they were)
+        half = max(2, int(np.ceil(4 * np.sqrt(np.log(2)) / (2 * np.pi * bt))))
+        t = np.arange(-half * sps, half * sps + 1) / sps  # in symbols
         g = np.exp(-2 * (np.pi * bt * t) ** 2 / np.log(2))
         freq = np.convolve(freq, g / g.sum(), mode="same")
     phase = np.cumsum(np.pi * h * freq / sps)
     return np.exp(1j * phase[start : start + N])
 
 
-def burst(cls, rng, sps, beta, offset):
-    """One clean burst of class `cls`, unit average power."""
+def burst(cls, rng, sps, beta, offset, fsk=None):
+    """One clean burst of class `cls`, unit average power; `fsk` = (h, bt) overrides the
+    nominal continuous-phase parameters."""
     n_sym = N // sps + 16
     span_delay = 4 * sps  # RRC delay: half of its 8-symbol span
     start = span_delay + 4 * sps + offset
@@ -102,9 +143,20 @@ def burst(cls, rng, sps, beta, offset):
         steps = rng.choice([np.pi / 4, 3 * np.pi / 4, -np.pi / 4, -3 * np.pi / 4], n_sym)
         s = shaped(np.exp(1j * np.cumsum(steps)), sps, beta, start)
     else:
-        h, bt = {"CPFSK": (1.0, None), "GFSK": (0.35, 0.5), "GMSK": (0.5, 0.3)}[cls]
+        h, bt = fsk if fsk is not None else FSK[cls]
         s = fsk_phase(2 * rng.integers(0, 2, n_sym) - 1, sps, h, bt, start)
     return s / np.sqrt(np.mean(np.abs(s) ** 2))
+
+
+def drawn_params(cls, rng, beta):
+    """The `ranges` condition's class parameters for one burst: (roll-off, (h, bt) or None)."""
+    if cls == "CPFSK":
+        return beta, (rng.uniform(0.7, 1.0), None)
+    if cls == "GFSK":
+        return beta, (rng.uniform(0.1, 0.4), rng.uniform(0.1, 0.5))
+    if cls == "GMSK":
+        return beta, (0.5, rng.uniform(0.1, 0.5))
+    return rng.uniform(0.2, 0.5), None
 
 
 def channel(s, rng, snr_db, cfo):
@@ -124,7 +176,8 @@ def recording(condition, snr_db, per_class, seed):
     for cls in CLASSES:
         for _ in range(per_class):
             offset = sps // 2 if c.get("offset") == "half" else int(rng.integers(0, sps))
-            x = channel(burst(cls, rng, sps, beta, offset), rng, snr_db, cfo)
+            b, fsk = drawn_params(cls, rng, beta) if c.get("ranges") else (beta, None)
+            x = channel(burst(cls, rng, sps, b, offset, fsk), rng, snr_db, cfo)
             notes.append({
                 "core:sample_start": len(parts) * N,
                 "core:sample_count": N,
@@ -153,17 +206,24 @@ def write(out, name, samples, notes, condition):
         json.dump(meta, f, indent=1)
 
 
-def score(path):
-    """Accuracy per (condition, SNR) from `fipmae classify --json` lines: a Markdown table."""
-    hits = {}
+def verdicts(path):
+    """(condition, SNR, label, predicted) of each `fipmae classify --json` line; the condition
+    and SNR from the recording's name (<condition>_snr<S>.sigmf-meta)."""
     with open(path) as f:
         for line in f:
             v = json.loads(line)
             name = os.path.basename(v["recording"]).split(".sigmf")[0]
             cond, snr = name.rsplit("_snr", 1)
-            h = hits.setdefault((cond, float(snr)), [0, 0])
-            h[0] += v["predicted"] == v["label"]
-            h[1] += 1
+            yield cond, float(snr), v["label"], v["predicted"]
+
+
+def score(path):
+    """Accuracy per (condition, SNR) from `fipmae classify --json` lines: a Markdown table."""
+    hits = {}
+    for cond, snr, label, predicted in verdicts(path):
+        h = hits.setdefault((cond, snr), [0, 0])
+        h[0] += predicted == label
+        h[1] += 1
     snrs = sorted({s for _, s in hits})
     conds = [c for c in CONDITIONS if any(k[0] == c for k in hits)]
     rows = ["| condition | " + " | ".join(f"{s:g} dB" for s in snrs) + " |",
@@ -175,6 +235,47 @@ def score(path):
     return "\n".join(rows), table
 
 
+def score_per_class(path):
+    """Accuracy per (condition, class) from the same lines: over all SNRs (a row per
+    condition, a column per class), then at each SNR (a row per (condition, class), a column
+    per SNR); two Markdown tables under a title each."""
+    hits = {}  # (condition, label, SNR) -> [right, all]
+    for cond, snr, label, predicted in verdicts(path):
+        label = label if label is not None else "-"
+        h = hits.setdefault((cond, label, snr), [0, 0])
+        h[0] += predicted == label
+        h[1] += 1
+    if not hits:
+        return "Accuracy per (condition, class): no verdicts."
+    conds = [c for c in CONDITIONS if any(k[0] == c for k in hits)]
+    conds += sorted({k[0] for k in hits} - set(conds))
+    labels = [c for c in CLASSES if any(k[1] == c for k in hits)]
+    labels += sorted({k[1] for k in hits} - set(labels))
+    snrs = sorted({k[2] for k in hits})
+
+    def cell(keys):
+        right = sum(hits[k][0] for k in keys if k in hits)
+        n = sum(hits[k][1] for k in keys if k in hits)
+        return f"{100 * right / n:.1f} %" if n else ""
+
+    rows = ["Accuracy per (condition, class) over all SNRs:", "",
+            "| condition | " + " | ".join(labels) + " | all |",
+            "|---|" + "---|" * (len(labels) + 1)]
+    for c in conds:
+        cells = [cell([(c, l, s) for s in snrs]) for l in labels]
+        cells.append(cell([(c, l, s) for l in labels for s in snrs]))
+        rows.append(f"| {c} | " + " | ".join(cells) + " |")
+    rows += ["", "Accuracy per (condition, class) at each SNR:", "",
+             "| condition | class | " + " | ".join(f"{s:g} dB" for s in snrs) + " | all |",
+             "|---|---|" + "---|" * (len(snrs) + 1)]
+    for c in conds:
+        for l in labels:
+            if any((c, l, s) in hits for s in snrs):
+                cells = [cell([(c, l, s)]) for s in snrs] + [cell([(c, l, s) for s in snrs])]
+                rows.append(f"| {c} | {l} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--score", metavar="VERDICTS", help="score `fipmae classify --json` output instead")
@@ -183,13 +284,17 @@ def main():
                         "than --within points below this report.json's at the same SNR")
     p.add_argument("--within", type=float, default=5.0)
     p.add_argument("--out", required=True)
-    p.add_argument("--per-class", type=int, default=40)
+    p.add_argument("--per-class", type=int, nargs="?", const=-1, metavar="N",
+                   help="bursts per class to write (default 40); with --score (no number "
+                        "needed): add tables of accuracy per (condition, class)")
     p.add_argument("--snr", type=float, nargs="+", default=[0, 5, 10, 20])
-    p.add_argument("--condition", nargs="+", default=list(CONDITIONS), choices=list(CONDITIONS))
+    p.add_argument("--condition", nargs="+", default=DEFAULT_CONDITIONS, choices=list(CONDITIONS))
     p.add_argument("--seed", type=int, default=1)
     a = p.parse_args()
     if a.score:
         md, table = score(a.score)
+        if a.per_class is not None:
+            md += "\n\n" + score_per_class(a.score)
         print(md)
         with open(os.path.join(a.out, "mismatch.json"), "w") as f:
             json.dump(table, f, indent=1, sort_keys=True)
@@ -212,10 +317,13 @@ def main():
                 raise SystemExit(f"independent bursts more than {a.within:g} points below the "
                                  f"model's own test set at {', '.join(bad)}")
         return
+    per_class = 40 if a.per_class is None else a.per_class
+    if per_class < 1:
+        p.error("--per-class: give the number of bursts per class to write (1 or more)")
     os.makedirs(a.out, exist_ok=True)
     for cond in a.condition:
         for snr in a.snr:
-            samples, notes = recording(cond, snr, a.per_class, a.seed)
+            samples, notes = recording(cond, snr, per_class, a.seed)
             write(a.out, f"{cond}_snr{snr:g}", samples, notes, cond)
     print(f"{len(a.condition) * len(a.snr)} recordings in {a.out}")
 

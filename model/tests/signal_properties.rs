@@ -226,8 +226,19 @@ fn every_class_is_distinguishable() {
     // phase, frequency and timing offsets on) must separate all 10 classes. Bursts of 4096
     // samples (512 symbols) keep the features' estimation noise small: the point is that
     // the class distributions differ, not how few samples suffice.
+    nearest_centroid_separates(&model::SignalConfig::standard_fixed(), 0.99);
+    // With each class's parameters drawn from its range (and carrier offsets up to 0.05
+    // cycles/sample) the classes still differ, but these hand-made features no longer
+    // separate them all (measured 96.4 %: 4PAM/16PAM and GFSK/GMSK overlap at the ranges'
+    // edges); the networks see far more than these features.
+    nearest_centroid_separates(&model::SignalConfig::standard(), 0.95);
+}
+
+/// Nearest-centroid accuracy on [`features`] of clean bursts of `signal` is ≥ `floor`.
+fn nearest_centroid_separates(signal: &model::SignalConfig, floor: f64) {
     let spec = |seed| {
         let mut s = DatasetSpec::new(seed, SnrSpec::Fixed { db: 0.0 });
+        s.signal = signal.clone();
         s.signal.channel.awgn = false;
         s.signal.num_samples = 4096;
         s
@@ -285,7 +296,7 @@ fn every_class_is_distinguishable() {
     }
     let acc = correct as f64 / test.len() as f64;
     assert!(
-        acc >= 0.99,
+        acc >= floor,
         "nearest-centroid accuracy {acc:.3}; confusion {confusion:?}"
     );
 }

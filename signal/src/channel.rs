@@ -14,7 +14,10 @@ use std::f64::consts::TAU;
 use rustfft::num_complex::Complex;
 use serde::{Deserialize, Serialize};
 
-use crate::classes::{standard_baseband, Modulation, Profile, SignalError, C32, C64};
+use crate::classes::{
+    burst_parameters, standard_baseband, ClassParameters, Modulation, Profile, SignalError, C32,
+    C64,
+};
 use crate::denomae::denomae_baseband;
 use crate::rng::{Rng, Stream};
 
@@ -59,6 +62,17 @@ pub struct SignalConfig {
     pub filter_span: usize,
     /// Channel impairments.
     pub channel: ChannelConfig,
+    /// Standard profile: each class at its one fixed point, or its parameters drawn per
+    /// burst from ranges (default: ranges; `fixed` when reading files written before the
+    /// setting existed).
+    #[serde(default)]
+    pub class_parameters: ClassParameters,
+    /// The receiver removes each burst's carrier frequency offset before rendering it
+    /// ([`crate::offset`], [`crate::RenderConfig::offset_correction`]); default: on for the
+    /// standard profile, off when reading files written before it existed, so their models
+    /// render as they were trained.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub offset_correction: bool,
     /// `denomae` profile only: GMSK bursts of `num_samples` bits at 8 samples per bit,
     /// [`DENOMAE_GMSK_SAMPLES_PER_BIT`] × `num_samples` samples (8,192 for 1,024), as the
     /// reference generator makes them; the other classes stay `num_samples` long (default:
@@ -76,9 +90,32 @@ impl Default for SignalConfig {
     }
 }
 
+/// Largest carrier frequency offset of the standard generator, cycles/sample (5 % of the
+/// sample rate: cheap SDRs at several ppm; the renderer removes most of it, training
+/// learns the rest).
+pub const STANDARD_MAX_FREQ_OFFSET: f64 = 0.05;
+
 impl SignalConfig {
-    /// The default generator: 1024 samples, 8 samples/symbol, RRC 0.35, full channel.
+    /// The default generator: 1024 samples, 8 samples/symbol, each class's parameters drawn
+    /// per burst from ranges, carrier offsets up to ±[`STANDARD_MAX_FREQ_OFFSET`], full
+    /// channel (matched-filter roll-off 0.35, the middle of the linear classes' range).
     pub fn standard() -> Self {
+        Self {
+            channel: ChannelConfig {
+                max_freq_offset: STANDARD_MAX_FREQ_OFFSET,
+                ..ChannelConfig::default()
+            },
+            class_parameters: ClassParameters::Ranges,
+            offset_correction: true,
+            ..Self::standard_fixed()
+        }
+    }
+
+    /// The standard generator before issue 25, by name: one parameter point per class
+    /// (RRC 0.35; CPFSK h 1.0; GFSK h 0.35, BT 0.5; GMSK BT 0.3), carrier offsets up to
+    /// ±5·10⁻⁵ cycles/sample and no offset correction. Bursts are bit for bit those of that
+    /// generator.
+    pub fn standard_fixed() -> Self {
         Self {
             profile: Profile::Standard,
             num_samples: 1024,
@@ -86,6 +123,8 @@ impl SignalConfig {
             rolloff: 0.35,
             filter_span: 8,
             channel: ChannelConfig::default(),
+            class_parameters: ClassParameters::Fixed,
+            offset_correction: false,
             long_gmsk: false,
         }
     }
@@ -104,6 +143,8 @@ impl SignalConfig {
                 timing_offset: false,
                 awgn: true,
             },
+            class_parameters: ClassParameters::Fixed,
+            offset_correction: false,
             long_gmsk: true,
         }
     }
@@ -142,6 +183,12 @@ impl SignalConfig {
         };
         if self.num_samples < 16 || self.num_samples > (1 << 24) {
             return bad("num_samples", "must be in 16..=16777216");
+        }
+        if self.class_parameters == ClassParameters::Ranges && self.profile != Profile::Standard {
+            return bad(
+                "class_parameters",
+                "ranges belong to the standard profile only",
+            );
         }
         if self.long_gmsk && self.profile != Profile::Denomae {
             return bad("long_gmsk", "belongs to the denomae profile only");
@@ -218,7 +265,8 @@ pub fn synthesize(
             } else {
                 0.0
             };
-            let mut s = standard_baseband(class, config, tau, &mut sym_rng);
+            let params = burst_parameters(class, config, seed, index);
+            let mut s = standard_baseband(class, config, &params, tau, &mut sym_rng);
             normalize_power(&mut s);
             for (k, x) in s.iter_mut().enumerate() {
                 *x *= C64::from_polar(1.0, phase + TAU * freq * k as f64);

@@ -9,6 +9,7 @@
 //! - [`modality`]: bursts → images (`Renderer`): constellation, scalogram, signal, noise.
 //! - [`sigmf`]: SigMF recordings to and from bytes: metadata, samples, `.sigmf` archives.
 //! - [`segment`]: the bursts or windows of a recording a classifier judges.
+//! - [`offset`]: carrier frequency offset estimate (class-agnostic) and removal.
 //!
 //! The `denomae` profile (the public DenoMAE generator's definitions, a comparison aid)
 //! lives in its own private module beside the classes.
@@ -22,6 +23,7 @@ pub mod classes;
 pub mod dataset;
 mod denomae;
 pub mod modality;
+pub mod offset;
 pub mod pulse;
 pub mod rng;
 pub mod segment;
@@ -29,8 +31,12 @@ pub mod sigmf;
 
 pub use channel::{
     mean_power, synthesize, Burst, ChannelConfig, SignalConfig, DENOMAE_GMSK_SAMPLES_PER_BIT,
+    STANDARD_MAX_FREQ_OFFSET,
 };
-pub use classes::{Modulation, Profile, SignalError, C32};
+pub use classes::{
+    burst_parameters, BurstParameters, ClassParameters, Modulation, ParameterRanges, Profile,
+    SignalError, C32, RANGES,
+};
 pub use dataset::{DatasetSpec, Example, SnrSpec};
 pub use denomae::reference_alphabet;
 pub use modality::{Image, Modality, ModalityPair, RenderConfig, Renderer};

@@ -21,6 +21,8 @@ pub enum Stream {
     Noise = 3,
     /// Masking noise and other model-side randomness.
     Masking = 4,
+    /// Per-burst class parameters (roll-off, modulation index, BT) of the ranges setting.
+    Parameters = 5,
 }
 
 /// xoshiro256++ generator with Box-Muller normals.

@@ -22,6 +22,8 @@ fn recording_renders_like_its_regeneration() -> anyhow::Result<()> {
         classes: "all".into(),
         samples: None,
         sps: None,
+        class_parameters: None,
+        max_freq_offset: None,
         sample_rate: 2e6,
         previews: false,
         image_size: 32,

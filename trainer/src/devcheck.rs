@@ -59,6 +59,13 @@ pub fn run(dir: &Path) -> Result<DeviceRecord> {
         "3",
         "--threads",
         "1",
+        // the generator the recorded numbers were made with (before parameter ranges)
+        "--class-parameters",
+        "fixed",
+        "--max-freq-offset",
+        "5e-5",
+        "--offset-correction",
+        "off",
         "--out",
         &pre,
     ])?)?;
@@ -100,7 +107,18 @@ pub fn run(dir: &Path) -> Result<DeviceRecord> {
         "--threads",
         "1",
     ])?)?;
-    generate::run(&args_from(&["--out", &rec, "--count", "4", "--seed", "9"])?)?;
+    generate::run(&args_from(&[
+        "--out",
+        &rec,
+        "--count",
+        "4",
+        "--seed",
+        "9",
+        "--class-parameters",
+        "fixed",
+        "--max-freq-offset",
+        "5e-5",
+    ])?)?;
     let recordings: Vec<String> = (0..4)
         .map(|i| format!("{rec}/{}.sigmf-meta", generate::stem(i)))
         .collect();

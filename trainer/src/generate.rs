@@ -52,6 +52,14 @@ pub struct GenerateArgs {
     /// Samples per symbol of the standard profile (default 8).
     #[arg(long)]
     pub sps: Option<usize>,
+    /// Standard profile: `ranges` (default) draws each class's parameters per burst,
+    /// `fixed` keeps one point per class (the generator before ranges).
+    #[arg(long, value_parser = crate::knobs::parse_class_parameters)]
+    pub class_parameters: Option<model::signal::ClassParameters>,
+    /// Largest carrier frequency offset, cycles/sample, drawn U[−max, max] (default: the
+    /// profile's, 0.05 for `standard`; 5e-5 was the standard generator's before ranges).
+    #[arg(long, value_parser = crate::knobs::parse_non_negative)]
+    pub max_freq_offset: Option<f64>,
     /// Nominal sample rate written as `core:sample_rate`, Hz (synthetic data has none).
     #[arg(long, default_value_t = 1e6)]
     pub sample_rate: f64,
@@ -78,6 +86,12 @@ impl GenerateArgs {
                 bail!("--sps applies to the standard profile only (denomae uses 1 sample/symbol)");
             }
             signal.samples_per_symbol = t;
+        }
+        if let Some(p) = self.class_parameters {
+            signal.class_parameters = p;
+        }
+        if let Some(f) = self.max_freq_offset {
+            signal.channel.max_freq_offset = f;
         }
         let snr = match self.snr_db {
             Some(db) => SnrSpec::Fixed { db },

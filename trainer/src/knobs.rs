@@ -6,8 +6,11 @@
 use clap::Args;
 use model::config::{check_decoder_depth, check_loss_weight, check_mask_ratio, FipMaeConfig};
 
-/// Burst-length and symbol-rate overrides of the generator's profile, shared by `pretrain`
-/// and `finetune`: the burst length is also the classifier's window on recordings.
+/// Burst-length, symbol-rate, class-parameter and offset-correction overrides of the
+/// generator's profile, shared by `pretrain` and `finetune`: the burst length is also the
+/// classifier's window on recordings. `--class-parameters fixed --max-freq-offset 5e-5
+/// --offset-correction off` is the standard generator before issue 25
+/// (`SignalConfig::standard_fixed`).
 #[derive(Debug, Clone, Default, PartialEq, Args)]
 pub struct BurstFlags {
     /// Samples per burst, the window a classifier reads (default: the profile's, 1024);
@@ -19,16 +22,32 @@ pub struct BurstFlags {
     /// constellation (default: the profile's, 8 for `standard`).
     #[arg(long)]
     pub samples_per_symbol: Option<usize>,
+    /// Standard profile: `ranges` draws each class's parameters per burst (roll-off; h and
+    /// BT of the FSK family; README table), `fixed` keeps one point per class, as the
+    /// generator before ranges (default: the profile's, `ranges`, or the pretraining run's).
+    #[arg(long, value_parser = parse_class_parameters)]
+    pub class_parameters: Option<model::signal::ClassParameters>,
+    /// `on`: remove each burst's carrier frequency offset before rendering it (the
+    /// standard profile's default); `off`: render bursts as they come (the generator before
+    /// it; default: the profile's, or the pretraining run's).
+    #[arg(long, value_parser = parse_on_off)]
+    pub offset_correction: Option<bool>,
 }
 
 impl BurstFlags {
-    /// Applies the overrides to `signal` and checks that a burst still holds 4 symbols.
+    /// Applies the overrides to `signal` and checks it (a burst still holds 4 symbols).
     pub fn apply(&self, signal: &mut model::SignalConfig) -> anyhow::Result<()> {
         if let Some(n) = self.burst_length {
             signal.num_samples = n;
         }
         if let Some(t) = self.samples_per_symbol {
             signal.samples_per_symbol = t;
+        }
+        if let Some(p) = self.class_parameters {
+            signal.class_parameters = p;
+        }
+        if let Some(on) = self.offset_correction {
+            signal.offset_correction = on;
         }
         signal.validate()?;
         if signal.num_samples < 4 * signal.samples_per_symbol {
@@ -173,6 +192,21 @@ pub fn parse_snr_db_whole(s: &str) -> Result<i32, String> {
         Ok(v as i32)
     } else {
         Err(format!("{v} dB: expected a whole number of dB"))
+    }
+}
+
+/// Parses `fixed` or `ranges` (`--class-parameters`).
+pub fn parse_class_parameters(s: &str) -> Result<model::signal::ClassParameters, String> {
+    s.parse()
+        .map_err(|e: model::signal::SignalError| e.to_string())
+}
+
+/// Parses `on` or `off`.
+pub fn parse_on_off(s: &str) -> Result<bool, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err(format!("`{s}`: expected on or off")),
     }
 }
 

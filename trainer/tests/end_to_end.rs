@@ -706,6 +706,11 @@ fn classify_renders_at_the_recordings_symbol_rate_when_told() {
         "20",
         "--sps",
         "16",
+        // the generator the shipped model was trained on
+        "--class-parameters",
+        "fixed",
+        "--max-freq-offset",
+        "5e-5",
     ]);
     let metas: Vec<String> = (0..40)
         .map(|i| s(&rec.join(format!("example_{i:06}.sigmf-meta"))))

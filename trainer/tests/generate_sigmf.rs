@@ -22,6 +22,8 @@ fn args(out: PathBuf, count: u64) -> GenerateArgs {
         classes: "all".into(),
         samples: None,
         sps: None,
+        class_parameters: None,
+        max_freq_offset: None,
         sample_rate: 1e6,
         previews: false,
         image_size: 32,

@@ -191,6 +191,12 @@ pub struct RenderConfig {
     /// (8 × `num_samples`, [`SignalConfig::long_gmsk`]); images keep their size.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub long_samples: Option<usize>,
+    /// Remove each burst's carrier frequency offset before drawing it
+    /// ([`crate::offset`]; estimated on the noisy burst, the same turn applied to its clean
+    /// version and noise); [`SignalConfig::offset_correction`]'s, off when reading files
+    /// written before it existed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub offset_correction: bool,
 }
 
 impl RenderConfig {
@@ -214,6 +220,7 @@ impl RenderConfig {
             },
             scalogram: ScalogramConfig::default(),
             long_samples: signal.long_samples(),
+            offset_correction: signal.offset_correction,
         }
     }
 
@@ -303,6 +310,8 @@ pub struct Renderer {
     grid: resample::Grid,
     /// The tables for bursts of `long_samples`.
     long: Option<Box<Renderer>>,
+    /// The carrier offset estimator, with `offset_correction`.
+    offset: Option<crate::offset::OffsetEstimator>,
 }
 
 impl std::fmt::Debug for Renderer {
@@ -325,7 +334,11 @@ impl Renderer {
             })?)),
             _ => None,
         };
+        let offset = config.offset_correction.then(|| {
+            crate::offset::OffsetEstimator::new(config.num_samples, config.samples_per_symbol)
+        });
         Ok(Self {
+            offset,
             constellation: constellation::Tables::new(&config),
             scalogram: scalogram::Tables::new(&config),
             grid: resample::Grid::new(&config),
@@ -356,53 +369,49 @@ impl Renderer {
     /// rescaled to peak 1 (in `f64`), so `f32` arithmetic can neither overflow nor underflow
     /// and the output is always finite. Every modality is scale-invariant except the
     /// constellation's fixed window (the `denomae` profile), which only such bursts reach.
+    /// With `offset_correction` the burst's carrier offset is removed first.
     pub fn render(&self, modality: Modality, samples: &[C32]) -> Result<Image, ModalityError> {
-        if let Some(long) = self
-            .long
-            .as_deref()
-            .filter(|l| samples.len() == l.config.num_samples)
-        {
+        if let Some(long) = self.long_for(samples.len()) {
             return long.render(modality, samples);
         }
         self.check(samples)?;
-        // one pass over the burst (this runs for every image of every training example):
-        // the largest finite |I| or |Q|, and whether every sample is finite
-        let finite = |z: &C32| z.re.is_finite() && z.im.is_finite();
-        let (peak, all_finite) = samples.iter().fold((0.0f32, true), |(m, ok), z| {
-            if finite(z) {
-                (m.max(z.re.abs()).max(z.im.abs()), ok)
-            } else {
-                (m, false)
-            }
-        });
-        let peak = f64::from(peak);
-        let scale = if peak > SAFE_PEAK_MAX || (peak > 0.0 && peak < SAFE_PEAK_MIN) {
-            Some(1.0 / peak)
-        } else {
-            None
-        };
-        let clean: Vec<C32>;
-        let x = if scale.is_none() && all_finite {
-            samples
-        } else {
-            let k = scale.unwrap_or(1.0);
-            clean = samples
-                .iter()
-                .map(|z| {
-                    if finite(z) {
-                        C32::new((z.re as f64 * k) as f32, (z.im as f64 * k) as f32)
-                    } else {
-                        C32::new(0.0, 0.0)
-                    }
-                })
-                .collect();
-            &clean
-        };
-        Ok(match modality {
+        let x = sanitized(samples);
+        match self.offset_of(&x) {
+            Some(f) => Ok(self.draw(modality, &crate::offset::derotate(&x, f))),
+            None => Ok(self.draw(modality, &x)),
+        }
+    }
+
+    /// The renderer of bursts of `len` samples when it is the long one.
+    fn long_for(&self, len: usize) -> Option<&Renderer> {
+        self.long.as_deref().filter(|l| len == l.config.num_samples)
+    }
+
+    /// The carrier offset to remove from `x` (sanitized), cycles/sample, with
+    /// `offset_correction`.
+    fn offset_of(&self, x: &[C32]) -> Option<f64> {
+        self.offset
+            .as_ref()
+            .map(|e| e.estimate(x).cycles_per_sample)
+    }
+
+    /// The carrier offset the renderer removes from `samples` before drawing them,
+    /// cycles/sample (`None` without `offset_correction`).
+    pub fn offset_estimate(&self, samples: &[C32]) -> Result<Option<f64>, ModalityError> {
+        if let Some(long) = self.long_for(samples.len()) {
+            return long.offset_estimate(samples);
+        }
+        self.check(samples)?;
+        Ok(self.offset_of(&sanitized(samples)))
+    }
+
+    /// Draws a sanitized burst of `num_samples`.
+    fn draw(&self, modality: Modality, x: &[C32]) -> Image {
+        match modality {
             Modality::Constellation => self.constellation(x),
             Modality::Scalogram => self.scalogram(x),
             Modality::Signal | Modality::Noise => self.iq_grid(x),
-        })
+        }
     }
 
     /// Input and target of `modality` for a generated example.
@@ -411,15 +420,32 @@ impl Renderer {
         modality: Modality,
         example: &Example,
     ) -> Result<ModalityPair, ModalityError> {
+        if let Some(long) = self.long_for(example.noisy.len()) {
+            return long.render_pair(modality, example);
+        }
+        // the offset is estimated on what a receiver sees, and the same turn is removed
+        // from the clean burst and the noise, so input and target stay aligned
+        let f = match &self.offset {
+            Some(_) => {
+                self.check(&example.noisy)?;
+                self.offset_of(&sanitized(&example.noisy))
+            }
+            None => None,
+        };
+        let turn = |x: &[C32]| -> Result<Image, ModalityError> {
+            self.check(x)?;
+            let x = sanitized(x);
+            Ok(match f {
+                Some(f) => self.draw(modality, &crate::offset::derotate(&x, f)),
+                None => self.draw(modality, &x),
+            })
+        };
         let (input, target) = match modality {
             Modality::Noise => {
-                let img = self.render(modality, &example.noise)?;
+                let img = turn(&example.noise)?;
                 (img.clone(), img)
             }
-            _ => (
-                self.render(modality, &example.noisy)?,
-                self.render(modality, &example.clean)?,
-            ),
+            _ => (turn(&example.noisy)?, turn(&example.clean)?),
         };
         Ok(ModalityPair {
             modality,
@@ -427,6 +453,44 @@ impl Renderer {
             target,
         })
     }
+}
+
+/// `samples` with non-finite values as zero and, when the peak (largest finite |I| or |Q|)
+/// lies outside `[SAFE_PEAK_MIN, SAFE_PEAK_MAX]`, rescaled to peak 1 in `f64` (borrowed
+/// when nothing changes).
+fn sanitized(samples: &[C32]) -> std::borrow::Cow<'_, [C32]> {
+    // one pass over the burst (this runs for every image of every training example):
+    // the largest finite |I| or |Q|, and whether every sample is finite
+    let finite = |z: &C32| z.re.is_finite() && z.im.is_finite();
+    let (peak, all_finite) = samples.iter().fold((0.0f32, true), |(m, ok), z| {
+        if finite(z) {
+            (m.max(z.re.abs()).max(z.im.abs()), ok)
+        } else {
+            (m, false)
+        }
+    });
+    let peak = f64::from(peak);
+    let scale = if peak > SAFE_PEAK_MAX || (peak > 0.0 && peak < SAFE_PEAK_MIN) {
+        Some(1.0 / peak)
+    } else {
+        None
+    };
+    if scale.is_none() && all_finite {
+        return std::borrow::Cow::Borrowed(samples);
+    }
+    let k = scale.unwrap_or(1.0);
+    std::borrow::Cow::Owned(
+        samples
+            .iter()
+            .map(|z| {
+                if finite(z) {
+                    C32::new((z.re as f64 * k) as f32, (z.im as f64 * k) as f32)
+                } else {
+                    C32::new(0.0, 0.0)
+                }
+            })
+            .collect(),
+    )
 }
 
 /// Renders all four modalities of an example (input and target each).
