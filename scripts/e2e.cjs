@@ -1,6 +1,9 @@
 // Opens the served page in Debian's Chromium through playwright-core, waits until it says
 // "ready", then runs the studio on five more bursts and reports the page's own timings.
 // Usage: node scripts/e2e.cjs URL cpu|webgpu   (prints one JSON line; exit 1 on failure)
+// The run must end on the backend it names: the page's `#backend` says which one it used
+// (`data-backend` = webgpu or cpu), and a webgpu run that fell back to the CPU, or a cpu
+// run that got WebGPU, fails with a message naming the expected and the actual backend.
 const { chromium } = require('playwright-core');
 
 (async () => {
@@ -9,7 +12,8 @@ const { chromium } = require('playwright-core');
     '--disable-component-update', '--disable-sync', '--disable-quic'];
   args.push(mode === 'webgpu' ? '--enable-unsafe-webgpu' : '--disable-gpu');
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args });
-  const out = { mode, errors: [] };
+  const expectedBackend = mode === 'webgpu' ? 'webgpu' : 'cpu';
+  const out = { mode, expected_backend: expectedBackend, errors: [] };
   try {
     const page = await browser.newPage();
     // main-thread tasks over 50 ms, to check that inference does not freeze the page
@@ -28,6 +32,7 @@ const { chromium } = require('playwright-core');
     out.status = (await page.textContent('#status')).trim();
     if (out.state === 'ready') {
       out.backend = (await page.textContent('#backend')).trim();
+      out.backend_kind = await page.getAttribute('#backend', 'data-backend');
       await page.waitForSelector('#prediction');
       out.prediction = (await page.textContent('#prediction')).trim();
       out.inference_ms = [];
@@ -54,7 +59,14 @@ const { chromium } = require('playwright-core');
     await browser.close();
   }
   console.log(JSON.stringify(out));
-  const ok = out.state === 'ready' && out.inference_ms && out.inference_ms.length === 5 &&
+  // the backend is known once the page said "ready" (`#backend` is shown from then on)
+  const backendOk = out.backend_kind === expectedBackend;
+  if (out.state === 'ready' && !backendOk) {
+    console.error(`e2e ${mode}: expected backend ${expectedBackend}, the page used ` +
+      `${out.backend_kind ?? 'none (no data-backend on #backend)'}: "${out.backend ?? ''}"`);
+  }
+  const ok = out.state === 'ready' && backendOk && out.inference_ms &&
+    out.inference_ms.length === 5 &&
     out.errors.filter((e) => !e.includes('favicon')).length === 0;
   process.exit(ok ? 0 : 1);
 })();

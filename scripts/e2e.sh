@@ -2,8 +2,9 @@
 # End-to-end check of the trunk-built page: serves web/dist on localhost, opens it in
 # headless Chromium (Debian's, driven by playwright-core from npm, installed under
 # /var/tmp/fipmae-node when missing) on the CPU path and on WebGPU (Chromium's software
-# adapter), and checks that the page loads the shipped bundle, says "ready", and runs the
-# studio on five more bursts without an error. Prints the page's own timings.
+# adapter), and checks that the page loads the shipped bundle, says "ready" on the backend
+# the run names (`#backend`'s data-backend: cpu, webgpu), and runs the studio on five more
+# bursts without an error. Prints the page's own timings.
 # Needs scripts/build_web.sh first (scripts/test.sh runs it). Prints "e2e: N passed, M failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."

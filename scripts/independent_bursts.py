@@ -7,12 +7,19 @@
         [--condition nominal cfo10x rolloff0.2 rolloff0.5 sps4 sps16 midsymbol] [--seed 1]
     fipmae classify --model RUN_OR_BUNDLE --json DIR/*.sigmf-meta > DIR/verdicts.jsonl
     python3 scripts/independent_bursts.py --out DIR --score DIR/verdicts.jsonl [--per-class]
-        [--check REPORT [--within 5]]
+        [--check REPORT [--within 5] [--snr 5 10 20]]
 
 Without --condition it writes the seven conditions listed first below (nominal ... midsymbol);
 the others (cfo0 ... field) only when named, e.g. `--condition cfo0 cfo1e-4 cfo1e-3 cfo1e-2
 cfo5e-2 ranges field`. With --score, a bare --per-class adds two tables: accuracy per
 (condition, class) over all SNRs, and per (condition, class) at each SNR.
+
+--check compares the nominal accuracy with REPORT's (a `fipmae eval` report.json) at each
+SNR it checks: those of --snr when given, else every SNR >= 0 dB that has nominal verdicts
+and is in REPORT. It prints how many bursts it compared at each SNR, writes them with the
+verdict to DIR/check.json, and fails when an SNR is more than --within points below
+REPORT, when an SNR it was asked to check has no nominal burst or is not in REPORT, or when
+it compared no burst at all.
 
 One recording per (condition, SNR): DIR/<condition>_snr<S>.sigmf-meta/-data, the bursts of
 every class one after another, each annotated with its class (`core:label`) and SNR
@@ -232,7 +239,7 @@ def score(path):
         cells = [f"{100 * hits[(c, s)][0] / hits[(c, s)][1]:.1f} %" if (c, s) in hits else "" for s in snrs]
         rows.append(f"| {c} | " + " | ".join(cells) + " |")
     table = {f"{c}@{s:g}": hits[(c, s)][0] / hits[(c, s)][1] for (c, s) in hits}
-    return "\n".join(rows), table
+    return "\n".join(rows), table, hits
 
 
 def score_per_class(path):
@@ -276,23 +283,67 @@ def score_per_class(path):
     return "\n".join(rows)
 
 
+def check(hits, report, within, snrs=None):
+    """The nominal accuracy against `report` (report.json's per_snr) at each SNR of `snrs`
+    (None: every SNR >= 0 dB with nominal verdicts that the report has). Prints a line per
+    SNR and the bursts compared; returns (summary for check.json, list of problems)."""
+    with open(report) as f:
+        own = {float(r["snr_db"]): r["accuracy"] for r in json.load(f)["per_snr"]}
+    nominal = {snr: h for (cond, snr), h in hits.items() if cond == "nominal"}
+    if snrs is None:
+        snrs = sorted(s for s in nominal if s >= 0 and s in own)
+    else:
+        snrs = sorted({float(s) for s in snrs})
+    summary, problems = {}, []
+    for snr in snrs:
+        right, n = nominal.get(snr, (0, 0))
+        row = {"bursts": n, "ok": False}
+        if snr not in own:
+            print(f"nominal {snr:g} dB: {n} bursts, but {report} has no accuracy at {snr:g} dB")
+            problems.append(f"{snr:g} dB: not in {report}")
+        elif n == 0:
+            print(f"nominal {snr:g} dB: no bursts to compare")
+            problems.append(f"{snr:g} dB: no nominal bursts")
+        else:
+            acc = right / n
+            gap = 100 * (own[snr] - acc)
+            print(f"nominal {snr:g} dB: independent {100 * acc:.1f} %, own test set "
+                  f"{100 * own[snr]:.1f} % ({gap:+.1f} points; {n} bursts compared)")
+            row.update(independent=acc, own=own[snr], gap_points=gap, ok=gap <= within)
+            if gap > within:
+                problems.append(f"{snr:g} dB: more than {within:g} points below {report}")
+        summary[f"{snr:g}"] = row
+    total = sum(r["bursts"] for r in summary.values())
+    per_snr = ", ".join(f"{k} dB: {r['bursts']}" for k, r in summary.items())
+    print(f"check: {total} nominal bursts compared at {len(summary)} SNRs"
+          + (f" ({per_snr})" if summary else ""))
+    if total == 0:
+        problems.append("no nominal burst compared")
+    return {"report": report, "within": within, "bursts": total, "snrs": summary,
+            "ok": not problems, "problems": problems}, problems
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--score", metavar="VERDICTS", help="score `fipmae classify --json` output instead")
     p.add_argument("--check", metavar="REPORT",
-                   help="with --score: fail when the nominal accuracy at any SNR >= 0 dB is more "
-                        "than --within points below this report.json's at the same SNR")
+                   help="with --score: fail when the nominal accuracy at an SNR it checks (those of "
+                        "--snr when given, else every SNR >= 0 dB present) is more "
+                        "than --within points below this report.json's at the same SNR, or when "
+                        "it compares no burst there")
     p.add_argument("--within", type=float, default=5.0)
     p.add_argument("--out", required=True)
     p.add_argument("--per-class", type=int, nargs="?", const=-1, metavar="N",
                    help="bursts per class to write (default 40); with --score (no number "
                         "needed): add tables of accuracy per (condition, class)")
-    p.add_argument("--snr", type=float, nargs="+", default=[0, 5, 10, 20])
+    p.add_argument("--snr", type=float, nargs="+",
+                   help="SNRs to write (default 0 5 10 20); with --score --check: the SNRs to "
+                        "check, each must have nominal bursts")
     p.add_argument("--condition", nargs="+", default=DEFAULT_CONDITIONS, choices=list(CONDITIONS))
     p.add_argument("--seed", type=int, default=1)
     a = p.parse_args()
     if a.score:
-        md, table = score(a.score)
+        md, table, hits = score(a.score)
         if a.per_class is not None:
             md += "\n\n" + score_per_class(a.score)
         print(md)
@@ -301,31 +352,22 @@ def main():
         with open(os.path.join(a.out, "mismatch.md"), "w") as f:
             f.write(md + "\n")
         if a.check:
-            with open(a.check) as f:
-                own = {r["snr_db"]: r["accuracy"] for r in json.load(f)["per_snr"]}
-            bad = []
-            for key, acc in sorted(table.items()):
-                cond, snr = key.split("@")
-                snr = float(snr)
-                if cond == "nominal" and snr >= 0 and snr in own:
-                    gap = 100 * (own[snr] - acc)
-                    print(f"nominal {snr:g} dB: independent {100 * acc:.1f} %, own test set "
-                          f"{100 * own[snr]:.1f} % ({gap:+.1f} points)")
-                    if gap > a.within:
-                        bad.append(f"{snr:g} dB")
-            if bad:
-                raise SystemExit(f"independent bursts more than {a.within:g} points below the "
-                                 f"model's own test set at {', '.join(bad)}")
+            summary, problems = check(hits, a.check, a.within, a.snr)
+            with open(os.path.join(a.out, "check.json"), "w") as f:
+                json.dump(summary, f, indent=1)
+            if problems:
+                raise SystemExit("independent check: " + "; ".join(problems))
         return
     per_class = 40 if a.per_class is None else a.per_class
     if per_class < 1:
         p.error("--per-class: give the number of bursts per class to write (1 or more)")
     os.makedirs(a.out, exist_ok=True)
+    snrs = [0, 5, 10, 20] if a.snr is None else a.snr
     for cond in a.condition:
-        for snr in a.snr:
+        for snr in snrs:
             samples, notes = recording(cond, snr, per_class, a.seed)
             write(a.out, f"{cond}_snr{snr:g}", samples, notes, cond)
-    print(f"{len(a.condition) * len(a.snr)} recordings in {a.out}")
+    print(f"{len(a.condition) * len(snrs)} recordings in {a.out}")
 
 
 if __name__ == "__main__":

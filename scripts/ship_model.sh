@@ -3,11 +3,13 @@
 #   bash scripts/ship_model.sh FINETUNE_RUN PRETRAIN_RUN EVAL_DIR
 # EVAL_DIR is `fipmae eval --model FINETUNE_RUN --pretrained PRETRAIN_RUN --out EVAL_DIR`'s
 # (its report.json goes into bundle; its report.md and figures into static/report/). Then
-# blesses the browser's golden values for the new weights and checks the model on the
-# independent implementation's bursts (within 5 points of its own report, as the test
-# command does). static/README.md (the commands and numbers) is yours to update.
+# checks the new weights against the browser's existing golden values
+# (tests/golden/studio.json, the `golden` test without FIPMAE_BLESS) and prints what
+# changed, blesses them for the new weights, and checks the model on the independent
+# implementation's bursts (within 5 points of its own report, as the test command does).
+# static/README.md (the commands and numbers) is yours to update.
 set -euo pipefail
-[ $# -eq 3 ] || { sed -n 2,8p "$0"; exit 2; }
+[ $# -eq 3 ] || { sed -n 2,10p "$0"; exit 2; }
 ft=$1 pre=$2 ev=$3
 cd "$(dirname "$0")/.."
 for f in "$ft/classifier.fipmae" "$pre/model.fipmae" "$ev/report.json" "$ev/report.md"; do
@@ -19,5 +21,52 @@ cargo run --release --locked -q -p trainer -- export --model "$ft" --pretrained 
 for f in report.md accuracy.svg confusion.svg reconstructions.png; do
   [ -f "$ev/$f" ] && cp "$ev/$f" static/report/
 done
+golden=tests/golden/studio.json
+old_golden=""
+if [ -f "$golden" ]; then
+  old_golden=$(mktemp)
+  trap 'rm -f "$old_golden"' EXIT
+  cp "$golden" "$old_golden"
+  echo "ship_model: the new weights against the existing golden values ($golden):"
+  # FIPMAE_BLESS unset: the test only compares (its failure message names the first value
+  # that moved and by how much)
+  check_rc=0
+  check=$(env -u FIPMAE_BLESS cargo test --release --locked -q -p fipmae-tests --test golden 2>&1) \
+    || check_rc=$?
+  printf '%s\n' "$check" | sed 's/^/  | /'
+  if [ "$check_rc" -eq 0 ]; then
+    echo "ship_model: golden values unchanged (within the test's tolerance)"
+  elif printf '%s\n' "$check" | grep -q 'panicked'; then
+    echo "ship_model: golden values change with the new weights (above); blessing them"
+  else
+    echo "ship_model: the comparison did not run to its end (exit $check_rc, above); blessing"
+  fi
+else
+  echo "ship_model: no $golden yet: nothing to compare, the golden test writes it"
+fi
 FIPMAE_BLESS=1 cargo test --release --locked -q -p fipmae-tests --test golden
+if [ -n "$old_golden" ]; then
+  # every field's largest change, old file against the blessed one
+  python3 - "$old_golden" "$golden" <<'PY'
+import json, sys
+old, new = (json.load(open(p)) for p in sys.argv[1:3])
+def diff(a, b):
+    if len(a) != len(b):
+        return f"length {len(a)} -> {len(b)}"
+    try:
+        return f"max |change| {max((abs(x - y) for x, y in zip(a, b)), default=0.0):.3g}"
+    except TypeError:  # a null (NaN) among the values
+        return "changed" if a != b else "unchanged"
+print("ship_model: golden values, old -> blessed:")
+om = {m["modality"]: m for m in old.get("modalities", [])}
+for m in new.get("modalities", []):
+    o = om.get(m["modality"])
+    for k in ("input", "target", "reconstruction", "mask"):
+        print(f"  {m['modality']} {k}: " + (diff(o[k], m[k]) if o else "new"))
+print(f"  logits: {diff(old.get('logits', []), new.get('logits', []))}")
+arg = lambda v: max(range(len(v)), key=v.__getitem__) if v else None
+print(f"  top logit index: {arg(old.get('logits', []))} -> {arg(new.get('logits', []))}")
+PY
+  rm -f "$old_golden"
+fi
 bash scripts/independent_check.sh

@@ -12,7 +12,8 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use model::{Renderer, SnrSpec};
+use model::classifier::AmcClassifier;
+use model::{DatasetSpec, Renderer, SnrSpec};
 
 use crate::backend::{self, Backend};
 use crate::data::render_batch;
@@ -27,7 +28,8 @@ pub const TEST_SEED: u64 = 0x7E57_5EED;
 /// Options of `fipmae eval`.
 #[derive(Debug, Clone, Args)]
 pub struct EvalArgs {
-    /// Fine-tuning run folder (holds run.json and classifier.fipmae).
+    /// Fine-tuning run folder (holds run.json and classifier.fipmae), or an exported
+    /// bundle folder (bundle.json, f16 or f32 weights; e.g. `static`, the shipped model).
     #[arg(long)]
     pub model: PathBuf,
     /// Report folder (created).
@@ -78,6 +80,110 @@ pub struct EvalArgs {
     /// classifier's recordings used, else `fipmae:snr_db`).
     #[arg(long)]
     pub snr_field: Option<String>,
+    /// Test set's class parameters, `fixed` or `ranges` (default: the classifier's training
+    /// data's); the classifier renders as it was trained either way.
+    #[arg(long, value_parser = crate::knobs::parse_class_parameters)]
+    pub class_parameters: Option<model::signal::ClassParameters>,
+    /// Test set's largest carrier frequency offset, cycles/sample, drawn U[−max, max]
+    /// (default: the classifier's training data's).
+    #[arg(long, value_parser = crate::knobs::parse_non_negative)]
+    pub max_freq_offset: Option<f64>,
+}
+
+/// What `eval` scores, from a fine-tuning run or an exported bundle.
+struct Subject {
+    /// Class names, in output order.
+    classes: Vec<String>,
+    /// The generator of its training data (the test set draws from it, with its own seed).
+    dataset: DatasetSpec,
+    /// Rendering settings it reads.
+    render: model::RenderConfig,
+    /// The modality it reads.
+    target: model::Modality,
+    /// Examples per forward pass.
+    batch_size: usize,
+    /// The network.
+    model: AmcClassifier<Backend>,
+    /// Where its autoencoder is, if anywhere.
+    autoencoder: Option<Autoencoder>,
+    /// The labelled recordings it was fine-tuned on, if any.
+    recordings: Option<crate::recordings::RecordingsSpec>,
+}
+
+/// An autoencoder to measure reconstructions with.
+enum Autoencoder {
+    /// A pretraining run folder.
+    Run(PathBuf),
+    /// A bundle's autoencoder weight file.
+    File(PathBuf),
+}
+
+impl Subject {
+    /// Loads `args.model`: a fine-tuning run folder (run.json) or a bundle folder
+    /// (bundle.json); errors name the file.
+    fn load(args: &EvalArgs, device: &backend::Device) -> Result<Self> {
+        let dir = &args.model;
+        if dir.join("run.json").is_file() || !dir.join("bundle.json").is_file() {
+            let (ft, model) = crate::finetune::load_run::<Backend>(dir, device)?;
+            let autoencoder = match (&args.pretrained, &ft.pretrained) {
+                (Some(d), _) => Some(Autoencoder::Run(d.clone())),
+                (None, Some(d)) if d.join("model.fipmae").is_file() => {
+                    Some(Autoencoder::Run(d.clone()))
+                }
+                (None, Some(d)) => {
+                    if args.recon_per_class > 0 && args.recordings.is_empty() {
+                        eprintln!(
+                            "note: `{}` (the pretraining run of this classifier) is gone; \
+                             no reconstruction metrics (pass --pretrained RUN)",
+                            d.display()
+                        );
+                    }
+                    None
+                }
+                (None, None) => None,
+            };
+            return Ok(Self {
+                classes: ft.class_names(),
+                dataset: ft.dataset.clone(),
+                render: ft.render.clone(),
+                target: ft.classifier.mae.target,
+                batch_size: ft.batch_size,
+                model,
+                autoencoder,
+                recordings: ft.recordings.clone(),
+            });
+        }
+        let loaded = crate::classify::load(dir, device)?;
+        let index = dir.join("bundle.json");
+        let bundle = model::bundle::Bundle::from_json(&crate::fsutil::read(&index)?)
+            .with_context(|| format!("`{}` is not a bundle index", index.display()))?;
+        // the generator's class set when the bundle's classes are generator classes
+        let classes: Vec<model::Modulation> = bundle
+            .classes
+            .iter()
+            .filter_map(|c| c.parse().ok())
+            .collect();
+        let mut dataset = DatasetSpec::new(args.seed, SnrSpec::default());
+        dataset.signal = bundle.signal.clone();
+        if classes.len() == bundle.classes.len() {
+            dataset.classes = classes;
+        }
+        let autoencoder = match (&args.pretrained, &bundle.autoencoder) {
+            (Some(d), _) => Some(Autoencoder::Run(d.clone())),
+            (None, Some(f)) => Some(Autoencoder::File(dir.join(f))),
+            (None, None) => None,
+        };
+        Ok(Self {
+            classes: loaded.classes,
+            dataset,
+            render: loaded.render,
+            target: loaded.target,
+            batch_size: 32,
+            model: loaded.model,
+            autoencoder,
+            recordings: None,
+        })
+    }
 }
 
 pub use model::report::{Report, SnrAccuracy};
@@ -102,19 +208,29 @@ pub fn run(args: &EvalArgs) -> Result<Report> {
         );
     }
     let device = backend::device()?;
-    let (ft, model) = crate::finetune::load_run::<Backend>(&args.model, &device)?;
-    if args.recordings.is_empty() && ft.class_names() != ft.dataset.class_names() {
+    let mut ft = Subject::load(args, &device)?;
+    if args.recordings.is_empty() && ft.classes != ft.dataset.class_names() {
         bail!(
             "`{}` was fine-tuned on recordings with the classes {}, which the generator's \
              test set does not have: evaluate it with --recordings PATH",
             args.model.display(),
-            ft.class_names().join(", ")
+            ft.classes.join(", ")
         );
     }
+    if let Some(p) = args.class_parameters {
+        ft.dataset.signal.class_parameters = p;
+    }
+    if let Some(f) = args.max_freq_offset {
+        ft.dataset.signal.channel.max_freq_offset = f;
+    }
+    ft.dataset
+        .validate()
+        .context("the test set's generator settings")?;
+    let model = &ft.model;
     let renderer = Renderer::new(ft.render.clone())?;
     let threads = crate::data::threads(args.threads);
-    let k = ft.class_names().len();
-    let target = ft.classifier.mae.target;
+    let k = ft.classes.len();
+    let target = ft.target;
     let per_snr_count = args.per_class * k as u64;
     let mut confusion = vec![vec![0u64; k]; k];
     let mut per_snr = Vec::new();
@@ -124,7 +240,7 @@ pub fn run(args: &EvalArgs) -> Result<Report> {
         if args.embeddings {
             bail!("--embeddings is not implemented for --recordings");
         }
-        (per_snr, confusion) = recorded_accuracy(args, &ft, &model, &renderer, threads, &device)?;
+        (per_snr, confusion) = recorded_accuracy(args, &ft, &renderer, threads, &device)?;
     }
     let synthetic_snrs = if recorded {
         Vec::new()
@@ -150,7 +266,7 @@ pub fn run(args: &EvalArgs) -> Result<Report> {
                 embedded.push(&values, &batch.labels, snr as f64)?;
                 argmax_rows(&model::batch::read(model.head(pooled))?, k)
             } else {
-                predict(&model, images)?
+                predict(model, images)?
             };
             for (p, l) in pred.iter().zip(&batch.labels) {
                 confusion[*l][(*p).min(k - 1)] += 1;
@@ -169,28 +285,29 @@ pub fn run(args: &EvalArgs) -> Result<Report> {
         .map(|a| a.accuracy)
         .collect();
     let snrs: Vec<f64> = per_snr.iter().map(|a| a.snr_db).collect();
-    let autoencoder = match (&args.pretrained, &ft.pretrained) {
+    let autoencoder = match &ft.autoencoder {
         _ if args.recon_per_class == 0 || recorded => None,
-        (Some(dir), _) => Some(dir.clone()),
-        (None, Some(dir)) if dir.join("model.fipmae").is_file() => Some(dir.clone()),
-        (None, Some(dir)) => {
-            eprintln!(
-                "note: `{}` (the pretraining run of this classifier) is gone; \
-                 no reconstruction metrics (pass --pretrained RUN)",
-                dir.display()
-            );
-            None
-        }
-        (None, None) => None,
+        a => a.as_ref(),
     };
     let (reconstruction, recon_png) = match autoencoder {
-        Some(dir) => {
-            let (_, mae) = crate::pretrain::load_run::<Backend>(&dir, &device)?;
+        Some(source) => {
+            let (mae, path) = match source {
+                Autoencoder::Run(dir) => {
+                    (crate::pretrain::load_run::<Backend>(dir, &device)?.1, dir)
+                }
+                Autoencoder::File(file) => {
+                    let bytes = crate::fsutil::read_capped(file, crate::fsutil::MAX_NAMED_FILE)?;
+                    let mae =
+                        model::weights::autoencoder_from_bytes::<Backend>(&bytes, None, &device)
+                            .with_context(|| format!("loading `{}`", file.display()))?;
+                    (mae, file)
+                }
+            };
             let mut spec = ft.dataset.clone();
             spec.seed = args.seed;
             let r = recon::measure(
                 &mae,
-                &dir,
+                path,
                 &spec,
                 &renderer,
                 &snrs,
@@ -209,7 +326,7 @@ pub fn run(args: &EvalArgs) -> Result<Report> {
     let right: u64 = (0..k).map(|i| confusion[i][i]).sum();
     let report = Report {
         model: args.model.clone(),
-        classes: ft.class_names(),
+        classes: ft.classes.clone(),
         recordings: args.recordings.clone(),
         test_seed: args.seed,
         per_snr,
@@ -277,13 +394,12 @@ pub fn run(args: &EvalArgs) -> Result<Report> {
 /// carry one, in ascending order) and the confusion matrix over all windows.
 fn recorded_accuracy(
     args: &EvalArgs,
-    ft: &crate::finetune::FinetuneRun,
-    model: &model::classifier::AmcClassifier<Backend>,
+    ft: &Subject,
     renderer: &Renderer,
     threads: usize,
     device: &backend::Device,
 ) -> Result<(Vec<SnrAccuracy>, Vec<Vec<u64>>)> {
-    let classes = ft.class_names();
+    let classes = ft.classes.clone();
     let k = classes.len();
     let snr_field = match (&args.snr_field, &ft.recordings) {
         (Some(f), _) => f.clone(),
@@ -327,8 +443,8 @@ fn recorded_accuracy(
     // correct, examples)
     let mut by_snr: std::collections::BTreeMap<i64, (f64, u64, u64)> = Default::default();
     for chunk in ids.chunks(ft.batch_size.max(1)) {
-        let batch = set.render(renderer, chunk, &[ft.classifier.mae.target], threads)?;
-        let pred = predict(model, batch.images::<Backend>(device)?)?;
+        let batch = set.render(renderer, chunk, &[ft.target], threads)?;
+        let pred = predict(&ft.model, batch.images::<Backend>(device)?)?;
         for ((p, l), snr) in pred.iter().zip(&batch.labels).zip(&batch.snr_db) {
             confusion[*l][(*p).min(k - 1)] += 1;
             if snr.is_finite() {

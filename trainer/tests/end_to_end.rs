@@ -688,6 +688,65 @@ fn every_flag_of_every_subcommand_is_documented() {
 }
 
 #[test]
+fn eval_scores_the_shipped_bundle_as_shipped() {
+    // the f16 bundle in static/ on a small test set of its own: each SNR's accuracy lies
+    // within the sampling error of static/report.json's (which `eval --model static` wrote)
+    let tmpdir = common::Scratch::new();
+    let out = tmpdir.path("static-eval");
+    let bundle = common::repo_root().join("static");
+    let text = fipmae(&[
+        "eval",
+        "--model",
+        bundle.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--per-class",
+        "8",
+        "--snr-min",
+        "0",
+        "--snr-max",
+        "20",
+        "--snr-step",
+        "10",
+        "--recon-per-class",
+        "1",
+        "--seed",
+        "77",
+    ]);
+    assert!(text.contains("report in"), "{text}");
+    let read = |p: std::path::PathBuf| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+    };
+    let small = read(out.join("report.json"));
+    let shipped = read(bundle.join("report.json"));
+    let at = |r: &serde_json::Value, snr: f64| {
+        r["per_snr"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["snr_db"].as_f64() == Some(snr))
+            .map(|a| a["accuracy"].as_f64().unwrap())
+            .unwrap()
+    };
+    for snr in [0.0, 10.0, 20.0] {
+        let (p, got) = (at(&shipped, snr), at(&small, snr));
+        let n = 80.0;
+        let bound = 4.0 * (p * (1.0 - p) / n).sqrt() + 1.5 / n;
+        assert!(
+            (got - p).abs() <= bound,
+            "{snr} dB: {got} on 80 bursts against the report's {p} (± {bound:.3})"
+        );
+    }
+    // the autoencoder shipped in the bundle is measured too
+    assert!(small["reconstruction"]["autoencoder"]
+        .as_str()
+        .unwrap()
+        .ends_with("autoencoder.fipmae"));
+    // the report the bundle ships is the bundle's own
+    assert!(shipped["model"].as_str().unwrap().ends_with("static"));
+}
+
+#[test]
 fn classify_renders_at_the_recordings_symbol_rate_when_told() {
     let tmpdir = common::Scratch::new();
     let s = |p: &std::path::Path| p.to_string_lossy().into_owned();
