@@ -6,8 +6,10 @@
 # runs `import radioml2018` on HDF5 files (scripts/hdf5_tests.sh, Debian's libhdf5),
 # runs the browser tests in headless Chromium
 # (scripts/browser_tests.sh), builds the page with trunk and checks that the served page
-# reaches "ready" (scripts/build_web.sh, scripts/e2e.sh), and has the reference Python
-# `sigmf` package validate generated recordings. Ends with one line:
+# reaches "ready" (scripts/build_web.sh, scripts/e2e.sh), has the reference Python
+# `sigmf` package validate generated recordings, checks the shipped model on the
+# independent bursts (scripts/independent_check.sh), and checks that every path the README
+# names as a number table's source exists (scripts/readme_sources.py). Ends with one line:
 # "tests: N passed, M failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -59,6 +61,16 @@ page_check() (
   bash scripts/e2e.sh
 )
 
+# One check: the script's own lines name no counts, this adds them.
+readme_check() {
+  if python3 scripts/readme_sources.py; then
+    echo "readme sources: 1 passed, 0 failed"
+  else
+    echo "readme sources: 0 passed, 1 failed"
+    return 1
+  fi
+}
+
 step "native tests (release)"
 logged cargo test --release --locked --workspace --exclude fipmae-web
 
@@ -79,6 +91,9 @@ logged sigmf_check
 
 step "independent bursts (scripts/independent_bursts.py, numpy) judged by the shipped model"
 logged bash scripts/independent_check.sh
+
+step "README: the sources named for its number tables exist (scripts/readme_sources.py)"
+logged readme_check
 
 passed=$(grep -Eo '[0-9]+ passed' "$log" | awk '{s+=$1} END {print s+0}')
 failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s+=$1} END {print s+0}')

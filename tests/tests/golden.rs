@@ -3,7 +3,8 @@
 //! The browser test (`web/tests/browser.rs`) feeds the same recorded inputs to the same
 //! weights in headless Chromium and must match these outputs.
 //!
-//! Writes the file when it is missing or `FIPMAE_BLESS=1`; otherwise checks that the native
+//! Writes the file when it is missing or `FIPMAE_BLESS=1` (never under `CI`, where either
+//! fails the test); otherwise checks that the native
 //! outputs still equal the recorded ones (so a change to the model or the shipped weights
 //! cannot leave stale golden values behind).
 #![allow(clippy::unwrap_used)]
@@ -85,6 +86,15 @@ fn golden_values_for_the_browser_match_the_native_run() {
     let path = root().join("tests/golden/studio.json");
     let now = record("8ASK", 5.0, 7);
     let bless = std::env::var("FIPMAE_BLESS").is_ok_and(|v| v == "1");
+    // in CI a golden file is only ever compared with, never written: a missing file or a
+    // bless request there is a failure, not a test that passes against itself
+    if std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false") {
+        assert!(
+            path.exists() && !bless,
+            "CI is set: `{}` must exist and FIPMAE_BLESS must not be 1 (bless on a development machine and commit the file)",
+            path.display()
+        );
+    }
     if bless || !path.exists() {
         let tmp = path.with_extension("json.tmp");
         std::fs::write(&tmp, serde_json::to_vec(&now).unwrap()).unwrap();

@@ -80,6 +80,10 @@ pub struct EvalArgs {
     /// classifier's recordings used, else `fipmae:snr_db`).
     #[arg(long)]
     pub snr_field: Option<String>,
+    /// Also draw the autoencoder's reconstructions at these SNRs, whole dB,
+    /// comma-separated (`reconstructions_XdB.png`; `reconstructions.png` is at --snr-max).
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true, value_parser = crate::knobs::parse_snr_db_whole)]
+    pub pictures_at: Vec<i32>,
     /// Test set's class parameters, `fixed` or `ranges` (default: the classifier's training
     /// data's); the classifier renders as it was trained either way.
     #[arg(long, value_parser = crate::knobs::parse_class_parameters)]
@@ -318,7 +322,13 @@ pub fn run(args: &EvalArgs) -> Result<Report> {
             )?;
             let top = snrs.last().copied().unwrap_or(10.0);
             let png = recon::reconstructions_png(&mae, &spec, &renderer, top, &device)?;
-            (Some(r), Some(png))
+            let mut pngs = vec![("reconstructions.png".to_string(), png)];
+            for &at in &args.pictures_at {
+                let png =
+                    recon::reconstructions_png(&mae, &spec, &renderer, f64::from(at), &device)?;
+                pngs.push((format!("reconstructions_{at}dB.png"), png));
+            }
+            (Some(r), Some(pngs))
         }
         None => (None, None),
     };
@@ -375,8 +385,8 @@ pub fn run(args: &EvalArgs) -> Result<Report> {
         &args.out.join("confusion.svg"),
         confusion_svg(&report).as_bytes(),
     )?;
-    if let Some(png) = recon_png {
-        write_atomic(&args.out.join("reconstructions.png"), &png)?;
+    for (name, png) in recon_png.into_iter().flatten() {
+        write_atomic(&args.out.join(name), &png)?;
     }
     write_atomic(
         &args.out.join("report.json"),
