@@ -2,7 +2,9 @@
 # Puts a fine-tuned classifier in static/ as the demo's model, with its report:
 #   bash scripts/ship_model.sh FINETUNE_RUN PRETRAIN_RUN EVAL_DIR
 # EVAL_DIR is `fipmae eval --model FINETUNE_RUN --pretrained PRETRAIN_RUN --out EVAL_DIR`'s
-# (its report.json goes into bundle; its report.md and figures into static/report/). Then
+# (the f32 run's report, kept beside the bundle's as the export's input). The shipped
+# report is then made from the bundle itself, as shipped (f16 weights):
+# `fipmae eval --model static --snr-max 20` writes static/report.json and static/report/. Then
 # checks the new weights against the browser's existing golden values
 # (tests/golden/studio.json, the `golden` test without FIPMAE_BLESS) and prints what
 # changed, blesses them for the new weights, and checks the model on the independent
@@ -18,9 +20,21 @@ done
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/fipmae-target}"
 cargo run --release --locked -q -p trainer -- export --model "$ft" --pretrained "$pre" \
   --report "$ev" --half --out static
+# the shipped file scored as shipped: the report of the bundle, not of the f32 run
+scored=$(mktemp -d)
+cargo run --release --locked -q -p trainer -- eval --model static --snr-min -10 --snr-max 20 \
+  --per-class 20 --out "$scored"
+cp "$scored/report.json" static/report.json
 for f in report.md accuracy.svg confusion.svg reconstructions.png; do
-  [ -f "$ev/$f" ] && cp "$ev/$f" static/report/
+  [ -f "$scored/$f" ] && cp "$scored/$f" static/report/
 done
+rm -rf "$scored"
+python3 - "$ev/report.json" static/report.json <<'PY'
+import json, sys
+run, shipped = (json.load(open(p)) for p in sys.argv[1:3])
+print(f"ship_model: mean 0..10 dB {100 * run['mean_0_to_10_db']:.1f} % (f32 run) -> "
+      f"{100 * shipped['mean_0_to_10_db']:.1f} % (bundle as shipped)")
+PY
 golden=tests/golden/studio.json
 old_golden=""
 if [ -f "$golden" ]; then
