@@ -240,40 +240,17 @@ pub fn synthesize(
     index: u64,
     snr_db: f64,
 ) -> Burst {
-    let mut sym_rng = Rng::for_example(seed, index, Stream::Symbols);
-    let mut ch_rng = Rng::for_example(seed, index, Stream::Channel);
-    let mut noise_rng = Rng::for_example(seed, index, Stream::Noise);
     let n = config.burst_samples(class);
-
     let clean: Vec<C64> = match config.profile {
         Profile::Standard => {
-            let t = config.samples_per_symbol;
-            // Draw the channel first so the draws do not depend on the class.
-            let phase = if config.channel.carrier_phase {
-                ch_rng.uniform_in(0.0, TAU)
-            } else {
-                0.0
-            };
-            let fo = config.channel.max_freq_offset;
-            let freq = if fo > 0.0 {
-                ch_rng.uniform_in(-fo, fo)
-            } else {
-                0.0
-            };
-            let tau = if config.channel.timing_offset {
-                ch_rng.uniform_in(0.0, t as f64)
-            } else {
-                0.0
-            };
             let params = burst_parameters(class, config, seed, index);
-            let mut s = standard_baseband(class, config, &params, tau, &mut sym_rng);
-            normalize_power(&mut s);
-            for (k, x) in s.iter_mut().enumerate() {
-                *x *= C64::from_polar(1.0, phase + TAU * freq * k as f64);
-            }
-            s
+            standard_channel(config, seed, index, |tau, rng| {
+                standard_baseband(class, config, &params, tau, rng)
+            })
         }
         Profile::Denomae => {
+            let mut sym_rng = Rng::for_example(seed, index, Stream::Symbols);
+            let mut ch_rng = Rng::for_example(seed, index, Stream::Channel);
             let mut s = denomae_baseband(class, n, &mut sym_rng);
             let ramp = ch_rng.normal() * 1e-4;
             for (k, x) in s.iter_mut().enumerate() {
@@ -283,11 +260,62 @@ pub fn synthesize(
             s
         }
     };
-
     let signal_power = match config.profile {
         Profile::Standard => 1.0,
         Profile::Denomae => mean_power(&clean),
     };
+    add_noise(clean, config, signal_power, seed, index, snr_db)
+}
+
+/// The standard channel around a baseband: draws the carrier phase, carrier offset and
+/// timing offset `τ` of example `(seed, index)` (in that order, from its channel stream, so
+/// the draws do not depend on the class), asks `make(τ, symbol stream)` for the baseband,
+/// scales it to unit power and turns it by the phase and offset.
+pub(crate) fn standard_channel(
+    config: &SignalConfig,
+    seed: u64,
+    index: u64,
+    make: impl FnOnce(f64, &mut Rng) -> Vec<C64>,
+) -> Vec<C64> {
+    let mut sym_rng = Rng::for_example(seed, index, Stream::Symbols);
+    let mut ch_rng = Rng::for_example(seed, index, Stream::Channel);
+    let t = config.samples_per_symbol;
+    let phase = if config.channel.carrier_phase {
+        ch_rng.uniform_in(0.0, TAU)
+    } else {
+        0.0
+    };
+    let fo = config.channel.max_freq_offset;
+    let freq = if fo > 0.0 {
+        ch_rng.uniform_in(-fo, fo)
+    } else {
+        0.0
+    };
+    let tau = if config.channel.timing_offset {
+        ch_rng.uniform_in(0.0, t as f64)
+    } else {
+        0.0
+    };
+    let mut s = make(tau, &mut sym_rng);
+    normalize_power(&mut s);
+    for (k, x) in s.iter_mut().enumerate() {
+        *x *= C64::from_polar(1.0, phase + TAU * freq * k as f64);
+    }
+    s
+}
+
+/// `clean` plus white Gaussian noise at `snr_db` relative to `signal_power` (from example
+/// `(seed, index)`'s noise stream; none when the channel's AWGN is off).
+pub(crate) fn add_noise(
+    clean: Vec<C64>,
+    config: &SignalConfig,
+    signal_power: f64,
+    seed: u64,
+    index: u64,
+    snr_db: f64,
+) -> Burst {
+    let mut noise_rng = Rng::for_example(seed, index, Stream::Noise);
+    let n = clean.len();
     let noise: Vec<C64> = if config.channel.awgn {
         let noise_power = signal_power / 10f64.powf(snr_db / 10.0);
         let sigma = (noise_power / 2.0).sqrt();

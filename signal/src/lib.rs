@@ -10,6 +10,7 @@
 //! - [`sigmf`]: SigMF recordings to and from bytes: metadata, samples, `.sigmf` archives.
 //! - [`segment`]: the bursts or windows of a recording a classifier judges.
 //! - [`offset`]: carrier frequency offset estimate (class-agnostic) and removal.
+//! - [`foreign`]: bursts of modulations outside the class set (open-set measurements).
 //!
 //! The `denomae` profile (the public DenoMAE generator's definitions, a comparison aid)
 //! lives in its own private module beside the classes.
@@ -22,6 +23,7 @@ pub mod channel;
 pub mod classes;
 pub mod dataset;
 mod denomae;
+pub mod foreign;
 pub mod modality;
 pub mod offset;
 pub mod pulse;
@@ -39,5 +41,6 @@ pub use classes::{
 };
 pub use dataset::{DatasetSpec, Example, SnrSpec};
 pub use denomae::reference_alphabet;
+pub use foreign::{synthesize_foreign, Foreign};
 pub use modality::{Image, Modality, ModalityPair, RenderConfig, Renderer};
 pub use pulse::{erf, rrc};
