@@ -5,7 +5,8 @@
 use burn::backend::Flex;
 use model::batch::images_to_tensor;
 use model::{Modality, RenderConfig, Renderer};
-use trainer::generate::{read_recording, run, GenerateArgs};
+use trainer::data::recordings::files::read_recording;
+use trainer::generate::{run, GenerateArgs};
 
 #[test]
 fn recording_renders_like_its_regeneration() -> anyhow::Result<()> {

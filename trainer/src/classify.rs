@@ -11,12 +11,12 @@ use clap::Args;
 use model::bundle::Bundle;
 use model::classifier::AmcClassifier;
 use model::segment::segments;
-use model::sigmf::{read_archive, FileKind, Recording};
 use model::verdict::{segment_batches, Votes};
 use model::{Modality, RenderConfig, Renderer};
 use serde::Serialize;
 
 use crate::backend::{self, Backend};
+use crate::data::recordings::files::recordings_in_file;
 use crate::fsutil::read;
 
 /// Options of `fipmae classify`.
@@ -106,44 +106,6 @@ pub fn load(dir: &Path, device: &burn::tensor::Device<Backend>) -> Result<Loaded
     })
 }
 
-/// The recordings in one file given on the command line, each with the name to report
-/// (`archive.sigmf:member` for an archive's).
-pub fn recordings(given: &Path) -> Result<Vec<(PathBuf, Recording)>> {
-    let kind = FileKind::of(&given.to_string_lossy());
-    match kind {
-        Some(FileKind::Archive) => {
-            let recs = read_archive(&read(given)?)
-                .with_context(|| format!("reading `{}`", given.display()))?;
-            Ok(recs
-                .into_iter()
-                .map(|(name, r)| (PathBuf::from(format!("{}:{name}", given.display())), r))
-                .collect())
-        }
-        Some(FileKind::RawCf32) => {
-            let r = Recording::from_raw_cf32(&read(given)?)
-                .with_context(|| format!("invalid cf32 capture `{}`", given.display()))?;
-            Ok(vec![(given.to_path_buf(), r)])
-        }
-        // a SigMF pair, given by either half (anything else is taken as the metadata)
-        _ => {
-            let meta = if kind == Some(FileKind::Data) {
-                given.with_extension("sigmf-meta")
-            } else {
-                given.to_path_buf()
-            };
-            let data = meta.with_extension("sigmf-data");
-            let r = Recording::from_bytes(&read(&meta)?, &read(&data)?).with_context(|| {
-                format!(
-                    "invalid SigMF recording `{}` / `{}`",
-                    meta.display(),
-                    data.display()
-                )
-            })?;
-            Ok(vec![(meta, r)])
-        }
-    }
-}
-
 /// Runs `classify` and returns every segment's verdict (printing is the caller's).
 pub fn run(args: &ClassifyArgs) -> Result<Vec<Segment>> {
     let device = backend::device()?;
@@ -156,7 +118,7 @@ pub fn run(args: &ClassifyArgs) -> Result<Vec<Segment>> {
     let k = loaded.classes.len();
     let mut out = Vec::new();
     for given in &args.recordings {
-        for (name, rec) in recordings(given)? {
+        for (name, rec) in recordings_in_file(given)? {
             let segs = segments(&rec, loaded.render.num_samples)
                 .with_context(|| format!("`{}`", name.display()))?;
             for seg in segs {

@@ -5,7 +5,7 @@
 //! `fipmae:snr_db`), plus `dataset.json` with the full [`DatasetSpec`] so that anyone can
 //! regenerate any example bit for bit.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -13,8 +13,8 @@ use model::modality::render_example;
 use model::sigmf::{encode_cf32_le, write_metadata, BurstAnnotation};
 use model::{DatasetSpec, Modulation, Profile, RenderConfig, Renderer, SignalConfig, SnrSpec};
 
+use crate::data::preview::png_bytes;
 use crate::fsutil::{create_dir, write_atomic};
-use crate::preview::png_bytes;
 
 /// Options of `fipmae generate`.
 #[derive(Debug, Clone, Args)]
@@ -54,11 +54,11 @@ pub struct GenerateArgs {
     pub sps: Option<usize>,
     /// Standard profile: `ranges` (default) draws each class's parameters per burst,
     /// `fixed` keeps one point per class (the generator before ranges).
-    #[arg(long, value_parser = crate::knobs::parse_class_parameters)]
+    #[arg(long, value_parser = crate::flags::parse_class_parameters)]
     pub class_parameters: Option<model::signal::ClassParameters>,
     /// Largest carrier frequency offset, cycles/sample, drawn U[−max, max] (default: the
     /// profile's, 0.05 for `standard`; 5e-5 was the standard generator's before ranges).
-    #[arg(long, value_parser = crate::knobs::parse_non_negative)]
+    #[arg(long, value_parser = crate::flags::parse_non_negative)]
     pub max_freq_offset: Option<f64>,
     /// Nominal sample rate written as `core:sample_rate`, Hz (synthetic data has none).
     #[arg(long, default_value_t = 1e6)]
@@ -234,21 +234,6 @@ pub fn run(args: &GenerateArgs) -> Result<Summary> {
     Ok(Summary {
         recordings: args.count,
         previews,
-    })
-}
-
-/// Reads back one recording pair written by [`run`] (or anyone else), naming the files in
-/// errors.
-pub fn read_recording(meta_path: &Path) -> Result<model::sigmf::Recording> {
-    let data_path = meta_path.with_extension("sigmf-data");
-    let meta = crate::fsutil::read(meta_path)?;
-    let data = crate::fsutil::read(&data_path)?;
-    model::sigmf::Recording::from_bytes(&meta, &data).with_context(|| {
-        format!(
-            "invalid SigMF recording `{}` / `{}`",
-            meta_path.display(),
-            data_path.display()
-        )
     })
 }
 

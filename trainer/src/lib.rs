@@ -6,26 +6,19 @@
 //! path or value they concern (`anyhow` with context).
 
 pub mod backend;
-pub mod bench;
-pub mod checkpoint;
 pub mod classify;
 pub mod compare;
 pub mod data;
-pub mod devcheck;
-pub mod embed;
 pub mod eval;
 pub mod export;
 pub mod finetune;
+pub mod flags;
 pub use datasets::fsutil;
-pub mod fuzz;
 pub mod generate;
 pub use datasets::import;
-pub mod knobs;
 pub mod pretrain;
-pub mod preview;
-pub mod progress;
-pub mod recon;
-pub mod recordings;
+pub mod tools;
+pub mod training;
 
 /// A subcommand's options as the command line would give them for `flags`, every other
 /// option at its documented default (so callers such as `compare` and tests repeat no

@@ -2,7 +2,8 @@
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use trainer::{backend, bench, classify, compare, eval, export, finetune, generate, pretrain};
+use trainer::tools::{bench, fuzz};
+use trainer::{backend, classify, compare, eval, export, finetune, generate, pretrain};
 
 /// FIP-DenoMAE: generate signals, pretrain, fine-tune, evaluate and export.
 #[derive(Debug, Parser)]
@@ -57,7 +58,7 @@ enum BenchCommand {
     /// Matrix products of the `small` pretraining step's shapes alone, GFLOP/s.
     Matmul(bench::MatmulBenchArgs),
     /// Mutated inputs thrown at every reader of outside bytes; fails on any finding.
-    Fuzz(trainer::fuzz::FuzzArgs),
+    Fuzz(fuzz::FuzzArgs),
 }
 
 fn main() -> Result<()> {
@@ -72,7 +73,7 @@ fn main() -> Result<()> {
         Command::Bench(BenchCommand::Render(args)) => bench::render_main(&args),
         Command::Bench(BenchCommand::Model(args)) => bench::model_main(&args),
         Command::Bench(BenchCommand::Matmul(args)) => bench::matmul_main(&args),
-        Command::Bench(BenchCommand::Fuzz(args)) => trainer::fuzz::main(&args),
+        Command::Bench(BenchCommand::Fuzz(args)) => fuzz::main(&args),
         Command::Import(ImportCommand::Radioml2016(args)) => {
             trainer::import::radioml2016_main(&args)
         }

@@ -1,4 +1,4 @@
-//! The backend comparison's reference numbers (`trainer::devcheck`): recorded by the CPU
+//! The backend comparison's reference numbers (`trainer::tools::devcheck`): recorded by the CPU
 //! build in `tests/golden/device.json` (written when missing or `FIPMAE_BLESS=1`, never
 //! under `CI`, where either fails the test), and
 //! checked against every CPU run so they cannot go stale.
@@ -7,7 +7,7 @@
 
 mod common;
 
-use trainer::devcheck::{max_difference, run, DeviceRecord};
+use trainer::tools::devcheck::{max_difference, run, DeviceRecord};
 
 #[test]
 fn the_cpu_pipeline_matches_its_recorded_numbers() {

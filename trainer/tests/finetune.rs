@@ -266,7 +266,7 @@ fn fresh_labels_give_every_epoch_new_examples_apart_from_validation() -> anyhow:
 
     // recordings cannot be drawn afresh
     let mut bad = fresh.clone();
-    bad.recordings = Some(trainer::recordings::RecordingsSpec {
+    bad.recordings = Some(trainer::data::recordings::RecordingsSpec {
         paths: vec![],
         classes: bad.class_names(),
         snr_field: "x".into(),

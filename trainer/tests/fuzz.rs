@@ -1,7 +1,7 @@
 //! A short, deterministic pass of the fuzzer over every reader (`fipmae bench fuzz` runs
 //! it for longer): no panic, no non-finite rendering of an accepted recording.
 
-use trainer::fuzz::{run, Budget};
+use trainer::tools::fuzz::{run, Budget};
 
 #[test]
 fn mutated_inputs_never_panic_any_reader() -> anyhow::Result<()> {

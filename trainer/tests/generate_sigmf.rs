@@ -7,7 +7,8 @@ use std::path::PathBuf;
 
 use model::sigmf::SigmfError;
 use model::{Modulation, Profile};
-use trainer::generate::{read_recording, run, stem, GenerateArgs};
+use trainer::data::recordings::files::read_recording;
+use trainer::generate::{run, stem, GenerateArgs};
 
 fn args(out: PathBuf, count: u64) -> GenerateArgs {
     GenerateArgs {

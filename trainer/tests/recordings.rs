@@ -9,7 +9,7 @@ use std::path::Path;
 
 use model::rng::{Rng, Stream};
 use model::C32;
-use trainer::recordings::RecordingSet;
+use trainer::data::recordings::RecordingSet;
 
 /// Samples per burst (the presets' burst length) and per symbol.
 const N: usize = 1024;

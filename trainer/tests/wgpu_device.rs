@@ -11,7 +11,7 @@ use burn::backend::Wgpu;
 use burn::tensor::{backend::Backend, Tensor};
 use model::studio::{classifier_input, max_abs_diff, Golden};
 use model::weights::{autoencoder_from_bytes, classifier_from_bytes};
-use trainer::devcheck::{
+use trainer::tools::devcheck::{
     max_difference, run, DeviceRecord, WGPU_ACCURACY_TOLERANCE, WGPU_TOLERANCE,
 };
 

@@ -1,12 +1,5 @@
-//! `fipmae pretrain`: masked-autoencoder pretraining on examples generated on the fly.
-//!
-//! A run folder holds `run.json` (everything needed to rebuild the model and the data),
-//! `metrics.jsonl` (one line per epoch), `model.fipmae` (the weights after the last
-//! finished epoch) and `checkpoint.bin` (weights with parameter ids, optimizer state and
-//! the epoch reached, behind a checksum). Every file is written atomically at the end of
-//! each epoch. `--resume` continues a stopped or killed run from its last checkpoint and
-//! reaches exactly the metrics of an uninterrupted run: data order and masking noise are
-//! functions of `(seed, epoch, index)`.
+//! Pretraining itself: the run folder opened or resumed, the data-parallel step, the
+//! epoch loop, validation and the end-of-epoch writes.
 
 use std::path::{Path, PathBuf};
 
@@ -15,299 +8,25 @@ use burn::module::{AutodiffModule, Module};
 use burn::optim::{GradientsParams, MultiGradientsParams, Optimizer};
 use burn::tensor::backend::DeviceOps;
 use burn::tensor::Tensor;
-use clap::Args;
 use model::batch::read_scalar;
-use model::config::{FipMaeConfig, MaskingStrategy, Method, Preset};
 use model::mae::FipMae;
 use model::weights::{autoencoder_to_bytes, Precision};
-use model::{DatasetSpec, Modality, Profile, RenderConfig, Renderer, SignalConfig, SnrSpec};
-use serde::{Deserialize, Serialize};
+use model::{Modality, Renderer};
 
+use super::{EpochMetrics, PretrainArgs, PretrainRun, Summary};
 use crate::backend::{self, TrainBackend};
-use crate::checkpoint;
-use crate::data::{
-    check_finite, for_each_prefetched, learning_rate, pretrain_optimizer, shuffled, threads,
-    HostBatch, StepReads, StepValues, DEFAULT_SYNC_EVERY,
-};
+use crate::data::recordings::Unlabelled;
+use crate::data::{shuffled, threads, HostBatch};
 use crate::fsutil::{append_line, create_dir, write_atomic};
-use crate::knobs::{parse_non_negative, parse_positive, BurstFlags, FipKnobs};
-use crate::progress::EpochProgress;
-use crate::recordings::{PretrainRecordings, RecordingSet, Unlabelled};
+use crate::training::checkpoint;
+use crate::training::progress::EpochProgress;
+use crate::training::{
+    check_finite, for_each_prefetched, learning_rate, pretrain_optimizer, StepReads, StepValues,
+};
 
-/// Options of `fipmae pretrain`.
-#[derive(Debug, Clone, Args)]
-pub struct PretrainArgs {
-    /// Size preset: tiny, small or base.
-    #[arg(long, default_value = "small")]
-    pub preset: Preset,
-    /// Method: denomae (all modalities alike) or fip (biased toward the constellation).
-    #[arg(long, default_value = "fip")]
-    pub method: Method,
-    /// FIP knob overrides (`--mask-target`, `--depth-other`, …).
-    #[command(flatten)]
-    pub knobs: FipKnobs,
-    /// Masking strategy: random, salience or adaptive.
-    #[arg(long, default_value = "random")]
-    pub masking: MaskingStrategy,
-    /// Generator definitions: `standard` (8 samples/symbol, RRC, full channel) or `denomae`
-    /// (the DenoMAE reference generator: 1 sample/symbol, AWGN only).
-    #[arg(long, default_value = "standard")]
-    pub profile: Profile,
-    /// Largest carrier frequency offset of the generated data, cycles/sample, drawn
-    /// U[−max, max] (default: the profile's, 5e-5 for `standard`); wider ranges make the
-    /// model hold up on recordings with more offset.
-    #[arg(long, value_parser = parse_non_negative)]
-    pub max_freq_offset: Option<f64>,
-    /// Burst length and samples per symbol.
-    #[command(flatten)]
-    pub burst: BurstFlags,
-    /// Recordings to pretrain on, labels unused: SigMF pairs, `.sigmf` archives, raw
-    /// captures, or folders of them; every annotated burst's whole windows, or consecutive
-    /// windows of an unannotated capture. They have no clean version and no noise image:
-    /// each modality's target is its own noisy rendering and the noise modality is absent
-    /// from their examples.
-    #[arg(long, num_args = 1.., value_name = "PATH")]
-    pub recordings: Vec<PathBuf>,
-    /// With --recordings: the fraction of each epoch's examples drawn from the generator
-    /// (clean targets and noise images), mixed into the same batches.
-    #[arg(long, default_value_t = 0.0, requires = "recordings", value_parser = crate::knobs::parse_fraction_closed)]
-    pub synthetic_fraction: f64,
-    /// Unlabelled training examples per epoch (SNR ~ U[−10, 10] dB).
-    #[arg(long, default_value_t = 10_000)]
-    pub examples: u64,
-    /// Validation examples (indices after the training ones).
-    #[arg(long, default_value_t = 500)]
-    pub val_examples: u64,
-    /// Epochs.
-    #[arg(long, default_value_t = 10)]
-    pub epochs: usize,
-    /// Batch size.
-    #[arg(long, default_value_t = 32)]
-    pub batch_size: usize,
-    /// Peak learning rate (AdamW, β 0.9/0.95, weight decay 0.05), finite and > 0.
-    #[arg(long, default_value_t = 1e-3, value_parser = parse_positive)]
-    pub lr: f64,
-    /// Linear warm-up, epochs (then cosine decay to lr/100), finite and ≥ 0.
-    #[arg(long, default_value_t = 1.0, value_parser = parse_non_negative)]
-    pub warmup_epochs: f64,
-    /// Seed of data, masking and order.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-    /// Run folder (created; must not already hold a run unless --resume).
-    #[arg(long)]
-    pub out: PathBuf,
-    /// Continue the run in --out from its last checkpoint (its run.json decides every
-    /// other setting).
-    #[arg(long)]
-    pub resume: bool,
-    /// Stop after this many epochs in total, as if killed (continue later with --resume).
-    #[arg(long)]
-    pub stop_after: Option<usize>,
-    /// Rendering threads (default: all cores).
-    #[arg(long)]
-    pub threads: Option<usize>,
-    /// Training steps between two reads of their losses back to the host (0 or 1: every
-    /// step). Reading waits for the device; on a GPU fewer reads keep its queue full.
-    /// Results do not depend on it.
-    #[arg(long, default_value_t = DEFAULT_SYNC_EVERY)]
-    pub sync_every: usize,
-    /// Data-parallel replicas on GPUs 0..N (`cuda`, `wgpu` builds): each step splits the
-    /// batch into N equal shares and sums the share-weighted gradients on GPU 0. Not part
-    /// of the run: a run may resume on another count.
-    #[arg(long, default_value_t = 1)]
-    pub devices: usize,
-}
-
-/// Everything that defines a pretraining run, saved as `run.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PretrainRun {
-    /// The network.
-    pub model: FipMaeConfig,
-    /// The data (training indices `0..examples`, validation after them).
-    pub dataset: DatasetSpec,
-    /// Rendering settings.
-    pub render: RenderConfig,
-    /// Training examples per epoch.
-    pub examples: u64,
-    /// Validation examples.
-    pub val_examples: u64,
-    /// Epochs.
-    pub epochs: usize,
-    /// Batch size.
-    pub batch_size: usize,
-    /// Peak learning rate.
-    pub lr: f64,
-    /// Warm-up, epochs.
-    pub warmup_epochs: f64,
-    /// Seed.
-    pub seed: u64,
-    /// Recorded windows mixed with (or instead of) the generator's examples.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub recordings: Option<PretrainRecordings>,
-}
-
-/// One line of `metrics.jsonl`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EpochMetrics {
-    /// Epoch, from 1.
-    pub epoch: usize,
-    /// Mean training loss.
-    pub train_loss: f64,
-    /// Mean validation loss.
-    pub val_loss: f64,
-    /// Mean validation loss per modality.
-    pub val_modality_loss: Vec<(Modality, f64)>,
-    /// Learning rate at the epoch's end.
-    pub lr: f64,
-    /// Training examples per second.
-    pub examples_per_s: f64,
-}
-
-impl PretrainArgs {
-    /// The run these options describe, validated.
-    pub fn run_config(&self) -> Result<PretrainRun> {
-        let mut model = FipMaeConfig::preset_with_method(self.preset, self.method);
-        if self.method == Method::Vit {
-            bail!("--method vit trains no autoencoder: use `finetune --method vit`");
-        }
-        self.knobs.apply(&mut model);
-        model.masking.strategy = self.masking;
-        model.validate()?;
-        let mut dataset = DatasetSpec::new(self.seed, SnrSpec::default());
-        dataset.signal = SignalConfig::for_profile(self.profile);
-        if let Some(f) = self.max_freq_offset {
-            dataset.signal.channel.max_freq_offset = f;
-        }
-        self.burst.apply(&mut dataset.signal)?;
-        let render = model.render_config(&dataset.signal);
-        let recordings = if self.recordings.is_empty() {
-            None
-        } else {
-            // counted, and the split checked, before anything is written
-            let set = RecordingSet::open(
-                &self.recordings,
-                render.num_samples,
-                None,
-                crate::recordings::DEFAULT_SNR_FIELD,
-            )?;
-            let windows = set.windows.len() as u64;
-            Unlabelled::from_set(
-                dataset.clone(),
-                set,
-                self.synthetic_fraction,
-                self.examples,
-                self.val_examples,
-                self.seed,
-            )?;
-            Some(PretrainRecordings {
-                paths: self.recordings.clone(),
-                windows,
-                synthetic_fraction: self.synthetic_fraction,
-            })
-        };
-        if self.examples == 0 || self.batch_size == 0 || self.epochs == 0 {
-            bail!("--examples, --batch-size and --epochs must be at least 1");
-        }
-        let run = PretrainRun {
-            model,
-            dataset,
-            render,
-            examples: self.examples,
-            val_examples: self.val_examples,
-            epochs: self.epochs,
-            batch_size: self.batch_size,
-            lr: self.lr,
-            warmup_epochs: self.warmup_epochs,
-            seed: self.seed,
-            recordings,
-        };
-        run.validate()?;
-        Ok(run)
-    }
-}
-
-impl PretrainRun {
-    /// Checks a run description, as written by `run_config` or read back from a
-    /// `run.json` that anyone may have edited: the network, the data, rendering settings
-    /// that agree with them, and counts and rates that can train.
-    pub fn validate(&self) -> Result<()> {
-        self.model.validate()?;
-        self.dataset.validate()?;
-        if self.render != self.model.render_config(&self.dataset.signal) {
-            bail!("the rendering settings do not match the model and the signal settings");
-        }
-        if let Some(r) = &self.recordings {
-            if !(0.0..=1.0).contains(&r.synthetic_fraction) {
-                bail!(
-                    "the synthetic fraction must be in [0, 1], not {}",
-                    r.synthetic_fraction
-                );
-            }
-        }
-        crate::knobs::check_run_schedule(
-            "examples",
-            self.examples,
-            self.batch_size,
-            self.epochs,
-            self.lr,
-        )?;
-        if !(self.warmup_epochs.is_finite() && self.warmup_epochs >= 0.0) {
-            bail!(
-                "warm-up epochs must be finite and ≥ 0, not {}",
-                self.warmup_epochs
-            );
-        }
-        Ok(())
-    }
-}
-
-impl PretrainRun {
-    /// The examples: the generator's, mixed with the recordings when the run has some
-    /// (read again and checked against the run).
-    pub fn unlabelled(&self) -> Result<Unlabelled> {
-        match &self.recordings {
-            None => Ok(Unlabelled::synthetic(self.dataset.clone())),
-            Some(r) => Unlabelled::open(
-                self.dataset.clone(),
-                r,
-                self.render.num_samples,
-                self.examples,
-                self.val_examples,
-                self.seed,
-            ),
-        }
-    }
-}
-
-/// What a finished run reports.
-#[derive(Debug, Clone)]
-pub struct Summary {
-    /// Per-epoch metrics.
-    pub epochs: Vec<EpochMetrics>,
-    /// Where the weights are.
-    pub weights: PathBuf,
-}
-
-/// Reads a pretraining run folder: its `run.json` and its `model.fipmae`, checked against
-/// each other; errors name the file.
-pub fn load_run<B: burn::tensor::backend::Backend>(
-    dir: &Path,
-    device: &B::Device,
-) -> Result<(PretrainRun, FipMae<B>)> {
-    let p = dir.join("run.json");
-    let run: PretrainRun = serde_json::from_slice(&crate::fsutil::read(&p)?)
-        .with_context(|| format!("`{}` is not a pretraining run description", p.display()))?;
-    let w = dir.join("model.fipmae");
-    let mae = model::weights::autoencoder_from_bytes::<B>(
-        &crate::fsutil::read(&w)?,
-        Some(&run.model),
-        device,
-    )
-    .with_context(|| format!("loading `{}`", w.display()))?;
-    Ok((run, mae))
-}
-
-fn validate<B: burn::tensor::backend::Backend>(
+/// The mean validation loss of `model` on the run's validation examples, over all
+/// modalities and per modality (each over the examples where it is present).
+fn validation_loss<B: burn::tensor::backend::Backend>(
     model: &FipMae<B>,
     run: &PretrainRun,
     data: &Unlabelled,
@@ -346,11 +65,6 @@ fn validate<B: burn::tensor::backend::Backend>(
             .zip(per.into_iter().map(|(sum, k)| sum / k.max(1) as f64))
             .collect(),
     ))
-}
-
-/// Runs `pretrain` on `--devices` devices of the compiled-in backend.
-pub fn run(args: &PretrainArgs) -> Result<Summary> {
-    run_on(args, &backend::devices(args.devices)?)
 }
 
 /// The files of a run folder.
@@ -528,7 +242,7 @@ fn end_of_epoch<O: Optimizer<FipMae<TrainBackend>, TrainBackend>>(
 ) -> Result<()> {
     let device = step.devices.first().context("no device to train on")?;
     let valid = state.model.valid();
-    let (val_loss, val_modality_loss) = validate(
+    let (val_loss, val_modality_loss) = validation_loss(
         &valid,
         step.run,
         step.data,
@@ -654,18 +368,4 @@ pub fn run_on(args: &PretrainArgs, devices: &[backend::Device]) -> Result<Summar
         epochs: state.history,
         weights: files.weights,
     })
-}
-
-/// Runs `fipmae pretrain` and prints the last epoch's validation loss.
-pub fn main(args: &PretrainArgs) -> Result<()> {
-    let s = run(args)?;
-    if let Some(last) = s.epochs.last() {
-        println!(
-            "pretrained {} epochs: val loss {:.4}; weights in {}",
-            last.epoch,
-            last.val_loss,
-            s.weights.display()
-        );
-    }
-    Ok(())
 }

@@ -231,5 +231,5 @@ pub fn reconstructions_png<B: Backend>(
             }
         }
     }
-    crate::preview::rgb_png(width, height, &rgb)
+    crate::data::preview::rgb_png(width, height, &rgb)
 }

@@ -166,13 +166,14 @@ fn targets() -> Result<Vec<Target>> {
         serde_json::to_vec_pretty(&pre_args.run_config()?)?,
         serde_json::to_vec_pretty(&ft_args.run_config()?.0)?,
     ];
-    let checkpoint = crate::checkpoint::encode(&crate::checkpoint::Checkpoint {
-        epochs_done: 2,
-        step: 10,
-        run_hash: Some(99),
-        model: vec![1; 64],
-        optim: vec![2; 32],
-    });
+    let checkpoint =
+        crate::training::checkpoint::encode(&crate::training::checkpoint::Checkpoint {
+            epochs_done: 2,
+            step: 10,
+            run_hash: Some(99),
+            model: vec![1; 64],
+            optim: vec![2; 32],
+        });
 
     let (r1, r2, r3) = (renderer.clone(), renderer.clone(), renderer);
     let meta_for_data = meta.clone();
@@ -231,8 +232,8 @@ fn targets() -> Result<Vec<Target>> {
         Target {
             name: "RadioML 2016 pickle",
             seeds: vec![
-                include_bytes!("../../tests/radioml/rml2016_py2.pkl").to_vec(),
-                include_bytes!("../../tests/radioml/rml2016_py3.pkl").to_vec(),
+                include_bytes!("../../../tests/radioml/rml2016_py2.pkl").to_vec(),
+                include_bytes!("../../../tests/radioml/rml2016_py3.pkl").to_vec(),
             ],
             sealed: None,
             read: Box::new(|b| of(crate::import::parse_radioml2016(b).map(|_| ()))),
@@ -262,7 +263,10 @@ fn targets() -> Result<Vec<Target>> {
             seeds: vec![checkpoint],
             sealed: Some(b"FIPCKPT2"),
             read: Box::new(|b| {
-                of(crate::checkpoint::decode(b, std::path::Path::new("fuzz")).map(|_| ()))
+                of(
+                    crate::training::checkpoint::decode(b, std::path::Path::new("fuzz"))
+                        .map(|_| ()),
+                )
             }),
         },
     ])

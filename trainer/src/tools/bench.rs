@@ -222,7 +222,7 @@ pub fn model(args: &ModelBenchArgs) -> Result<ModelBench> {
         .collect();
     let mut mae = c.init::<TrainBackend>(&device)?;
     let mae_params = mae.num_params();
-    let mut optim = crate::data::pretrain_optimizer().init();
+    let mut optim = crate::training::pretrain_optimizer().init();
     // per-phase wall time of the timed steps, seconds: forward, backward, optimizer
     let mut phases = [0.0f64; 3];
     let mut run = |n: usize,

@@ -1,10 +1,15 @@
-//! The FIP knobs as command-line options, defined once: flattened into `pretrain`, set by
-//! `compare --sweep`. Every value goes through the model's own range checks
-//! (`model::config::check_*`), which the config and the page use too. Also the parsers
-//! that keep non-finite numbers (`NaN`, `inf`) out of the other numeric flags.
+//! Flags that several commands share, defined once and flattened into each
+//! (`#[command(flatten)]`): the FIP knobs ([`FipKnobs`], also set by `compare --sweep`), the
+//! generator's burst settings ([`BurstFlags`]); and the parsers that keep non-finite or
+//! out-of-range numbers (`NaN`, `inf`) out of every numeric flag. Every FIP knob goes
+//! through the model's own range checks (`model::config::check_*`), which the config and
+//! the page use too.
 
 use clap::Args;
 use model::config::{check_decoder_depth, check_loss_weight, check_mask_ratio, FipMaeConfig};
+
+/// Default of `--sync-every`: training steps between two reads of their values.
+pub const DEFAULT_SYNC_EVERY: usize = 16;
 
 /// Burst-length, symbol-rate, class-parameter and offset-correction overrides of the
 /// generator's profile, shared by `pretrain` and `finetune`: the burst length is also the

@@ -1,0 +1,88 @@
+//! Measuring a classifier on labelled recordings (`eval --recordings`).
+
+use anyhow::{bail, Result};
+use model::Renderer;
+
+use super::subject::Subject;
+use super::{EvalArgs, SnrAccuracy};
+use crate::backend::{self, Backend};
+use crate::data::predict;
+
+/// Accuracy of `model` on every labelled window of `args.recordings`: per SNR (bursts that
+/// carry one, in ascending order) and the confusion matrix over all windows.
+pub(super) fn recorded_accuracy(
+    args: &EvalArgs,
+    ft: &Subject,
+    renderer: &Renderer,
+    threads: usize,
+    device: &backend::Device,
+) -> Result<(Vec<SnrAccuracy>, Vec<Vec<u64>>)> {
+    let classes = ft.classes.clone();
+    let k = classes.len();
+    let snr_field = match (&args.snr_field, &ft.recordings) {
+        (Some(f), _) => f.clone(),
+        (None, Some(r)) => r.snr_field.clone(),
+        (None, None) => crate::data::recordings::DEFAULT_SNR_FIELD.to_string(),
+    };
+    let set = crate::data::recordings::RecordingSet::open(
+        &args.recordings,
+        ft.render.num_samples,
+        Some(&classes),
+        &snr_field,
+    )?;
+    if let Some(r) = &ft.recordings {
+        // the run's own training files, scored again, flatter it: say so
+        let canonical = |p: &std::path::Path| std::fs::canonicalize(p).ok();
+        let trained: std::collections::HashSet<_> =
+            crate::data::recordings::files::find_files(&r.paths)
+                .map(|files| files.iter().filter_map(|p| canonical(p)).collect())
+                .unwrap_or_default();
+        let again = set
+            .names
+            .iter()
+            .filter(|n| canonical(n).is_some_and(|c| trained.contains(&c)))
+            .count();
+        if again > 0 {
+            eprintln!(
+                "note: {again} of these {} recordings are among those `{}` was fine-tuned on: \
+                 its training windows are scored too",
+                set.names.len(),
+                args.model.display()
+            );
+        }
+    }
+    let ids: Vec<usize> = (0..set.windows.len())
+        .filter(|&i| set.windows[i].label.is_some())
+        .collect();
+    if ids.is_empty() {
+        bail!("the recordings hold no labelled burst (core:label) to evaluate on");
+    }
+    let mut confusion = vec![vec![0u64; k]; k];
+    // SNR in tenths of a dB (so equal values group, in ascending order) → (the SNR,
+    // correct, examples)
+    let mut by_snr: std::collections::BTreeMap<i64, (f64, u64, u64)> = Default::default();
+    for chunk in ids.chunks(ft.batch_size.max(1)) {
+        let batch = set.render(renderer, chunk, &[ft.target], threads)?;
+        let pred = predict(&ft.model, batch.images::<Backend>(device)?)?;
+        for ((p, l), snr) in pred.iter().zip(&batch.labels).zip(&batch.snr_db) {
+            confusion[*l][(*p).min(k - 1)] += 1;
+            if snr.is_finite() {
+                // ordered by value: tenths of a dB as the key, the exact value kept
+                let e = by_snr
+                    .entry((snr * 10.0).round() as i64)
+                    .or_insert((*snr, 0, 0));
+                e.1 += u64::from(p == l);
+                e.2 += 1;
+            }
+        }
+    }
+    let per_snr = by_snr
+        .into_values()
+        .map(|(snr_db, right, n)| SnrAccuracy {
+            snr_db,
+            accuracy: right as f64 / n as f64,
+            examples: n,
+        })
+        .collect();
+    Ok((per_snr, confusion))
+}

@@ -1,0 +1,107 @@
+//! What `eval` scores: a fine-tuning run folder or an exported bundle, and where its
+//! autoencoder is.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use model::classifier::AmcClassifier;
+use model::{DatasetSpec, SnrSpec};
+
+use super::EvalArgs;
+use crate::backend::{self, Backend};
+
+/// What `eval` scores, from a fine-tuning run or an exported bundle.
+pub(super) struct Subject {
+    /// Class names, in output order.
+    pub(super) classes: Vec<String>,
+    /// The generator of its training data (the test set draws from it, with its own seed).
+    pub(super) dataset: DatasetSpec,
+    /// Rendering settings it reads.
+    pub(super) render: model::RenderConfig,
+    /// The modality it reads.
+    pub(super) target: model::Modality,
+    /// Examples per forward pass.
+    pub(super) batch_size: usize,
+    /// The network.
+    pub(super) model: AmcClassifier<Backend>,
+    /// Where its autoencoder is, if anywhere.
+    pub(super) autoencoder: Option<Autoencoder>,
+    /// The labelled recordings it was fine-tuned on, if any.
+    pub(super) recordings: Option<crate::data::recordings::RecordingsSpec>,
+}
+
+/// An autoencoder to measure reconstructions with.
+pub(super) enum Autoencoder {
+    /// A pretraining run folder.
+    Run(PathBuf),
+    /// A bundle's autoencoder weight file.
+    File(PathBuf),
+}
+
+impl Subject {
+    /// Loads `args.model`: a fine-tuning run folder (run.json) or a bundle folder
+    /// (bundle.json); errors name the file.
+    pub(super) fn load(args: &EvalArgs, device: &backend::Device) -> Result<Self> {
+        let dir = &args.model;
+        if dir.join("run.json").is_file() || !dir.join("bundle.json").is_file() {
+            let (ft, model) = crate::finetune::load_run::<Backend>(dir, device)?;
+            let autoencoder = match (&args.pretrained, &ft.pretrained) {
+                (Some(d), _) => Some(Autoencoder::Run(d.clone())),
+                (None, Some(d)) if d.join("model.fipmae").is_file() => {
+                    Some(Autoencoder::Run(d.clone()))
+                }
+                (None, Some(d)) => {
+                    if args.recon_per_class > 0 && args.recordings.is_empty() {
+                        eprintln!(
+                            "note: `{}` (the pretraining run of this classifier) is gone; \
+                             no reconstruction metrics (pass --pretrained RUN)",
+                            d.display()
+                        );
+                    }
+                    None
+                }
+                (None, None) => None,
+            };
+            return Ok(Self {
+                classes: ft.class_names(),
+                dataset: ft.dataset.clone(),
+                render: ft.render.clone(),
+                target: ft.classifier.mae.target,
+                batch_size: ft.batch_size,
+                model,
+                autoencoder,
+                recordings: ft.recordings.clone(),
+            });
+        }
+        let loaded = crate::classify::load(dir, device)?;
+        let index = dir.join("bundle.json");
+        let bundle = model::bundle::Bundle::from_json(&crate::fsutil::read(&index)?)
+            .with_context(|| format!("`{}` is not a bundle index", index.display()))?;
+        // the generator's class set when the bundle's classes are generator classes
+        let classes: Vec<model::Modulation> = bundle
+            .classes
+            .iter()
+            .filter_map(|c| c.parse().ok())
+            .collect();
+        let mut dataset = DatasetSpec::new(args.seed, SnrSpec::default());
+        dataset.signal = bundle.signal.clone();
+        if classes.len() == bundle.classes.len() {
+            dataset.classes = classes;
+        }
+        let autoencoder = match (&args.pretrained, &bundle.autoencoder) {
+            (Some(d), _) => Some(Autoencoder::Run(d.clone())),
+            (None, Some(f)) => Some(Autoencoder::File(dir.join(f))),
+            (None, None) => None,
+        };
+        Ok(Self {
+            classes: loaded.classes,
+            dataset,
+            render: loaded.render,
+            target: loaded.target,
+            batch_size: 32,
+            model: loaded.model,
+            autoencoder,
+            recordings: None,
+        })
+    }
+}

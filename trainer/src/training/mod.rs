@@ -1,0 +1,13 @@
+//! What pretraining and fine-tuning share: the epoch loop's parts ([`epoch`]), the
+//! learning-rate schedule and optimisers ([`schedule`]), checkpoints and metrics logs
+//! ([`checkpoint`]) and the progress line ([`progress`]).
+//!
+//! **Invariant:** nothing here imports a command; each command supplies its own step.
+
+pub mod checkpoint;
+pub mod epoch;
+pub mod progress;
+pub mod schedule;
+
+pub use epoch::{check_finite, for_each_prefetched, StepReads, StepValues};
+pub use schedule::{finetune_optimizer, learning_rate, pretrain_optimizer};
