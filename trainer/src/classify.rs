@@ -18,6 +18,7 @@ use serde::Serialize;
 use crate::backend::{self, Backend};
 use crate::data::recordings::files::recordings_in_file;
 use crate::fsutil::read;
+use crate::training::run_folder::RUN_JSON;
 
 /// Options of `fipmae classify`.
 #[derive(Debug, Clone, Args)]
@@ -73,7 +74,7 @@ pub struct Loaded {
 
 /// Loads a fine-tuning run folder or an exported bundle folder; errors name the file.
 pub fn load(dir: &Path, device: &burn::tensor::Device<Backend>) -> Result<Loaded> {
-    if dir.join("run.json").is_file() {
+    if dir.join(RUN_JSON).is_file() {
         let (ft, model) = crate::finetune::load_run::<Backend>(dir, device)?;
         return Ok(Loaded {
             classes: ft.class_names(),

@@ -9,6 +9,7 @@ use model::{DatasetSpec, SnrSpec};
 
 use super::EvalArgs;
 use crate::backend::{self, Backend};
+use crate::training::run_folder::{AUTOENCODER_WEIGHTS, RUN_JSON};
 
 /// What `eval` scores, from a fine-tuning run or an exported bundle.
 pub(super) struct Subject {
@@ -43,11 +44,11 @@ impl Subject {
     /// (bundle.json); errors name the file.
     pub(super) fn load(args: &EvalArgs, device: &backend::Device) -> Result<Self> {
         let dir = &args.model;
-        if dir.join("run.json").is_file() || !dir.join("bundle.json").is_file() {
+        if dir.join(RUN_JSON).is_file() || !dir.join("bundle.json").is_file() {
             let (ft, model) = crate::finetune::load_run::<Backend>(dir, device)?;
             let autoencoder = match (&args.pretrained, &ft.pretrained) {
                 (Some(d), _) => Some(Autoencoder::Run(d.clone())),
-                (None, Some(d)) if d.join("model.fipmae").is_file() => {
+                (None, Some(d)) if d.join(AUTOENCODER_WEIGHTS).is_file() => {
                     Some(Autoencoder::Run(d.clone()))
                 }
                 (None, Some(d)) => {

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::Args;
 use model::config::{ClassifierConfig, FipMaeConfig, Method, Preset};
 use model::{DatasetSpec, Profile, SignalConfig, SnrSpec};
@@ -16,6 +16,7 @@ use crate::flags::{
 };
 use crate::fsutil::read;
 use crate::pretrain::PretrainRun;
+use crate::training::run_folder::{read_run, AUTOENCODER_WEIGHTS};
 
 /// Options of `fipmae finetune`.
 #[derive(Debug, Clone, Args)]
@@ -127,13 +128,13 @@ impl FinetuneArgs {
             match (&source, &self.pretrained, self.method) {
                 (Some(src), _, _) => (src.classifier.mae.clone(), None, src.dataset.signal.clone()),
                 (None, Some(dir), _) => {
-                    let p = dir.join("run.json");
-                    let pre: PretrainRun =
-                        serde_json::from_slice(&read(&p)?).with_context(|| {
-                            format!("`{}` is not a pretraining run description", p.display())
-                        })?;
+                    let pre: PretrainRun = read_run(dir, "a pretraining run description")?;
                     let signal = pre.dataset.signal;
-                    (pre.model, Some(read(&dir.join("model.fipmae"))?), signal)
+                    (
+                        pre.model,
+                        Some(read(&dir.join(AUTOENCODER_WEIGHTS))?),
+                        signal,
+                    )
                 }
                 (None, None, Some(Method::Vit)) => (
                     FipMaeConfig::preset(self.preset),

@@ -13,6 +13,7 @@ use crate::backend::{self, TrainBackend};
 use crate::data::recordings::{Labelled, RecordingsSpec};
 use crate::data::shuffled;
 use crate::fsutil::read;
+use crate::training::run_folder::{read_run, AUTOENCODER_WEIGHTS, CLASSIFIER_WEIGHTS, RUN_JSON};
 
 /// Everything that defines a fine-tuning run, saved as `run.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -79,7 +80,7 @@ pub fn load_run<B: burn::tensor::backend::Backend>(
     device: &B::Device,
 ) -> Result<(FinetuneRun, AmcClassifier<B>)> {
     let run = read_finetune_run(dir)?;
-    let weights = dir.join("classifier.fipmae");
+    let weights = dir.join(CLASSIFIER_WEIGHTS);
     let model =
         model::weights::classifier_from_bytes::<B>(&read(&weights)?, Some(&run.classifier), device)
             .with_context(|| format!("loading `{}`", weights.display()))?;
@@ -181,7 +182,7 @@ impl FinetuneRun {
         }
         self.pretrained
             .as_ref()
-            .map(|dir| read(&dir.join("model.fipmae")))
+            .map(|dir| read(&dir.join(AUTOENCODER_WEIGHTS)))
             .transpose()
     }
 }
@@ -203,7 +204,7 @@ pub(super) fn initial_model(
                 dir.display()
             );
         }
-        let weights = dir.join("classifier.fipmae");
+        let weights = dir.join(CLASSIFIER_WEIGHTS);
         return model::weights::classifier_from_bytes::<TrainBackend>(
             &read(&weights)?,
             Some(&src.classifier),
@@ -216,10 +217,8 @@ pub(super) fn initial_model(
 
 /// A fine-tuning run folder's `run.json`, checked; errors name the file.
 pub(super) fn read_finetune_run(dir: &Path) -> Result<FinetuneRun> {
-    let path = dir.join("run.json");
-    let run: FinetuneRun = serde_json::from_slice(&read(&path)?)
-        .with_context(|| format!("`{}` is not a fine-tuning run description", path.display()))?;
+    let run: FinetuneRun = read_run(dir, "a fine-tuning run description")?;
     run.validate()
-        .with_context(|| format!("checking `{}`", path.display()))?;
+        .with_context(|| format!("checking `{}`", dir.join(RUN_JSON).display()))?;
     Ok(run)
 }

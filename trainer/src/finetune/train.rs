@@ -1,10 +1,9 @@
 //! Fine-tuning itself: the run folder opened or resumed, the epoch loop, validation
 //! accuracy and the end-of-epoch writes (the best epoch's weights are kept).
 
-use std::path::Path;
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use burn::module::AutodiffModule;
 use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
 use burn::optim::{GradientsParams, Optimizer};
@@ -18,8 +17,9 @@ use super::{EpochMetrics, FinetuneArgs, FinetuneRun, Summary};
 use crate::backend::{self, TrainBackend};
 use crate::data::recordings::Labelled;
 use crate::data::{predict, threads};
-use crate::fsutil::{append_line, create_dir, write_atomic};
-use crate::training::checkpoint;
+use crate::training::run_folder::{
+    refuse_existing, RunFolder, TrainState, CLASSIFIER_WEIGHTS, RUN_JSON,
+};
 use crate::training::{
     check_finite, finetune_optimizer, for_each_prefetched, learning_rate, StepReads, StepValues,
 };
@@ -138,54 +138,41 @@ impl Trainer<'_> {
     }
 }
 
-/// Reads `run.json` on `--resume` (validated again); otherwise validates the options,
-/// loads the starting model, then creates the folder and writes `run.json` (refusing a
-/// folder that already holds a run). Returns the run and the pretrained weights, if any.
-fn open_run(args: &FinetuneArgs, run_path: &Path) -> Result<(FinetuneRun, Option<Vec<u8>>)> {
+/// On `--resume`, holds the run folder and reads its `run.json` (checked again); otherwise
+/// validates the options (refusing a folder that already holds a run) and writes nothing
+/// yet. Returns the run, the pretrained weights, if any, and the folder when held.
+fn open_run(args: &FinetuneArgs) -> Result<(FinetuneRun, Option<Vec<u8>>, Option<RunFolder>)> {
     if args.resume {
-        let run = read_finetune_run(&args.out)
-            .with_context(|| format!("`{}` cannot be resumed", run_path.display()))?;
+        let run = read_finetune_run(&args.out).with_context(|| {
+            format!("`{}` cannot be resumed", args.out.join(RUN_JSON).display())
+        })?;
+        let folder = RunFolder::resume(&args.out, CLASSIFIER_WEIGHTS, &run)?;
         let pretrained = run.pretrained_bytes()?;
-        return Ok((run, pretrained));
+        return Ok((run, pretrained, Some(folder)));
     }
-    if run_path.exists() {
-        bail!(
-            "`{}` already holds a run: continue it with --resume, or choose another --out",
-            args.out.display()
-        );
-    }
-    args.run_config()
+    refuse_existing(&args.out)?;
+    let (run, pretrained) = args.run_config()?;
+    Ok((run, pretrained, None))
 }
 
-/// Runs `finetune`: validates everything, then writes `run.json`, then trains, keeping the
-/// weights of the epoch with the best validation accuracy and a checkpoint after every
-/// epoch, so `--resume` continues a killed run to the same end.
+/// Runs `finetune`: validates everything and loads the starting model, then writes
+/// `run.json`, then trains, keeping the weights of the epoch with the best validation
+/// accuracy and a checkpoint after every epoch, so `--resume` continues a killed run to
+/// the same end.
 pub fn run(args: &FinetuneArgs) -> Result<Summary> {
-    let run_path = args.out.join("run.json");
-    let checkpoint_path = args.out.join("checkpoint.bin");
-    let weights = args.out.join("classifier.fipmae");
-    let metrics_path = args.out.join("metrics.jsonl");
-    let (run, pretrained) = open_run(args, &run_path)?;
-    let hash = checkpoint::run_hash(&run)?;
+    let (run, pretrained, folder) = open_run(args)?;
     let device = backend::device()?;
-    let mut model = initial_model(&run, pretrained.as_deref(), &device)?;
-    let mut optim = finetune_optimizer().init();
-    let (mut history, mut step, mut done) = (Vec::<EpochMetrics>::new(), 0usize, 0usize);
-    if !args.resume {
-        create_dir(&args.out)?;
-        write_atomic(&run_path, &serde_json::to_vec_pretty(&run)?)?;
-    } else if checkpoint_path.exists() {
-        (model, optim, done, step) =
-            checkpoint::load(&checkpoint_path, hash, run.epochs, model, optim, &device)?;
-        history = checkpoint::keep_history(&metrics_path, done)?;
-        if done > 0 {
-            eprintln!("resuming `{}` after epoch {done}", args.out.display());
-        }
-    } else {
-        // the run never finished an epoch: start it over
-        let _ = std::fs::remove_file(&metrics_path);
-    }
-    let mut best = history
+    let start = TrainState::new(
+        initial_model(&run, pretrained.as_deref(), &device)?,
+        finetune_optimizer().init(),
+    );
+    let folder = match folder {
+        Some(f) => f,
+        None => RunFolder::create(&args.out, CLASSIFIER_WEIGHTS, &run)?,
+    };
+    let mut state: TrainState<_, _, EpochMetrics> = folder.restore(start, run.epochs, &device)?;
+    let mut best = state
+        .history
         .iter()
         .map(|m| m.val_accuracy)
         .fold(-1.0f64, f64::max);
@@ -204,19 +191,25 @@ pub fn run(args: &FinetuneArgs) -> Result<Summary> {
     };
     let val_ids: Vec<u64> = (run.train..run.train + run.val).collect();
     let last_epoch = args.stop_after.map_or(run.epochs, |s| s.min(run.epochs));
-    for epoch in done..last_epoch {
+    for epoch in state.epochs_done..last_epoch {
         let started = Instant::now();
-        let (stepped, t) = trainer.epoch(model, &mut optim, &mut step, epoch, &weights)?;
-        model = stepped;
+        let (stepped, t) = trainer.epoch(
+            state.model,
+            &mut state.optim,
+            &mut state.step,
+            epoch,
+            folder.weights(),
+        )?;
+        state.model = stepped;
         // end of epoch: validation accuracy, then the best weights, the metrics line and
-        // the checkpoint, in this order (see `checkpoint`)
-        let valid = model.valid();
+        // the checkpoint
+        let valid = state.model.valid();
         let val_accuracy = trainer.accuracy(&valid, &val_ids)?;
         let kept = val_accuracy > best;
         if kept {
             best = val_accuracy;
-            write_atomic(&weights, &classifier_to_bytes(&valid, Precision::Full))?;
         }
+        let weights = kept.then(|| classifier_to_bytes(&valid, Precision::Full));
         let m = EpochMetrics {
             epoch: epoch + 1,
             train_loss: t.loss_sum / t.seen.max(1) as f64,
@@ -225,24 +218,24 @@ pub fn run(args: &FinetuneArgs) -> Result<Summary> {
             kept,
             examples_per_s: t.rate,
         };
-        append_line(&metrics_path, &serde_json::to_string(&m)?)?;
-        checkpoint::save(&checkpoint_path, epoch + 1, step, hash, &model, &optim)?;
-        eprintln!(
-            "epoch {}/{}: loss {:.4}, train acc {:.3}, val acc {:.3}{} ({:.1} s, {:.1} examples/s)",
-            m.epoch,
-            run.epochs,
-            m.train_loss,
-            m.train_accuracy,
-            m.val_accuracy,
-            if kept { ", kept" } else { "" },
-            started.elapsed().as_secs_f64(),
-            m.examples_per_s
-        );
-        history.push(m);
+        folder.end_epoch(&mut state, weights.as_deref(), m)?;
+        if let Some(m) = state.history.last() {
+            eprintln!(
+                "epoch {}/{}: loss {:.4}, train acc {:.3}, val acc {:.3}{} ({:.1} s, {:.1} examples/s)",
+                m.epoch,
+                run.epochs,
+                m.train_loss,
+                m.train_accuracy,
+                m.val_accuracy,
+                if kept { ", kept" } else { "" },
+                started.elapsed().as_secs_f64(),
+                m.examples_per_s
+            );
+        }
     }
     Ok(Summary {
-        epochs: history,
+        epochs: state.history,
         best_val_accuracy: best,
-        weights,
+        weights: folder.weights().to_path_buf(),
     })
 }

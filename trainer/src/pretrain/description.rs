@@ -10,6 +10,7 @@ use model::{DatasetSpec, Modality, RenderConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::data::recordings::{PretrainRecordings, Unlabelled};
+use crate::training::run_folder::{read_run, AUTOENCODER_WEIGHTS};
 
 /// Everything that defines a pretraining run, saved as `run.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -115,10 +116,8 @@ pub fn load_run<B: burn::tensor::backend::Backend>(
     dir: &Path,
     device: &B::Device,
 ) -> Result<(PretrainRun, FipMae<B>)> {
-    let p = dir.join("run.json");
-    let run: PretrainRun = serde_json::from_slice(&crate::fsutil::read(&p)?)
-        .with_context(|| format!("`{}` is not a pretraining run description", p.display()))?;
-    let w = dir.join("model.fipmae");
+    let run: PretrainRun = read_run(dir, "a pretraining run description")?;
+    let w = dir.join(AUTOENCODER_WEIGHTS);
     let mae = model::weights::autoencoder_from_bytes::<B>(
         &crate::fsutil::read(&w)?,
         Some(&run.model),

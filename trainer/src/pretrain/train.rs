@@ -1,8 +1,6 @@
 //! Pretraining itself: the run folder opened or resumed, the data-parallel step, the
 //! epoch loop, validation and the end-of-epoch writes.
 
-use std::path::{Path, PathBuf};
-
 use anyhow::{bail, Context, Result};
 use burn::module::{AutodiffModule, Module};
 use burn::optim::{GradientsParams, MultiGradientsParams, Optimizer};
@@ -17,9 +15,10 @@ use super::{EpochMetrics, PretrainArgs, PretrainRun, Summary};
 use crate::backend::{self, TrainBackend};
 use crate::data::recordings::Unlabelled;
 use crate::data::{shuffled, threads, HostBatch};
-use crate::fsutil::{append_line, create_dir, write_atomic};
-use crate::training::checkpoint;
 use crate::training::progress::EpochProgress;
+use crate::training::run_folder::{
+    read_run, refuse_existing, RunFolder, TrainState, AUTOENCODER_WEIGHTS, RUN_JSON,
+};
 use crate::training::{
     check_finite, for_each_prefetched, learning_rate, pretrain_optimizer, StepReads, StepValues,
 };
@@ -67,91 +66,29 @@ fn validation_loss<B: burn::tensor::backend::Backend>(
     ))
 }
 
-/// The files of a run folder.
-struct RunFiles {
-    /// `run.json`: everything that defines the run.
-    run: PathBuf,
-    /// `checkpoint.bin`: model and optimizer state after the last finished epoch.
-    checkpoint: PathBuf,
-    /// `metrics.jsonl`: one line per finished epoch.
-    metrics: PathBuf,
-    /// `model.fipmae`: the weights after the last finished epoch.
-    weights: PathBuf,
-}
+/// Where pretraining stands.
+type State<O> = TrainState<FipMae<TrainBackend>, O, EpochMetrics>;
 
-impl RunFiles {
-    fn in_dir(dir: &Path) -> Self {
-        Self {
-            run: dir.join("run.json"),
-            checkpoint: dir.join("checkpoint.bin"),
-            metrics: dir.join("metrics.jsonl"),
-            weights: dir.join("model.fipmae"),
-        }
-    }
-}
-
-/// Where training stands: the model, its optimizer, and the counters a checkpoint saves.
-struct State<O> {
-    model: FipMae<TrainBackend>,
-    optim: O,
-    /// Optimizer steps taken.
-    step: usize,
-    /// Epochs finished.
-    epochs_done: usize,
-    /// The finished epochs' metrics.
-    history: Vec<EpochMetrics>,
-}
-
-/// Reads `run.json` on `--resume`; otherwise validates the options, creates the folder and
-/// writes `run.json` (refusing a folder that already holds a run).
-fn open_run(args: &PretrainArgs, files: &RunFiles) -> Result<PretrainRun> {
+/// Holds the run folder: on `--resume` its `run.json`, read and checked again; otherwise
+/// the options, validated, written as a new run's `run.json` (refusing a folder that
+/// already holds a run).
+fn open_run(args: &PretrainArgs) -> Result<(RunFolder, PretrainRun)> {
     if args.resume {
-        let run: PretrainRun = serde_json::from_slice(&crate::fsutil::read(&files.run)?)
-            .with_context(|| format!("`{}` is not a valid run description", files.run.display()))?;
-        run.validate()
-            .with_context(|| format!("`{}` cannot be resumed", files.run.display()))?;
-        return Ok(run);
+        let run: PretrainRun = read_run(&args.out, "a valid run description")?;
+        run.validate().with_context(|| {
+            format!("`{}` cannot be resumed", args.out.join(RUN_JSON).display())
+        })?;
+        return Ok((
+            RunFolder::resume(&args.out, AUTOENCODER_WEIGHTS, &run)?,
+            run,
+        ));
     }
-    if files.run.exists() {
-        bail!(
-            "`{}` already holds a run: continue it with --resume, or choose another --out",
-            args.out.display()
-        );
-    }
+    refuse_existing(&args.out)?;
     let run = args.run_config()?;
-    create_dir(&args.out)?;
-    write_atomic(&files.run, &serde_json::to_vec_pretty(&run)?)?;
-    Ok(run)
-}
-
-/// On `--resume`, restores the last checkpoint (model, optimizer, step, epochs; refused when
-/// it belongs to another run) and keeps only the metrics lines it covers; without a
-/// checkpoint the run starts over.
-fn restore<O: Optimizer<FipMae<TrainBackend>, TrainBackend>>(
-    mut state: State<O>,
-    run: &PretrainRun,
-    files: &RunFiles,
-    device: &backend::Device,
-) -> Result<State<O>> {
-    if !files.checkpoint.exists() {
-        // the run never finished an epoch: start it over
-        let _ = std::fs::remove_file(&files.metrics);
-        return Ok(state);
-    }
-    let (model, optim, done, step) = checkpoint::load(
-        &files.checkpoint,
-        checkpoint::run_hash(run)?,
-        run.epochs,
-        state.model,
-        state.optim,
-        device,
-    )?;
-    state.model = model;
-    state.optim = optim;
-    state.epochs_done = done;
-    state.step = step;
-    state.history = checkpoint::keep_history(&files.metrics, done)?;
-    Ok(state)
+    Ok((
+        RunFolder::create(&args.out, AUTOENCODER_WEIGHTS, &run)?,
+        run,
+    ))
 }
 
 /// What one optimizer step works on.
@@ -232,12 +169,11 @@ impl Step<'_> {
     }
 }
 
-/// End of an epoch: validation, then the weights, the checkpoint and the metrics line,
-/// each written atomically.
+/// End of an epoch: validation, then the weights, the metrics line and the checkpoint.
 fn end_of_epoch<O: Optimizer<FipMae<TrainBackend>, TrainBackend>>(
     state: &mut State<O>,
     step: &Step,
-    files: &RunFiles,
+    folder: &RunFolder,
     mut metrics: EpochMetrics,
 ) -> Result<()> {
     let device = step.devices.first().context("no device to train on")?;
@@ -252,30 +188,14 @@ fn end_of_epoch<O: Optimizer<FipMae<TrainBackend>, TrainBackend>>(
     )?;
     metrics.val_loss = val_loss;
     metrics.val_modality_loss = val_modality_loss;
-    // weights, metrics line, checkpoint: in this order (see `checkpoint`)
-    write_atomic(
-        &files.weights,
-        &autoencoder_to_bytes(&valid, Precision::Full),
-    )?;
-    append_line(&files.metrics, &serde_json::to_string(&metrics)?)?;
-    state.epochs_done = metrics.epoch;
-    checkpoint::save(
-        &files.checkpoint,
-        state.epochs_done,
-        state.step,
-        checkpoint::run_hash(step.run)?,
-        &state.model,
-        &state.optim,
-    )?;
-    state.history.push(metrics);
-    Ok(())
+    let weights = autoencoder_to_bytes(&valid, Precision::Full);
+    folder.end_epoch(state, Some(&weights), metrics)
 }
 
 /// Runs `pretrain` data-parallel over `devices` (the first holds the model and the
 /// optimizer; with one device this is plain training).
 pub fn run_on(args: &PretrainArgs, devices: &[backend::Device]) -> Result<Summary> {
-    let files = RunFiles::in_dir(&args.out);
-    let run = open_run(args, &files)?;
+    let (folder, run) = open_run(args)?;
     let device = devices.first().cloned().context("no device to train on")?;
     if run.recordings.is_some() && devices.len() > 1 {
         // each share's noise loss is averaged over its own generated examples, so shares
@@ -285,23 +205,11 @@ pub fn run_on(args: &PretrainArgs, devices: &[backend::Device]) -> Result<Summar
     let renderer = Renderer::new(run.render.clone())?;
     // Seeded initialisation, drawn on the CPU: the same seed gives the same starting
     // weights on every backend.
-    let mut state = State {
-        model: backend::portable_autoencoder(&run.model, run.seed, &device)?,
-        optim: pretrain_optimizer().init(),
-        step: 0,
-        epochs_done: 0,
-        history: Vec::new(),
-    };
-    if args.resume {
-        state = restore(state, &run, &files, &device)?;
-        if state.epochs_done > 0 {
-            eprintln!(
-                "resuming `{}` after epoch {}",
-                args.out.display(),
-                state.epochs_done
-            );
-        }
-    }
+    let start = TrainState::new(
+        backend::portable_autoencoder(&run.model, run.seed, &device)?,
+        pretrain_optimizer().init(),
+    );
+    let mut state = folder.restore(start, run.epochs, &device)?;
     let data = run.unlabelled()?;
     let step = Step {
         run: &run,
@@ -323,7 +231,7 @@ pub fn run_on(args: &PretrainArgs, devices: &[backend::Device]) -> Result<Summar
         // a read's values: each step's loss checked, then counted
         let mut take = |v: StepValues, lr: f64| -> Result<()> {
             for (j, &(loss, n)) in v.losses.iter().enumerate() {
-                check_finite(loss, epoch, v.first + j, &files.weights)?;
+                check_finite(loss, epoch, v.first + j, folder.weights())?;
                 sum += loss * n as f64;
                 seen += n;
             }
@@ -355,7 +263,7 @@ pub fn run_on(args: &PretrainArgs, devices: &[backend::Device]) -> Result<Summar
             lr,
             examples_per_s: bar.rate(seen),
         };
-        end_of_epoch(&mut state, &step, &files, metrics)?;
+        end_of_epoch(&mut state, &step, &folder, metrics)?;
         bar.finish();
         if let Some(m) = state.history.last() {
             eprintln!(
@@ -366,6 +274,6 @@ pub fn run_on(args: &PretrainArgs, devices: &[backend::Device]) -> Result<Summar
     }
     Ok(Summary {
         epochs: state.history,
-        weights: files.weights,
+        weights: folder.weights().to_path_buf(),
     })
 }
