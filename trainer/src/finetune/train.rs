@@ -16,13 +16,11 @@ use super::description::{initial_model, read_finetune_run};
 use super::{EpochMetrics, FinetuneArgs, FinetuneRun, Summary};
 use crate::backend::{self, TrainBackend};
 use crate::data::recordings::Labelled;
-use crate::data::{predict, threads};
+use crate::data::{predict, threads, HostBatch};
 use crate::training::run_folder::{
     refuse_existing, RunFolder, TrainState, CLASSIFIER_WEIGHTS, RUN_JSON,
 };
-use crate::training::{
-    check_finite, finetune_optimizer, for_each_prefetched, learning_rate, StepReads, StepValues,
-};
+use crate::training::{finetune_optimizer, Epoch, Schedule, StepOutput};
 
 /// What every fine-tuning step needs besides the model and the optimizer.
 struct Trainer<'a> {
@@ -31,22 +29,22 @@ struct Trainer<'a> {
     loss_fn: CrossEntropyLoss<TrainBackend>,
     threads: usize,
     device: &'a backend::Device,
-    steps_per_epoch: usize,
-    /// Steps between two reads of their values (`--sync-every`).
-    sync_every: usize,
     /// The labelled examples.
     data: Labelled,
 }
 
 impl Trainer<'_> {
+    /// Labelled examples `ids` rendered as the classifier's input.
+    fn render(&self, ids: &[u64]) -> Result<HostBatch> {
+        let target = self.run.classifier.mae.target;
+        self.data.render(&self.renderer, ids, target, self.threads)
+    }
+
     /// Accuracy of `model` (the trained one, without autodiff) on labelled examples `ids`.
     fn accuracy(&self, model: &AmcClassifier<backend::Backend>, ids: &[u64]) -> Result<f64> {
-        let target = self.run.classifier.mae.target;
         let mut correct = 0usize;
         for chunk in ids.chunks(self.run.batch_size.max(1)) {
-            let batch = self
-                .data
-                .render(&self.renderer, chunk, target, self.threads)?;
+            let batch = self.render(chunk)?;
             let pred = predict(model, batch.images::<backend::Backend>(self.device)?)?;
             correct += pred
                 .iter()
@@ -58,83 +56,35 @@ impl Trainer<'_> {
     }
 }
 
-/// Training-set statistics of one epoch.
-struct EpochTotals {
-    loss_sum: f64,
-    correct: usize,
-    seen: usize,
-    /// Training examples per second over the epoch.
-    rate: f64,
-}
-
 impl Trainer<'_> {
-    /// One epoch over the labelled examples in this epoch's order; the running step count
-    /// `step` sets the learning rate (one warm-up epoch, then cosine decay).
-    fn epoch<O: Optimizer<AmcClassifier<TrainBackend>, TrainBackend>>(
+    /// One optimizer step on `batch` at learning rate `lr`: cross-entropy (with label
+    /// smoothing) of the classifier's logits; returns the stepped model, the loss and the
+    /// predicted classes, left on the device.
+    fn step<O: Optimizer<AmcClassifier<TrainBackend>, TrainBackend>>(
         &self,
         model: AmcClassifier<TrainBackend>,
         optim: &mut O,
-        step: &mut usize,
-        epoch: usize,
-        weights: &std::path::Path,
-    ) -> Result<(AmcClassifier<TrainBackend>, EpochTotals)> {
-        let run = self.run;
-        let total = self.steps_per_epoch * run.epochs;
-        let target = run.classifier.mae.target;
-        let mut t = EpochTotals {
-            loss_sum: 0.0,
-            correct: 0,
-            seen: 0,
-            rate: 0.0,
+        batch: HostBatch,
+        lr: f64,
+    ) -> Result<(AmcClassifier<TrainBackend>, StepOutput<backend::Backend>)> {
+        let x = batch.images::<TrainBackend>(self.device)?;
+        let labels: Vec<f32> = batch.labels.iter().map(|l| *l as f32).collect();
+        let y = Tensor::<TrainBackend, 1>::from_data(
+            TensorData::new(labels, [batch.len()]),
+            self.device,
+        )
+        .int();
+        let logits = model.forward(x)?;
+        let predicted = logits.clone().inner().argmax(1).float().flatten::<1>(0, 1);
+        let loss = self.loss_fn.forward(logits, y);
+        let value = loss.clone().inner();
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        let model = optim.step(lr, model, grads);
+        let out = StepOutput {
+            loss: value,
+            predicted: Some((predicted, batch.labels)),
         };
-        let bar = crate::training::progress::EpochProgress::start(
-            epoch + 1,
-            run.epochs,
-            run.train as usize,
-        );
-        let order = run.epoch_ids(epoch)?;
-        let render = |ids: &[u64]| self.data.render(&self.renderer, ids, target, self.threads);
-        let mut slot = Some(model);
-        let mut reads = StepReads::new(self.sync_every);
-        // a read's values: each step's loss checked, then counted
-        let mut take = |v: StepValues, lr: f64| -> Result<()> {
-            for (j, &(value, n)) in v.losses.iter().enumerate() {
-                check_finite(value, epoch, v.first + j, weights)?;
-                t.loss_sum += value * n as f64;
-                t.seen += n;
-            }
-            t.correct += v.correct;
-            bar.update(t.seen, t.loss_sum / t.seen.max(1) as f64, lr);
-            Ok(())
-        };
-        let mut lr = run.lr;
-        for_each_prefetched(&order, run.batch_size, render, |ids, batch| {
-            let model = slot.take().context("the model was lost in a failed step")?;
-            let x = batch.images::<TrainBackend>(self.device)?;
-            let labels: Vec<f32> = batch.labels.iter().map(|l| *l as f32).collect();
-            let y = Tensor::<TrainBackend, 1>::from_data(
-                TensorData::new(labels, [ids.len()]),
-                self.device,
-            )
-            .int();
-            let logits = model.forward(x)?;
-            let predicted = logits.clone().inner().argmax(1).float().flatten::<1>(0, 1);
-            let loss = self.loss_fn.forward(logits, y);
-            let value = loss.clone().inner();
-            lr = learning_rate(*step, total, self.steps_per_epoch, run.lr, run.lr / 100.0);
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
-            slot = Some(optim.step(lr, model, grads));
-            *step += 1;
-            if let Some(v) = reads.push(value, ids.len(), Some((predicted, batch.labels)))? {
-                take(v, lr)?;
-            }
-            Ok(())
-        })?;
-        take(reads.flush()?, lr)?;
-        t.rate = bar.rate(t.seen);
-        bar.finish();
-        let model = slot.context("the model was lost in a failed step")?;
-        Ok((model, t))
+        Ok((model, out))
     }
 }
 
@@ -185,20 +135,34 @@ pub fn run(args: &FinetuneArgs) -> Result<Summary> {
             .init::<TrainBackend>(&device),
         threads: threads(args.threads),
         device: &device,
-        steps_per_epoch: (run.train as usize).div_ceil(run.batch_size),
-        sync_every: args.sync_every,
         data: run.labelled()?,
+    };
+    // one warm-up epoch, then cosine decay
+    let steps_per_epoch = (run.train as usize).div_ceil(run.batch_size);
+    let schedule = Schedule {
+        base: run.lr,
+        warmup: steps_per_epoch,
+        total: steps_per_epoch * run.epochs,
     };
     let val_ids: Vec<u64> = (run.train..run.train + run.val).collect();
     let last_epoch = args.stop_after.map_or(run.epochs, |s| s.min(run.epochs));
     for epoch in state.epochs_done..last_epoch {
         let started = Instant::now();
-        let (stepped, t) = trainer.epoch(
-            state.model,
-            &mut state.optim,
-            &mut state.step,
+        let plan = Epoch {
             epoch,
-            folder.weights(),
+            epochs: run.epochs,
+            order: run.epoch_ids(epoch)?,
+            batch_size: run.batch_size,
+            sync_every: args.sync_every,
+            schedule,
+            weights: folder.weights(),
+        };
+        let optim = &mut state.optim;
+        let (stepped, t) = plan.run(
+            state.model,
+            &mut state.step,
+            |ids| trainer.render(ids),
+            |model, batch, lr| trainer.step(model, optim, batch, lr),
         )?;
         state.model = stepped;
         // end of epoch: validation accuracy, then the best weights, the metrics line and
@@ -212,8 +176,8 @@ pub fn run(args: &FinetuneArgs) -> Result<Summary> {
         let weights = kept.then(|| classifier_to_bytes(&valid, Precision::Full));
         let m = EpochMetrics {
             epoch: epoch + 1,
-            train_loss: t.loss_sum / t.seen.max(1) as f64,
-            train_accuracy: t.correct as f64 / t.seen.max(1) as f64,
+            train_loss: t.mean_loss(),
+            train_accuracy: t.accuracy(),
             val_accuracy,
             kept,
             examples_per_s: t.rate,

@@ -15,13 +15,10 @@ use super::{EpochMetrics, PretrainArgs, PretrainRun, Summary};
 use crate::backend::{self, TrainBackend};
 use crate::data::recordings::Unlabelled;
 use crate::data::{shuffled, threads, HostBatch};
-use crate::training::progress::EpochProgress;
 use crate::training::run_folder::{
     read_run, refuse_existing, RunFolder, TrainState, AUTOENCODER_WEIGHTS, RUN_JSON,
 };
-use crate::training::{
-    check_finite, for_each_prefetched, learning_rate, pretrain_optimizer, StepReads, StepValues,
-};
+use crate::training::{pretrain_optimizer, Epoch, Schedule, StepOutput};
 
 /// The mean validation loss of `model` on the run's validation examples, over all
 /// modalities and per modality (each over the examples where it is present).
@@ -117,7 +114,7 @@ impl Step<'_> {
     /// One optimizer step on `shares` (from [`Step::render`]), data parallel over the
     /// devices: each replica's loss is weighted by its share of the batch, so the summed
     /// gradients are the whole batch's. Returns the stepped model and the batch's loss,
-    /// `[1]` on the first device, not read back (see [`StepReads`]).
+    /// `[1]` on the first device, not read back (see [`crate::training::StepReads`]).
     fn run<O: Optimizer<FipMae<TrainBackend>, TrainBackend>>(
         &self,
         model: FipMae<TrainBackend>,
@@ -219,52 +216,43 @@ pub fn run_on(args: &PretrainArgs, devices: &[backend::Device]) -> Result<Summar
         threads: threads(args.threads),
     };
     let steps_per_epoch = (run.examples as usize).div_ceil(run.batch_size);
-    let total = steps_per_epoch * run.epochs;
-    let warmup = (run.warmup_epochs * steps_per_epoch as f64).round() as usize;
+    let schedule = Schedule {
+        base: run.lr,
+        warmup: (run.warmup_epochs * steps_per_epoch as f64).round() as usize,
+        total: steps_per_epoch * run.epochs,
+    };
     let last_epoch = args.stop_after.map_or(run.epochs, |s| s.min(run.epochs));
     for epoch in state.epochs_done..last_epoch {
-        let bar = EpochProgress::start(epoch + 1, run.epochs, run.examples as usize);
-        let order = shuffled(run.examples, run.seed, 0x00DD_BA11, epoch as u64);
-        let (mut sum, mut seen) = (0.0, 0usize);
-        let mut lr = run.lr;
-        let mut reads = StepReads::new(args.sync_every);
-        // a read's values: each step's loss checked, then counted
-        let mut take = |v: StepValues, lr: f64| -> Result<()> {
-            for (j, &(loss, n)) in v.losses.iter().enumerate() {
-                check_finite(loss, epoch, v.first + j, folder.weights())?;
-                sum += loss * n as f64;
-                seen += n;
-            }
-            bar.update(seen, sum / seen.max(1) as f64, lr);
-            Ok(())
+        let plan = Epoch {
+            epoch,
+            epochs: run.epochs,
+            order: shuffled(run.examples, run.seed, 0x00DD_BA11, epoch as u64),
+            batch_size: run.batch_size,
+            sync_every: args.sync_every,
+            schedule,
+            weights: folder.weights(),
         };
-        // the model moves through the steps (a clone would keep its old parameters alive
-        // and stop the optimizer from updating them in place)
-        let mut slot = Some(state.model);
-        let render = |ids: &[u64]| step.render(ids);
-        for_each_prefetched(&order, run.batch_size, render, |ids, shares| {
-            lr = learning_rate(state.step, total, warmup, run.lr, run.lr / 100.0);
-            let model = slot.take().context("the model was lost in a failed step")?;
-            let (model, loss) = step.run(model, &mut state.optim, shares, epoch, lr)?;
-            slot = Some(model);
-            state.step += 1;
-            if let Some(v) = reads.push(loss, ids.len(), None)? {
-                take(v, lr)?;
-            }
-            Ok(())
-        })?;
-        take(reads.flush()?, lr)?;
-        state.model = slot.context("the model was lost in a failed step")?;
+        let optim = &mut state.optim;
+        let (model, t) = plan.run(
+            state.model,
+            &mut state.step,
+            |ids| step.render(ids),
+            |model, shares, lr| {
+                let (model, loss) = step.run(model, optim, shares, epoch, lr)?;
+                let predicted = None;
+                Ok((model, StepOutput { loss, predicted }))
+            },
+        )?;
+        state.model = model;
         let metrics = EpochMetrics {
             epoch: epoch + 1,
-            train_loss: sum / seen.max(1) as f64,
+            train_loss: t.mean_loss(),
             val_loss: f64::NAN,
             val_modality_loss: Vec::new(),
-            lr,
-            examples_per_s: bar.rate(seen),
+            lr: t.lr,
+            examples_per_s: t.rate,
         };
         end_of_epoch(&mut state, &step, &folder, metrics)?;
-        bar.finish();
         if let Some(m) = state.history.last() {
             eprintln!(
                 "epoch {}/{}: train loss {:.4}, val loss {:.4}, {:.1} examples/s",

@@ -1,9 +1,128 @@
-//! The epoch loop's parts: the next batch rendered while a step runs
+//! The epoch loop, written once ([`Epoch::run`]); `pretrain` and `finetune` each supply
+//! their step. Its parts: the next batch rendered while a step runs
 //! ([`for_each_prefetched`]), per-step values read back in groups ([`StepReads`]), and the
 //! stop on a non-finite loss ([`check_finite`]).
+//!
+//! **Results do not depend on the prefetching or on `--sync-every`**: batches come in
+//! order, and the values read back are those of per-step reads (tested).
+
+use std::path::Path;
 
 use anyhow::{Context, Result};
 use burn::tensor::{backend::Backend, Tensor};
+
+use super::progress::EpochProgress;
+use super::schedule::Schedule;
+
+/// One epoch of a run: what [`Epoch::run`] goes through.
+#[derive(Debug, Clone)]
+pub struct Epoch<'a> {
+    /// This epoch, from 0.
+    pub epoch: usize,
+    /// The run's epochs (for the progress line).
+    pub epochs: usize,
+    /// The example ids, in this epoch's order.
+    pub order: Vec<u64>,
+    /// Examples per step.
+    pub batch_size: usize,
+    /// Steps between two reads of their values (`--sync-every`).
+    pub sync_every: usize,
+    /// The learning rate over the run's steps.
+    pub schedule: Schedule,
+    /// The weights file a non-finite loss names ([`check_finite`]).
+    pub weights: &'a Path,
+}
+
+/// What one training step leaves on the device, to be read back with others
+/// ([`StepReads::push`]).
+#[derive(Debug)]
+pub struct StepOutput<B: Backend> {
+    /// The batch's loss, `[1]`, detached.
+    pub loss: Tensor<B, 1>,
+    /// A classifier's predicted classes (`[batch]`, as floats) with the batch's labels.
+    pub predicted: Option<(Tensor<B, 1>, Vec<usize>)>,
+}
+
+/// An epoch's training totals.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EpochTotals {
+    /// Sum over the examples of their batch's loss.
+    pub loss_sum: f64,
+    /// Examples trained on.
+    pub seen: usize,
+    /// Correct predictions (0 without predictions).
+    pub correct: usize,
+    /// The learning rate of the last step.
+    pub lr: f64,
+    /// Training examples per second (rendering included).
+    pub rate: f64,
+}
+
+impl EpochTotals {
+    /// The mean training loss per example.
+    pub fn mean_loss(&self) -> f64 {
+        self.loss_sum / self.seen.max(1) as f64
+    }
+
+    /// The training accuracy.
+    pub fn accuracy(&self) -> f64 {
+        self.correct as f64 / self.seen.max(1) as f64
+    }
+}
+
+impl Epoch<'_> {
+    /// Runs the epoch from optimizer step `steps` (counted on): `render` draws each batch
+    /// one ahead on a background thread while `step` trains `model` on the current one at
+    /// the scheduled learning rate; the steps' values are read back every `sync_every`
+    /// steps and at the end, each loss checked, and counted. Draws the progress line.
+    pub fn run<M, T: Send, B: Backend>(
+        &self,
+        model: M,
+        steps: &mut usize,
+        render: impl Fn(&[u64]) -> Result<T> + Sync,
+        mut step: impl FnMut(M, T, f64) -> Result<(M, StepOutput<B>)>,
+    ) -> Result<(M, EpochTotals)> {
+        let bar = EpochProgress::start(self.epoch + 1, self.epochs, self.order.len());
+        let mut t = EpochTotals {
+            loss_sum: 0.0,
+            seen: 0,
+            correct: 0,
+            lr: self.schedule.base,
+            rate: 0.0,
+        };
+        let mut reads = StepReads::new(self.sync_every);
+        // a read's values: each step's loss checked, then counted
+        let take = |v: StepValues, t: &mut EpochTotals| -> Result<()> {
+            for (j, &(loss, n)) in v.losses.iter().enumerate() {
+                check_finite(loss, self.epoch, v.first + j, self.weights)?;
+                t.loss_sum += loss * n as f64;
+                t.seen += n;
+            }
+            t.correct += v.correct;
+            bar.update(t.seen, t.mean_loss(), t.lr);
+            Ok(())
+        };
+        // the model moves through the steps (a clone would keep its old parameters alive
+        // and stop the optimizer from updating them in place)
+        let mut slot = Some(model);
+        for_each_prefetched(&self.order, self.batch_size, render, |ids, batch| {
+            t.lr = self.schedule.at(*steps);
+            let model = slot.take().context("the model was lost in a failed step")?;
+            let (model, out) = step(model, batch, t.lr)?;
+            slot = Some(model);
+            *steps += 1;
+            if let Some(v) = reads.push(out.loss, ids.len(), out.predicted)? {
+                take(v, &mut t)?;
+            }
+            Ok(())
+        })?;
+        take(reads.flush()?, &mut t)?;
+        t.rate = bar.rate(t.seen);
+        bar.finish();
+        let model = slot.context("the model was lost in a failed step")?;
+        Ok((model, t))
+    }
+}
 
 /// Calls `step` on each `batch`-sized chunk of `order` with what `render` made of it,
 /// rendering one chunk ahead on a background thread: the next batch is drawn while the

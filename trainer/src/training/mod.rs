@@ -1,4 +1,4 @@
-//! What pretraining and fine-tuning share: the epoch loop's parts ([`epoch`]), the
+//! What pretraining and fine-tuning share: the epoch loop ([`epoch`]), the
 //! learning-rate schedule and optimisers ([`schedule`]), checkpoints and metrics logs
 //! ([`checkpoint`]), the run folder with its one writer ([`run_folder`]) and the progress
 //! line ([`progress`]).
@@ -11,5 +11,7 @@ pub mod progress;
 pub mod run_folder;
 pub mod schedule;
 
-pub use epoch::{check_finite, for_each_prefetched, StepReads, StepValues};
-pub use schedule::{finetune_optimizer, learning_rate, pretrain_optimizer};
+pub use epoch::{
+    check_finite, for_each_prefetched, Epoch, EpochTotals, StepOutput, StepReads, StepValues,
+};
+pub use schedule::{finetune_optimizer, learning_rate, pretrain_optimizer, Schedule};

@@ -15,6 +15,25 @@ pub fn finetune_optimizer() -> AdamWConfig {
     AdamWConfig::new().with_weight_decay(0.05)
 }
 
+/// A run's learning rate over its optimizer steps: linear warm-up to `base`, then cosine
+/// decay to `base / 100` at the last step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Schedule {
+    /// The peak rate (`--lr`).
+    pub base: f64,
+    /// Warm-up steps.
+    pub warmup: usize,
+    /// Steps of the whole run.
+    pub total: usize,
+}
+
+impl Schedule {
+    /// The learning rate at optimizer step `step` (from 0).
+    pub fn at(&self, step: usize) -> f64 {
+        learning_rate(step, self.total, self.warmup, self.base, self.base / 100.0)
+    }
+}
+
 /// Learning rate at `step` (0-based) of `total`: linear warm-up over `warmup` steps to
 /// `base`, then cosine decay to `min`.
 pub fn learning_rate(step: usize, total: usize, warmup: usize, base: f64, min: f64) -> f64 {
