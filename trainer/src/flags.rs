@@ -1,15 +1,47 @@
 //! Flags that several commands share, defined once and flattened into each
-//! (`#[command(flatten)]`): the FIP knobs ([`FipKnobs`], also set by `compare --sweep`), the
+//! (`#[command(flatten)]`): a training run's folder, seed and schedule of reads
+//! ([`RunFlags`]), the FIP knobs ([`FipKnobs`], also set by `compare --sweep`), the
 //! generator's burst settings ([`BurstFlags`]); and the parsers that keep non-finite or
 //! out-of-range numbers (`NaN`, `inf`) out of every numeric flag. Every FIP knob goes
 //! through the model's own range checks (`model::config::check_*`), which the config and
 //! the page use too.
+
+use std::path::PathBuf;
 
 use clap::Args;
 use model::config::{check_decoder_depth, check_loss_weight, check_mask_ratio, FipMaeConfig};
 
 /// Default of `--sync-every`: training steps between two reads of their values.
 pub const DEFAULT_SYNC_EVERY: usize = 16;
+
+/// What a training run takes besides its settings: its folder and seed, resuming and
+/// stopping, threads, and how often values are read back; flattened into `pretrain` and
+/// `finetune`, each of which says in its help what its seed seeds and what its steps read
+/// back (`#[command(mut_arg(..))]`).
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct RunFlags {
+    /// Seed of the run's data, order and initialisation.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Run folder (created; must not already hold a run unless --resume).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Continue the run in --out from its last checkpoint (its run.json decides every
+    /// other setting).
+    #[arg(long)]
+    pub resume: bool,
+    /// Stop after this many epochs in total, as if killed (continue later with --resume).
+    #[arg(long)]
+    pub stop_after: Option<usize>,
+    /// Rendering threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Training steps between two reads of their values back to the host (0 or 1: every
+    /// step). Reading waits for the device; on a GPU fewer reads keep its queue full.
+    /// Results do not depend on it.
+    #[arg(long, default_value_t = DEFAULT_SYNC_EVERY)]
+    pub sync_every: usize,
+}
 
 /// Burst-length, symbol-rate, class-parameter and offset-correction overrides of the
 /// generator's profile, shared by `pretrain` and `finetune`: the burst length is also the

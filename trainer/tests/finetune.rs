@@ -47,7 +47,7 @@ fn a_killed_finetune_resumes_to_the_same_end() -> anyhow::Result<()> {
 
     let parts = tmpdir.path("parts");
     let mut a = args(parts.clone());
-    a.stop_after = Some(1);
+    a.run.stop_after = Some(1);
     assert_eq!(run(&a)?.epochs.len(), 1);
     let err = format!("{:#}", run(&args(parts.clone())).unwrap_err());
     assert!(err.contains("--resume"), "{err}");
@@ -57,7 +57,7 @@ fn a_killed_finetune_resumes_to_the_same_end() -> anyhow::Result<()> {
     text.push_str("{\"epoch\": 2, \"train_lo");
     std::fs::write(&log, text)?;
     let mut a = args(parts.clone());
-    a.resume = true;
+    a.run.resume = true;
     a.epochs = 99; // ignored: run.json decides
     let resumed = run(&a)?;
     assert_eq!(resumed.epochs.len(), 3);
@@ -91,13 +91,13 @@ fn resume_refuses_an_unsound_run_json_or_a_foreign_checkpoint() -> anyhow::Resul
     let (mine, other) = (tmpdir.path("mine"), tmpdir.path("other"));
     for (dir, seed) in [(&mine, "5"), (&other, "6")] {
         let mut a = args(dir.clone());
-        a.seed = seed.parse()?;
-        a.stop_after = Some(1);
+        a.run.seed = seed.parse()?;
+        a.run.stop_after = Some(1);
         run(&a)?;
     }
     let resume = |dir: &PathBuf| {
         let mut a = args(dir.clone());
-        a.resume = true;
+        a.run.resume = true;
         run(&a).map_err(|e| format!("{e:#}"))
     };
     std::fs::copy(other.join("checkpoint.bin"), mine.join("checkpoint.bin"))?;
@@ -179,7 +179,7 @@ fn generator_settings_come_from_the_flags_or_the_pretraining_run() -> anyhow::Re
     f.profile = Some(model::Profile::Standard);
     let (run, _) = f.run_config()?;
     assert_eq!(run.dataset.signal, model::SignalConfig::standard());
-    p.resume = true;
+    p.run.resume = true;
     assert!(
         trainer::pretrain::run(&p).is_ok(),
         "a finished run resumes to its end"
@@ -192,10 +192,10 @@ fn reading_values_every_step_or_in_groups_gives_the_same_run() -> anyhow::Result
     let tmpdir = common::Scratch::new();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let mut every = args(tmpdir.path("every"));
-    every.sync_every = 1;
+    every.run.sync_every = 1;
     // 5 steps an epoch: groups of 3 leave a partial group to the end-of-epoch read
     let mut grouped = args(tmpdir.path("grouped"));
-    grouped.sync_every = 3;
+    grouped.run.sync_every = 3;
     let (a, b) = (run(&every)?, run(&grouped)?);
     for (x, y) in a.epochs.iter().zip(&b.epochs) {
         assert_eq!(
@@ -259,7 +259,7 @@ fn fresh_labels_give_every_epoch_new_examples_apart_from_validation() -> anyhow:
     // the run trains and writes the flag into run.json (old runs, without it, still load)
     let s = run(&a)?;
     assert_eq!(s.epochs.len(), 3);
-    let written = std::fs::read_to_string(a.out.join("run.json"))?;
+    let written = std::fs::read_to_string(a.run.out.join("run.json"))?;
     assert!(written.contains("\"fresh_labels\": true"));
     let (plain, _) = args(tmpdir.path("plain")).run_config()?;
     assert!(!serde_json::to_string(&plain)?.contains("fresh_labels"));
@@ -346,14 +346,14 @@ fn init_from_starts_from_the_kept_classifier_and_refuses_a_changed_one() -> anyh
     let (changed, _) = other.run_config()?;
     std::fs::write(source.join("run.json"), serde_json::to_vec(&changed)?)?;
     let mut resumed = a.clone();
-    resumed.resume = true;
+    resumed.run.resume = true;
     let e = run(&resumed).unwrap_err();
     assert!(format!("{e:#}").contains("no longer holds"), "{e:#}");
     let mut again = a.clone();
-    again.out = tmpdir.path("again");
+    again.run.out = tmpdir.path("again");
     let e = run(&again).unwrap_err();
     assert!(format!("{e:#}").contains("classifier.fipmae"), "{e:#}");
-    assert!(!again.out.exists(), "a refused run wrote its folder");
+    assert!(!again.run.out.exists(), "a refused run wrote its folder");
     // and --init-from with --pretrained is refused by the flags
     assert!(trainer::args_from::<FinetuneArgs>(&[
         "--init-from",

@@ -135,7 +135,7 @@ fn imported_frames_fine_tune_and_evaluate_per_snr_at_their_own_length() -> anyho
     // the default 1024-sample window is longer than a frame: named, not guessed
     let mut long = f.clone();
     long.burst.burst_length = None;
-    long.out = tmp.path("ft2");
+    long.run.out = tmp.path("ft2");
     let err = format!("{:#}", trainer::finetune::run(&long).unwrap_err());
     assert!(
         err.contains("has 128 samples") && err.contains("1024-sample windows"),

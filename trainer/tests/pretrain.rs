@@ -16,8 +16,8 @@ fn args(out: PathBuf) -> PretrainArgs {
     a.val_examples = 16;
     a.epochs = 3;
     a.batch_size = 16;
-    a.seed = 3;
-    a.threads = Some(2);
+    a.run.seed = 3;
+    a.run.threads = Some(2);
     a
 }
 
@@ -55,13 +55,13 @@ fn resumed_run_matches_an_uninterrupted_one() -> anyhow::Result<()> {
 
     let parts = tmpdir.path("parts");
     let mut a = args(parts.clone());
-    a.stop_after = Some(1);
+    a.run.stop_after = Some(1);
     assert_eq!(run(&a)?.epochs.len(), 1);
     // a second start without --resume is refused, not overwritten
     let err = run(&args(parts.clone())).unwrap_err();
     assert!(format!("{err:#}").contains("--resume"), "{err:#}");
     let mut a = args(parts.clone());
-    a.resume = true;
+    a.run.resume = true;
     a.epochs = 99; // ignored: run.json decides
     let resumed = run(&a)?;
     assert_eq!(resumed.epochs.len(), 3);
@@ -94,7 +94,7 @@ fn a_corrupt_checkpoint_is_named_and_nothing_is_overwritten() -> anyhow::Result<
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tmpdir.path("corrupt");
     let mut a = args(dir.clone());
-    a.stop_after = Some(1);
+    a.run.stop_after = Some(1);
     run(&a)?;
     let ckpt = dir.join("checkpoint.bin");
     let mut bytes = std::fs::read(&ckpt)?;
@@ -103,7 +103,7 @@ fn a_corrupt_checkpoint_is_named_and_nothing_is_overwritten() -> anyhow::Result<
     std::fs::write(&ckpt, &bytes)?;
     let weights_before = std::fs::read(dir.join("model.fipmae"))?;
     let mut a = args(dir.clone());
-    a.resume = true;
+    a.run.resume = true;
     let err = format!("{:#}", run(&a).unwrap_err());
     assert!(
         err.contains("checkpoint.bin") && err.contains("corrupt"),
@@ -119,7 +119,7 @@ fn a_corrupt_checkpoint_is_named_and_nothing_is_overwritten() -> anyhow::Result<
     assert!(format!("{:#}", run(&a).unwrap_err()).contains("corrupt"));
     // a missing run folder is named too
     let mut a = args(tmpdir.path("nowhere"));
-    a.resume = true;
+    a.run.resume = true;
     assert!(format!("{:#}", run(&a).unwrap_err()).contains("run.json"));
     Ok(())
 }
@@ -131,13 +131,13 @@ fn a_checkpoint_of_another_run_or_an_unsound_run_json_is_refused() -> anyhow::Re
     let (mine, other) = (tmpdir.path("mine"), tmpdir.path("other"));
     for (dir, seed) in [(&mine, 3), (&other, 4)] {
         let mut a = args(dir.clone());
-        a.seed = seed;
-        a.stop_after = Some(1);
+        a.run.seed = seed;
+        a.run.stop_after = Some(1);
         run(&a)?;
     }
     let resume = |dir: &PathBuf| {
         let mut a = args(dir.clone());
-        a.resume = true;
+        a.run.resume = true;
         run(&a).map_err(|e| format!("{e:#}"))
     };
     // the other run's checkpoint has the same shapes but is not this run's
@@ -198,10 +198,10 @@ fn reading_losses_every_step_or_in_groups_gives_the_same_run() -> anyhow::Result
     let tmpdir = common::Scratch::new();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let mut every = args(tmpdir.path("every"));
-    every.sync_every = 1;
+    every.run.sync_every = 1;
     // 3 steps an epoch: groups of 2 leave a partial group to the end-of-epoch read
     let mut grouped = args(tmpdir.path("grouped"));
-    grouped.sync_every = 2;
+    grouped.run.sync_every = 2;
     let (a, b) = (run(&every)?, run(&grouped)?);
     assert_eq!(a.epochs.len(), 3);
     for (x, y) in a.epochs.iter().zip(&b.epochs) {

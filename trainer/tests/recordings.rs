@@ -215,11 +215,11 @@ fn foreign_recordings_train_evaluate_classify_and_export_with_their_class_names(
     // a killed run resumes to the same weights
     let parts = tmp.path("parts");
     let mut a = args.clone();
-    a.out = parts.clone();
-    a.stop_after = Some(1);
+    a.run.out = parts.clone();
+    a.run.stop_after = Some(1);
     trainer::finetune::run(&a)?;
-    a.stop_after = None;
-    a.resume = true;
+    a.run.stop_after = None;
+    a.run.resume = true;
     trainer::finetune::run(&a)?;
     assert!(
         std::fs::read(ft.join("classifier.fipmae"))?
@@ -430,10 +430,10 @@ fn pretraining_mixes_recorded_and_generated_examples_in_one_batch() -> anyhow::R
     // a killed run resumes to the same weights
     let parts = tmp.path("parts");
     let mut a = parse(&flags(&parts, "0.5"));
-    a.stop_after = Some(1);
+    a.run.stop_after = Some(1);
     trainer::pretrain::run(&a)?;
-    a.stop_after = None;
-    a.resume = true;
+    a.run.stop_after = None;
+    a.run.resume = true;
     trainer::pretrain::run(&a)?;
     assert!(
         std::fs::read(half.join("model.fipmae"))? == std::fs::read(parts.join("model.fipmae"))?,

@@ -447,9 +447,9 @@ pub fn run(args: &CompareArgs) -> Result<Vec<Curve>> {
                 f.batch_size = args.batch_size;
                 f.lr = args.lr;
                 f.profile = Some(args.profile);
-                f.threads = args.threads;
-                f.seed = seed;
-                f.resume = args.resume && ft.join("run.json").exists();
+                f.run.threads = args.threads;
+                f.run.seed = seed;
+                f.run.resume = args.resume && ft.join("run.json").exists();
                 timed(&timings, seed, name, "finetune", snr, || finetune::run(&f))?;
                 let mut e: eval::EvalArgs = args_from(&[
                     "--model",
@@ -515,9 +515,9 @@ fn pretrain_stage(
     a.batch_size = args.pretrain_batch_size.unwrap_or(args.batch_size);
     a.profile = args.profile;
     a.masking = args.masking;
-    a.threads = args.threads;
-    a.seed = seed;
-    a.resume = args.resume && pre.join("run.json").exists();
+    a.run.threads = args.threads;
+    a.run.seed = seed;
+    a.run.resume = args.resume && pre.join("run.json").exists();
     match v.knob {
         Some((Knob::MaskTarget, x)) => a.knobs.mask_target = Some(x),
         Some((Knob::DepthTarget, x)) => a.knobs.depth_target = Some(x as usize),

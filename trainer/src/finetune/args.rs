@@ -11,8 +11,7 @@ use super::description::read_finetune_run;
 use super::{FinetuneRun, LABELLED_SALT};
 use crate::data::recordings::{RecordingSet, RecordingsSpec};
 use crate::flags::{
-    parse_fraction, parse_non_negative, parse_positive, parse_snr_db, BurstFlags,
-    DEFAULT_SYNC_EVERY,
+    parse_fraction, parse_non_negative, parse_positive, parse_snr_db, BurstFlags, RunFlags,
 };
 use crate::fsutil::read;
 use crate::pretrain::PretrainRun;
@@ -20,6 +19,11 @@ use crate::training::run_folder::{read_run, AUTOENCODER_WEIGHTS};
 
 /// Options of `fipmae finetune`.
 #[derive(Debug, Clone, Args)]
+#[command(mut_arg("seed", |a| a.help("Seed of the labelled data, order and initialisation")))]
+#[command(mut_arg("sync_every", |a| a.help(
+    "Training steps between two reads of their losses and predictions back to the host (0 \
+     or 1: every step). Reading waits for the device; on a GPU fewer reads keep its queue \
+     full. Results do not depend on it")))]
 pub struct FinetuneArgs {
     /// Pretraining run folder whose encoder to start from.
     #[arg(long, conflicts_with = "method")]
@@ -93,27 +97,9 @@ pub struct FinetuneArgs {
     /// Train the head only, encoder frozen.
     #[arg(long)]
     pub freeze_encoder: bool,
-    /// Seed of the labelled data, order and initialisation.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-    /// Run folder (created; must not already hold a run unless --resume).
-    #[arg(long)]
-    pub out: PathBuf,
-    /// Continue the run in --out from its last checkpoint (its run.json decides every other
-    /// setting).
-    #[arg(long)]
-    pub resume: bool,
-    /// Stop after this many epochs in total, as if killed (continue later with --resume).
-    #[arg(long)]
-    pub stop_after: Option<usize>,
-    /// Rendering threads (default: all cores).
-    #[arg(long)]
-    pub threads: Option<usize>,
-    /// Training steps between two reads of their losses and predictions back to the host
-    /// (0 or 1: every step). Reading waits for the device; on a GPU fewer reads keep its
-    /// queue full. Results do not depend on it.
-    #[arg(long, default_value_t = DEFAULT_SYNC_EVERY)]
-    pub sync_every: usize,
+    /// Run folder, seed, resuming and stopping, threads, reads back (`--out`, `--seed`, …).
+    #[command(flatten)]
+    pub run: RunFlags,
 }
 impl FinetuneArgs {
     /// The run these options describe, validated, and the pretrained weights it starts
@@ -170,7 +156,7 @@ impl FinetuneArgs {
             min_db: self.snr_min,
             max_db: self.snr_max,
         };
-        let mut dataset = DatasetSpec::new(self.seed ^ LABELLED_SALT, snr);
+        let mut dataset = DatasetSpec::new(self.run.seed ^ LABELLED_SALT, snr);
         // the pretraining run's generator, unless another profile is asked for
         dataset.signal = match self.profile {
             Some(p) if p != pretrained_signal.profile => SignalConfig::for_profile(p),
@@ -200,7 +186,7 @@ impl FinetuneArgs {
                 );
             }
             // the split is drawn now to refuse a class with too few windows before any write
-            set.split(self.labels_per_class, self.val_per_class, self.seed)?;
+            set.split(self.labels_per_class, self.val_per_class, self.run.seed)?;
             Some(RecordingsSpec {
                 paths: self.recordings.clone(),
                 classes: set.classes.clone(),
@@ -240,7 +226,7 @@ impl FinetuneArgs {
             batch_size: self.batch_size,
             lr: self.lr,
             label_smoothing: self.label_smoothing,
-            seed: self.seed,
+            seed: self.run.seed,
         };
         run.validate()?;
         Ok((run, pretrained_bytes))

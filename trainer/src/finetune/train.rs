@@ -92,15 +92,18 @@ impl Trainer<'_> {
 /// validates the options (refusing a folder that already holds a run) and writes nothing
 /// yet. Returns the run, the pretrained weights, if any, and the folder when held.
 fn open_run(args: &FinetuneArgs) -> Result<(FinetuneRun, Option<Vec<u8>>, Option<RunFolder>)> {
-    if args.resume {
-        let run = read_finetune_run(&args.out).with_context(|| {
-            format!("`{}` cannot be resumed", args.out.join(RUN_JSON).display())
+    if args.run.resume {
+        let run = read_finetune_run(&args.run.out).with_context(|| {
+            format!(
+                "`{}` cannot be resumed",
+                args.run.out.join(RUN_JSON).display()
+            )
         })?;
-        let folder = RunFolder::resume(&args.out, CLASSIFIER_WEIGHTS, &run)?;
+        let folder = RunFolder::resume(&args.run.out, CLASSIFIER_WEIGHTS, &run)?;
         let pretrained = run.pretrained_bytes()?;
         return Ok((run, pretrained, Some(folder)));
     }
-    refuse_existing(&args.out)?;
+    refuse_existing(&args.run.out)?;
     let (run, pretrained) = args.run_config()?;
     Ok((run, pretrained, None))
 }
@@ -118,7 +121,7 @@ pub fn run(args: &FinetuneArgs) -> Result<Summary> {
     );
     let folder = match folder {
         Some(f) => f,
-        None => RunFolder::create(&args.out, CLASSIFIER_WEIGHTS, &run)?,
+        None => RunFolder::create(&args.run.out, CLASSIFIER_WEIGHTS, &run)?,
     };
     let mut state: TrainState<_, _, EpochMetrics> = folder.restore(start, run.epochs, &device)?;
     let mut best = state
@@ -133,7 +136,7 @@ pub fn run(args: &FinetuneArgs) -> Result<Summary> {
         loss_fn: CrossEntropyLossConfig::new()
             .with_smoothing((run.label_smoothing > 0.0).then_some(run.label_smoothing as f32))
             .init::<TrainBackend>(&device),
-        threads: threads(args.threads),
+        threads: threads(args.run.threads),
         device: &device,
         data: run.labelled()?,
     };
@@ -145,7 +148,10 @@ pub fn run(args: &FinetuneArgs) -> Result<Summary> {
         total: steps_per_epoch * run.epochs,
     };
     let val_ids: Vec<u64> = (run.train..run.train + run.val).collect();
-    let last_epoch = args.stop_after.map_or(run.epochs, |s| s.min(run.epochs));
+    let last_epoch = args
+        .run
+        .stop_after
+        .map_or(run.epochs, |s| s.min(run.epochs));
     for epoch in state.epochs_done..last_epoch {
         let started = Instant::now();
         let plan = Epoch {
@@ -153,7 +159,7 @@ pub fn run(args: &FinetuneArgs) -> Result<Summary> {
             epochs: run.epochs,
             order: run.epoch_ids(epoch)?,
             batch_size: run.batch_size,
-            sync_every: args.sync_every,
+            sync_every: args.run.sync_every,
             schedule,
             weights: folder.weights(),
         };

@@ -9,10 +9,15 @@ use model::{DatasetSpec, Profile, SignalConfig, SnrSpec};
 
 use super::PretrainRun;
 use crate::data::recordings::{PretrainRecordings, RecordingSet, Unlabelled};
-use crate::flags::{parse_non_negative, parse_positive, BurstFlags, FipKnobs, DEFAULT_SYNC_EVERY};
+use crate::flags::{parse_non_negative, parse_positive, BurstFlags, FipKnobs, RunFlags};
 
 /// Options of `fipmae pretrain`.
 #[derive(Debug, Clone, Args)]
+#[command(mut_arg("seed", |a| a.help("Seed of data, masking and order")))]
+#[command(mut_arg("sync_every", |a| a.help(
+    "Training steps between two reads of their losses back to the host (0 or 1: every \
+     step). Reading waits for the device; on a GPU fewer reads keep its queue full. Results \
+     do not depend on it")))]
 pub struct PretrainArgs {
     /// Size preset: tiny, small or base.
     #[arg(long, default_value = "small")]
@@ -67,27 +72,9 @@ pub struct PretrainArgs {
     /// Linear warm-up, epochs (then cosine decay to lr/100), finite and ≥ 0.
     #[arg(long, default_value_t = 1.0, value_parser = parse_non_negative)]
     pub warmup_epochs: f64,
-    /// Seed of data, masking and order.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-    /// Run folder (created; must not already hold a run unless --resume).
-    #[arg(long)]
-    pub out: PathBuf,
-    /// Continue the run in --out from its last checkpoint (its run.json decides every
-    /// other setting).
-    #[arg(long)]
-    pub resume: bool,
-    /// Stop after this many epochs in total, as if killed (continue later with --resume).
-    #[arg(long)]
-    pub stop_after: Option<usize>,
-    /// Rendering threads (default: all cores).
-    #[arg(long)]
-    pub threads: Option<usize>,
-    /// Training steps between two reads of their losses back to the host (0 or 1: every
-    /// step). Reading waits for the device; on a GPU fewer reads keep its queue full.
-    /// Results do not depend on it.
-    #[arg(long, default_value_t = DEFAULT_SYNC_EVERY)]
-    pub sync_every: usize,
+    /// Run folder, seed, resuming and stopping, threads, reads back (`--out`, `--seed`, …).
+    #[command(flatten)]
+    pub run: RunFlags,
     /// Data-parallel replicas on GPUs 0..N (`cuda`, `wgpu` builds): each step splits the
     /// batch into N equal shares and sums the share-weighted gradients on GPU 0. Not part
     /// of the run: a run may resume on another count.
@@ -105,7 +92,7 @@ impl PretrainArgs {
         self.knobs.apply(&mut model);
         model.masking.strategy = self.masking;
         model.validate()?;
-        let mut dataset = DatasetSpec::new(self.seed, SnrSpec::default());
+        let mut dataset = DatasetSpec::new(self.run.seed, SnrSpec::default());
         dataset.signal = SignalConfig::for_profile(self.profile);
         if let Some(f) = self.max_freq_offset {
             dataset.signal.channel.max_freq_offset = f;
@@ -129,7 +116,7 @@ impl PretrainArgs {
                 self.synthetic_fraction,
                 self.examples,
                 self.val_examples,
-                self.seed,
+                self.run.seed,
             )?;
             Some(PretrainRecordings {
                 paths: self.recordings.clone(),
@@ -150,7 +137,7 @@ impl PretrainArgs {
             batch_size: self.batch_size,
             lr: self.lr,
             warmup_epochs: self.warmup_epochs,
-            seed: self.seed,
+            seed: self.run.seed,
             recordings,
         };
         run.validate()?;

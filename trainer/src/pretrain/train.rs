@@ -70,20 +70,23 @@ type State<O> = TrainState<FipMae<TrainBackend>, O, EpochMetrics>;
 /// the options, validated, written as a new run's `run.json` (refusing a folder that
 /// already holds a run).
 fn open_run(args: &PretrainArgs) -> Result<(RunFolder, PretrainRun)> {
-    if args.resume {
-        let run: PretrainRun = read_run(&args.out, "a valid run description")?;
+    if args.run.resume {
+        let run: PretrainRun = read_run(&args.run.out, "a valid run description")?;
         run.validate().with_context(|| {
-            format!("`{}` cannot be resumed", args.out.join(RUN_JSON).display())
+            format!(
+                "`{}` cannot be resumed",
+                args.run.out.join(RUN_JSON).display()
+            )
         })?;
         return Ok((
-            RunFolder::resume(&args.out, AUTOENCODER_WEIGHTS, &run)?,
+            RunFolder::resume(&args.run.out, AUTOENCODER_WEIGHTS, &run)?,
             run,
         ));
     }
-    refuse_existing(&args.out)?;
+    refuse_existing(&args.run.out)?;
     let run = args.run_config()?;
     Ok((
-        RunFolder::create(&args.out, AUTOENCODER_WEIGHTS, &run)?,
+        RunFolder::create(&args.run.out, AUTOENCODER_WEIGHTS, &run)?,
         run,
     ))
 }
@@ -213,7 +216,7 @@ pub fn run_on(args: &PretrainArgs, devices: &[backend::Device]) -> Result<Summar
         data: &data,
         renderer: &renderer,
         devices,
-        threads: threads(args.threads),
+        threads: threads(args.run.threads),
     };
     let steps_per_epoch = (run.examples as usize).div_ceil(run.batch_size);
     let schedule = Schedule {
@@ -221,14 +224,17 @@ pub fn run_on(args: &PretrainArgs, devices: &[backend::Device]) -> Result<Summar
         warmup: (run.warmup_epochs * steps_per_epoch as f64).round() as usize,
         total: steps_per_epoch * run.epochs,
     };
-    let last_epoch = args.stop_after.map_or(run.epochs, |s| s.min(run.epochs));
+    let last_epoch = args
+        .run
+        .stop_after
+        .map_or(run.epochs, |s| s.min(run.epochs));
     for epoch in state.epochs_done..last_epoch {
         let plan = Epoch {
             epoch,
             epochs: run.epochs,
             order: shuffled(run.examples, run.seed, 0x00DD_BA11, epoch as u64),
             batch_size: run.batch_size,
-            sync_every: args.sync_every,
+            sync_every: args.run.sync_every,
             schedule,
             weights: folder.weights(),
         };
