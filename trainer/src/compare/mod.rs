@@ -24,6 +24,8 @@
 //! continues an interrupted campaign: finished stages are kept, unfinished ones resume
 //! from their checkpoints.
 
+mod plan;
+mod stages;
 mod table;
 
 use std::path::PathBuf;
@@ -34,11 +36,10 @@ use model::config::{MaskingStrategy, Method, Preset};
 use model::Profile;
 use serde::{Deserialize, Serialize};
 
-use crate::flags::{
-    parse_decoder_depth, parse_loss_weight, parse_mask_ratio, parse_positive, parse_snr_db_whole,
-};
-use crate::fsutil::{append_line, create_dir, write_atomic};
-use crate::{args_from, eval, finetune, pretrain};
+use crate::flags::{parse_positive, parse_snr_db_whole};
+use crate::fsutil::{create_dir, write_atomic};
+pub use plan::{snr_folder, Knob, Sweep};
+use stages::Campaign;
 pub use table::{markdown, svg, Curve};
 use table::{mixed_curve, per_snr_curve, Cell};
 
@@ -184,293 +185,24 @@ pub struct Timing {
     pub snr_db: Option<i32>,
 }
 
-/// A FIP knob `compare --sweep` varies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Knob {
-    /// p_target, the target modality's mask ratio.
-    MaskTarget,
-    /// L_target, the target decoder's depth.
-    DepthTarget,
-    /// w_target, the target loss weight.
-    WeightTarget,
-}
-
-impl Knob {
-    /// The flag-style name (`mask-target`, …).
-    pub fn name(self) -> &'static str {
-        match self {
-            Knob::MaskTarget => "mask-target",
-            Knob::DepthTarget => "depth-target",
-            Knob::WeightTarget => "weight-target",
-        }
-    }
-}
-
-/// `--sweep KNOB=V1,V2,…`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Sweep {
-    /// The knob.
-    pub knob: Knob,
-    /// Its values, in order.
-    pub values: Vec<f64>,
-}
-
-impl std::str::FromStr for Sweep {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let (name, list) = s.split_once('=').ok_or_else(|| {
-            format!("`{s}`: expected KNOB=V1,V2,… (e.g. mask-target=0.5,0.75,0.9)")
-        })?;
-        let knob = match name {
-            "mask-target" | "p_target" => Knob::MaskTarget,
-            "depth-target" | "L_target" => Knob::DepthTarget,
-            "weight-target" | "w_target" => Knob::WeightTarget,
-            other => {
-                return Err(format!(
-                    "unknown knob `{other}` (expected mask-target, depth-target or weight-target)"
-                ))
-            }
-        };
-        let values = list
-            .split(',')
-            .map(|v| {
-                match knob {
-                    Knob::MaskTarget => parse_mask_ratio(v),
-                    Knob::DepthTarget => parse_decoder_depth(v).map(|d| d as f64),
-                    Knob::WeightTarget => parse_loss_weight(v),
-                }
-                .map_err(|e| format!("{name}: {e}"))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self { knob, values })
-    }
-}
-
-/// One line of the comparison: a method, for sweeps one knob setting, and whether the
-/// encoder is frozen at fine-tuning.
-#[derive(Debug, Clone, PartialEq)]
-struct Variant {
-    /// Row and folder name (`fip`, `fip-frozen`, `fip-mask-target-0.9`, …).
-    name: String,
-    /// Name of its pretraining (`NAME-pre`), shared by the full and frozen rows.
-    pretraining: String,
-    method: Method,
-    knob: Option<(Knob, f64)>,
-    frozen: bool,
-}
-
-impl CompareArgs {
-    fn variants(&self) -> Vec<Variant> {
-        // (name, method, the swept knob's value)
-        type Base = (String, Method, Option<(Knob, f64)>);
-        let bases: Vec<Base> = match &self.sweep {
-            None => self
-                .methods
-                .iter()
-                .map(|&m| (format!("{m:?}").to_lowercase(), m, None))
-                .collect(),
-            Some(sw) => sw
-                .values
-                .iter()
-                .map(|&v| {
-                    let base = format!("{:?}", self.sweep_base).to_lowercase();
-                    (
-                        format!("{base}-{}-{v}", sw.knob.name()),
-                        self.sweep_base,
-                        Some((sw.knob, v)),
-                    )
-                })
-                .collect(),
-        };
-        let mut modes = self.encoder.clone();
-        modes.dedup();
-        modes
-            .iter()
-            .flat_map(|&mode| {
-                let frozen = mode == EncoderMode::Frozen;
-                bases
-                    .iter()
-                    // a ViT from scratch has no pretrained encoder to freeze
-                    .filter(move |(_, m, _)| !(frozen && *m == Method::Vit))
-                    .map(move |(name, method, knob)| Variant {
-                        name: if frozen {
-                            format!("{name}-frozen")
-                        } else {
-                            name.clone()
-                        },
-                        pretraining: name.clone(),
-                        method: *method,
-                        knob: *knob,
-                        frozen,
-                    })
-            })
-            .collect()
-    }
-
-    /// The SNR of each fine-tuning of one (variant, seed): `None` for the mixed protocol's
-    /// one classifier, else each SNR of `--snrs`.
-    fn cells(&self) -> Vec<Option<i32>> {
-        match self.protocol {
-            Protocol::Mixed => vec![None],
-            Protocol::PerSnr => self
-                .snrs
-                .clone()
-                .unwrap_or_else(|| DEFAULT_PER_SNR.collect())
-                .into_iter()
-                .map(Some)
-                .collect(),
-        }
-    }
-
-    /// Test examples per (class, SNR).
-    fn per_class(&self) -> u64 {
-        self.per_class.unwrap_or(match self.protocol {
-            Protocol::Mixed => DEFAULT_PER_CLASS.0,
-            Protocol::PerSnr => DEFAULT_PER_CLASS.1,
-        })
-    }
-}
-
-/// The folder of one SNR's runs under the per-SNR protocol (`snr_-10dB`, `snr_5dB`).
-pub fn snr_folder(snr_db: i32) -> String {
-    format!("snr_{snr_db}dB")
-}
-
-/// Runs one stage and appends its wall time to `timings` (`timings.jsonl`).
-fn timed<T>(
-    timings: &std::path::Path,
-    seed: u64,
-    variant: &str,
-    stage: &str,
-    snr_db: Option<i32>,
-    f: impl FnOnce() -> Result<T>,
-) -> Result<T> {
-    let t = std::time::Instant::now();
-    let out = f()?;
-    let line = Timing {
-        seed,
-        variant: variant.to_string(),
-        stage: stage.to_string(),
-        seconds: t.elapsed().as_secs_f64(),
-        snr_db,
-    };
-    append_line(timings, &serde_json::to_string(&line)?)?;
-    Ok(out)
-}
-
 /// Runs every method for every seed (and, per-SNR, every SNR) and writes the comparison.
 /// With `--resume`, a stage whose folder already holds a run continues it (a finished one
 /// ends at once) and an evaluation whose report exists is read back, so a campaign longer
 /// than one sitting finishes over several.
 pub fn run(args: &CompareArgs) -> Result<Vec<Curve>> {
-    if args.sweep.is_some() && args.sweep_base == Method::Vit {
-        anyhow::bail!("--sweep-base must be fip or denomae: a ViT from scratch has no FIP knobs");
-    }
-    if args.protocol == Protocol::Mixed && args.snrs.is_some() {
-        anyhow::bail!(
-            "--snrs sets the SNRs of --protocol per-snr; the mixed protocol trains on −10..10 dB \
-             and tests at every SNR of it"
-        );
-    }
-    if args.protocol == Protocol::PerSnr && args.embeddings {
-        anyhow::bail!("--embeddings is implemented for --protocol mixed only");
-    }
-    if args.per_class == Some(0) {
-        anyhow::bail!("--per-class must be at least 1");
-    }
-    let cells = args.cells();
-    let mut snrs: Vec<Option<i32>> = cells.clone();
-    snrs.sort_unstable();
-    snrs.dedup();
-    if snrs.len() != cells.len() || cells.is_empty() {
-        anyhow::bail!("each SNR of --snrs may appear at most once, and at least one is needed");
-    }
-    let variants = args.variants();
-    let mut names: Vec<&str> = variants.iter().map(|v| v.name.as_str()).collect();
-    names.sort_unstable();
-    names.dedup();
-    if names.len() != variants.len() || variants.is_empty() {
-        anyhow::bail!(
-            "each method (--methods) or knob value (--sweep) may appear at most once, and at \
-             least one is needed (a ViT from scratch has no --encoder frozen row)"
-        );
-    }
+    let (variants, cells) = args.plan()?;
     create_dir(&args.out)?;
     let timings = args.out.join("timings.jsonl");
+    let mut campaign = Campaign {
+        args,
+        timings: &timings,
+        pretrained: Vec::new(),
+    };
     let mut done: Vec<Vec<Cell>> = (0..variants.len()).map(|_| Vec::new()).collect();
     for seed in args.first_seed..args.first_seed + args.seeds {
-        let dir = args.out.join(format!("seed-{seed}"));
-        // pretrainings run (or resumed) by this process, shared by full and frozen rows
-        let mut pretrained_here: Vec<String> = Vec::new();
         for (k, v) in variants.iter().enumerate() {
-            let name = &v.name;
             for &snr in &cells {
-                let sub = snr.map_or(dir.clone(), |s| dir.join(snr_folder(s)));
-                let eval_dir = sub.join(format!("{name}-eval"));
-                if (args.resume || args.collect) && eval_dir.join("report.json").exists() {
-                    // The report is the run's end product: its weights need not be here (a
-                    // campaign run elsewhere brings back its reports only).
-                    let report = eval::read_report(&eval_dir)?;
-                    done[k].push(Cell {
-                        seed,
-                        snr_db: snr,
-                        report,
-                    });
-                    continue;
-                }
-                if args.collect {
-                    continue;
-                }
-                let pretrained = if v.method == Method::Vit {
-                    None
-                } else {
-                    let pre = dir.join(format!("{}-pre", v.pretraining));
-                    if !pretrained_here.contains(&v.pretraining) {
-                        pretrain_stage(args, v, seed, &pre, &timings)?;
-                        pretrained_here.push(v.pretraining.clone());
-                    }
-                    Some(pre)
-                };
-                let ft = sub.join(name);
-                let mut f: finetune::FinetuneArgs = args_from(&["--out", &ft.to_string_lossy()])?;
-                f.method = pretrained.is_none().then_some(Method::Vit);
-                f.pretrained = pretrained;
-                f.freeze_encoder = v.frozen;
-                f.preset = args.preset;
-                f.labels_per_class = args.labels_per_class;
-                f.val_per_class = (args.labels_per_class / 5).max(1);
-                if let Some(s) = snr {
-                    // labels and validation at this SNR alone
-                    (f.snr_min, f.snr_max) = (f64::from(s), f64::from(s));
-                }
-                f.epochs = args.finetune_epochs;
-                f.batch_size = args.batch_size;
-                f.lr = args.lr;
-                f.profile = Some(args.profile);
-                f.run.threads = args.threads;
-                f.run.seed = seed;
-                f.run.resume = args.resume && ft.join("run.json").exists();
-                timed(&timings, seed, name, "finetune", snr, || finetune::run(&f))?;
-                let mut e: eval::EvalArgs = args_from(&[
-                    "--model",
-                    &ft.to_string_lossy(),
-                    "--out",
-                    &eval_dir.to_string_lossy(),
-                ])?;
-                e.per_class = args.per_class();
-                e.threads = args.threads;
-                e.embeddings = args.embeddings;
-                if let Some(s) = snr {
-                    // tested at this SNR alone; reconstructions are not this table's measure
-                    (e.snr_min, e.snr_max) = (s, s);
-                    e.recon_per_class = 0;
-                }
-                let report = timed(&timings, seed, name, "eval", snr, || eval::run(&e))?;
-                done[k].push(Cell {
-                    seed,
-                    snr_db: snr,
-                    report,
-                });
+                done[k].extend(campaign.cell(v, seed, snr)?);
             }
         }
     }
@@ -498,77 +230,9 @@ pub fn run(args: &CompareArgs) -> Result<Vec<Curve>> {
     Ok(curves)
 }
 
-/// Pretrains (or resumes) variant `v`'s autoencoder for `seed` into `pre`.
-fn pretrain_stage(
-    args: &CompareArgs,
-    v: &Variant,
-    seed: u64,
-    pre: &std::path::Path,
-    timings: &std::path::Path,
-) -> Result<()> {
-    let mut a: pretrain::PretrainArgs = args_from(&["--out", &pre.to_string_lossy()])?;
-    a.preset = args.preset;
-    a.method = v.method;
-    a.examples = args.examples;
-    a.val_examples = (args.examples / 20).max(1);
-    a.epochs = args.pretrain_epochs;
-    a.batch_size = args.pretrain_batch_size.unwrap_or(args.batch_size);
-    a.profile = args.profile;
-    a.masking = args.masking;
-    a.run.threads = args.threads;
-    a.run.seed = seed;
-    a.run.resume = args.resume && pre.join("run.json").exists();
-    match v.knob {
-        Some((Knob::MaskTarget, x)) => a.knobs.mask_target = Some(x),
-        Some((Knob::DepthTarget, x)) => a.knobs.depth_target = Some(x as usize),
-        Some((Knob::WeightTarget, x)) => a.knobs.weight_target = Some(x),
-        None => {}
-    }
-    timed(timings, seed, &v.pretraining, "pretrain", None, || {
-        pretrain::run(&a)
-    })?;
-    Ok(())
-}
-
 /// Runs `fipmae compare` and prints the table.
 pub fn main(args: &CompareArgs) -> Result<()> {
     let curves = run(args)?;
     print!("{}", markdown(&curves, args));
     Ok(())
-}
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn frozen_rows_share_the_pretraining_and_skip_the_vit() {
-        let args: CompareArgs = crate::args_from(&[
-            "--out",
-            "x",
-            "--methods",
-            "vit,fip",
-            "--encoder",
-            "full,frozen",
-        ])
-        .unwrap();
-        let v = args.variants();
-        let names: Vec<(&str, &str, bool)> = v
-            .iter()
-            .map(|v| (v.name.as_str(), v.pretraining.as_str(), v.frozen))
-            .collect();
-        assert_eq!(
-            names,
-            vec![
-                ("vit", "vit", false),
-                ("fip", "fip", false),
-                ("fip-frozen", "fip", true)
-            ]
-        );
-        assert_eq!(args.cells(), vec![None]);
-        assert_eq!(args.per_class(), 20);
-        let args: CompareArgs = crate::args_from(&["--out", "x", "--protocol", "per-snr"]).unwrap();
-        assert_eq!(args.cells().len(), 21);
-        assert_eq!(args.per_class(), 100);
-    }
 }

@@ -1,16 +1,105 @@
-//! Measuring a classifier on labelled recordings (`eval --recordings`).
+//! Measuring a classifier: accuracy per SNR and the confusion matrix on the generator's
+//! fixed-seed test set (with the pooled embeddings, for `--embeddings`), or on labelled
+//! recordings (`--recordings`).
 
 use anyhow::{bail, Result};
-use model::Renderer;
+use model::{Renderer, SnrSpec};
 
+use super::embed::EmbeddingSet;
 use super::subject::Subject;
 use super::{EvalArgs, SnrAccuracy};
 use crate::backend::{self, Backend};
-use crate::data::predict;
+use crate::data::{argmax_rows, predict, render_batch};
+
+/// What measuring a classifier gives.
+pub(super) struct Scores {
+    /// Accuracy per SNR, ascending.
+    pub(super) per_snr: Vec<SnrAccuracy>,
+    /// Confusion matrix (rows: true class, columns: predicted).
+    pub(super) confusion: Vec<Vec<u64>>,
+    /// The embedded test examples (empty without `--embeddings`).
+    pub(super) embedded: EmbeddingSet,
+}
+
+/// Measures `subject` on the recordings when `args` names some, else on the test set.
+pub(super) fn scores(
+    args: &EvalArgs,
+    subject: &Subject,
+    renderer: &Renderer,
+    threads: usize,
+    device: &backend::Device,
+) -> Result<Scores> {
+    if args.recordings.is_empty() {
+        return synthetic_accuracy(args, subject, renderer, threads, device);
+    }
+    if args.embeddings {
+        bail!("--embeddings is not implemented for --recordings");
+    }
+    let (per_snr, confusion) = recorded_accuracy(args, subject, renderer, threads, device)?;
+    Ok(Scores {
+        per_snr,
+        confusion,
+        embedded: EmbeddingSet::default(),
+    })
+}
+
+/// Accuracy on the test set: `--per-class` examples per (class, SNR) at every SNR from
+/// `--snr-min` to `--snr-max`, from the subject's generator with the test seed; test
+/// examples at or above `--embeddings-min-snr` are embedded when asked.
+fn synthetic_accuracy(
+    args: &EvalArgs,
+    ft: &Subject,
+    renderer: &Renderer,
+    threads: usize,
+    device: &backend::Device,
+) -> Result<Scores> {
+    let model = &ft.model;
+    let k = ft.classes.len();
+    let per_snr_count = args.per_class * k as u64;
+    let mut confusion = vec![vec![0u64; k]; k];
+    let mut per_snr = Vec::new();
+    let mut embedded = EmbeddingSet::default();
+    let snrs = (args.snr_min..=args.snr_max).step_by(args.snr_step as usize);
+    for (s, snr) in snrs.enumerate() {
+        let mut spec = ft.dataset.clone();
+        spec.seed = args.seed;
+        spec.snr = SnrSpec::Fixed { db: snr as f64 };
+        let start = s as u64 * per_snr_count;
+        let ids: Vec<u64> = (start..start + per_snr_count).collect();
+        let mut correct = 0u64;
+        let embed_here = args.embeddings && snr >= args.embeddings_min_snr;
+        for chunk in ids.chunks(ft.batch_size.max(1)) {
+            let batch = render_batch(&spec, renderer, chunk, &[ft.target], threads)?;
+            let images = batch.images::<Backend>(device)?;
+            let pred = if embed_here {
+                let pooled = model.embed(images)?;
+                let values = model::batch::read(pooled.clone())?;
+                embedded.push(&values, &batch.labels, snr as f64)?;
+                argmax_rows(&model::batch::read(model.head(pooled))?, k)
+            } else {
+                predict(model, images)?
+            };
+            for (p, l) in pred.iter().zip(&batch.labels) {
+                confusion[*l][(*p).min(k - 1)] += 1;
+                correct += u64::from(p == l);
+            }
+        }
+        per_snr.push(SnrAccuracy {
+            snr_db: snr as f64,
+            accuracy: correct as f64 / per_snr_count as f64,
+            examples: per_snr_count,
+        });
+    }
+    Ok(Scores {
+        per_snr,
+        confusion,
+        embedded,
+    })
+}
 
 /// Accuracy of `model` on every labelled window of `args.recordings`: per SNR (bursts that
 /// carry one, in ascending order) and the confusion matrix over all windows.
-pub(super) fn recorded_accuracy(
+fn recorded_accuracy(
     args: &EvalArgs,
     ft: &Subject,
     renderer: &Renderer,

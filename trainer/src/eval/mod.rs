@@ -17,14 +17,12 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use model::{Renderer, SnrSpec};
+use model::Renderer;
 
-use crate::backend::{self, Backend};
-use crate::data::{argmax_rows, predict, render_batch};
-use crate::fsutil::{create_dir, write_atomic};
-use measure::recorded_accuracy;
+use crate::backend;
+use report::NamedFile;
 pub use report::{accuracy_svg, confusion_svg, markdown};
-use subject::{Autoencoder, Subject};
+use subject::Subject;
 
 /// Seed of the test set unless `--seed` says otherwise.
 pub const TEST_SEED: u64 = 0x7E57_5EED;
@@ -107,205 +105,113 @@ pub fn read_report(dir: &std::path::Path) -> Result<Report> {
         .with_context(|| format!("`{}` is not an evaluation report", path.display()))
 }
 
-/// Runs `eval`.
+impl EvalArgs {
+    /// Refuses options that would measure nothing.
+    fn check(&self) -> Result<()> {
+        if self.snr_step <= 0 || self.snr_min > self.snr_max || self.per_class == 0 {
+            bail!("need --snr-step > 0, --snr-min ≤ --snr-max and --per-class ≥ 1");
+        }
+        if self.embeddings && self.embeddings_min_snr > self.snr_max {
+            bail!(
+                "--embeddings-min-snr {} dB is above --snr-max {} dB: no test example would be embedded",
+                self.embeddings_min_snr,
+                self.snr_max
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Runs `eval`: measures the classifier (and its autoencoder, if any) on the test set or
+/// the recordings, then writes the report's files.
 pub fn run(args: &EvalArgs) -> Result<Report> {
-    if args.snr_step <= 0 || args.snr_min > args.snr_max || args.per_class == 0 {
-        bail!("need --snr-step > 0, --snr-min ≤ --snr-max and --per-class ≥ 1");
-    }
-    if args.embeddings && args.embeddings_min_snr > args.snr_max {
-        bail!(
-            "--embeddings-min-snr {} dB is above --snr-max {} dB: no test example would be embedded",
-            args.embeddings_min_snr,
-            args.snr_max
-        );
-    }
+    args.check()?;
     let device = backend::device()?;
-    let mut ft = Subject::load(args, &device)?;
-    if args.recordings.is_empty() && ft.classes != ft.dataset.class_names() {
-        bail!(
-            "`{}` was fine-tuned on recordings with the classes {}, which the generator's \
-             test set does not have: evaluate it with --recordings PATH",
-            args.model.display(),
-            ft.classes.join(", ")
-        );
-    }
-    if let Some(p) = args.class_parameters {
-        ft.dataset.signal.class_parameters = p;
-    }
-    if let Some(f) = args.max_freq_offset {
-        ft.dataset.signal.channel.max_freq_offset = f;
-    }
-    ft.dataset
-        .validate()
-        .context("the test set's generator settings")?;
-    let model = &ft.model;
-    let renderer = Renderer::new(ft.render.clone())?;
+    let subject = Subject::for_test(args, &device)?;
+    let renderer = Renderer::new(subject.render.clone())?;
     let threads = crate::data::threads(args.threads);
-    let k = ft.classes.len();
-    let target = ft.target;
-    let per_snr_count = args.per_class * k as u64;
-    let mut confusion = vec![vec![0u64; k]; k];
-    let mut per_snr = Vec::new();
-    let mut embedded = embed::EmbeddingSet::default();
-    let recorded = !args.recordings.is_empty();
-    if recorded {
-        if args.embeddings {
-            bail!("--embeddings is not implemented for --recordings");
-        }
-        (per_snr, confusion) = recorded_accuracy(args, &ft, &renderer, threads, &device)?;
-    }
-    let synthetic_snrs = if recorded {
-        Vec::new()
-    } else {
-        (args.snr_min..=args.snr_max)
-            .step_by(args.snr_step as usize)
-            .collect()
-    };
-    for (s, snr) in synthetic_snrs.into_iter().enumerate() {
-        let mut spec = ft.dataset.clone();
-        spec.seed = args.seed;
-        spec.snr = SnrSpec::Fixed { db: snr as f64 };
-        let start = s as u64 * per_snr_count;
-        let ids: Vec<u64> = (start..start + per_snr_count).collect();
-        let mut correct = 0u64;
-        let embed_here = args.embeddings && snr >= args.embeddings_min_snr;
-        for chunk in ids.chunks(ft.batch_size.max(1)) {
-            let batch = render_batch(&spec, &renderer, chunk, &[target], threads)?;
-            let images = batch.images::<Backend>(&device)?;
-            let pred = if embed_here {
-                let pooled = model.embed(images)?;
-                let values = model::batch::read(pooled.clone())?;
-                embedded.push(&values, &batch.labels, snr as f64)?;
-                argmax_rows(&model::batch::read(model.head(pooled))?, k)
-            } else {
-                predict(model, images)?
-            };
-            for (p, l) in pred.iter().zip(&batch.labels) {
-                confusion[*l][(*p).min(k - 1)] += 1;
-                correct += u64::from(p == l);
-            }
-        }
-        per_snr.push(SnrAccuracy {
-            snr_db: snr as f64,
-            accuracy: correct as f64 / per_snr_count as f64,
-            examples: per_snr_count,
-        });
-    }
-    let upper: Vec<f64> = per_snr
-        .iter()
-        .filter(|a| (0.0..=10.0).contains(&a.snr_db))
-        .map(|a| a.accuracy)
-        .collect();
-    let snrs: Vec<f64> = per_snr.iter().map(|a| a.snr_db).collect();
-    let autoencoder = match &ft.autoencoder {
-        _ if args.recon_per_class == 0 || recorded => None,
-        a => a.as_ref(),
-    };
-    let (reconstruction, recon_png) = match autoencoder {
-        Some(source) => {
-            let (mae, path) = match source {
-                Autoencoder::Run(dir) => {
-                    (crate::pretrain::load_run::<Backend>(dir, &device)?.1, dir)
-                }
-                Autoencoder::File(file) => {
-                    let bytes = crate::fsutil::read_capped(file, crate::fsutil::MAX_NAMED_FILE)?;
-                    let mae =
-                        model::weights::autoencoder_from_bytes::<Backend>(&bytes, None, &device)
-                            .with_context(|| format!("loading `{}`", file.display()))?;
-                    (mae, file)
-                }
-            };
-            let mut spec = ft.dataset.clone();
-            spec.seed = args.seed;
-            let r = recon::measure(
-                &mae,
-                path,
-                &spec,
-                &renderer,
-                &snrs,
-                args.recon_per_class,
-                ft.batch_size,
-                threads,
-                &device,
-            )?;
-            let top = snrs.last().copied().unwrap_or(10.0);
-            let png = recon::reconstructions_png(&mae, &spec, &renderer, top, &device)?;
-            let mut pngs = vec![("reconstructions.png".to_string(), png)];
-            for &at in &args.pictures_at {
-                let png =
-                    recon::reconstructions_png(&mae, &spec, &renderer, f64::from(at), &device)?;
-                pngs.push((format!("reconstructions_{at}dB.png"), png));
-            }
-            (Some(r), Some(pngs))
-        }
-        None => (None, None),
-    };
-    let total: u64 = confusion.iter().flatten().sum();
-    let right: u64 = (0..k).map(|i| confusion[i][i]).sum();
-    let report = Report {
-        model: args.model.clone(),
-        classes: ft.classes.clone(),
-        recordings: args.recordings.clone(),
-        test_seed: args.seed,
-        per_snr,
-        mean_0_to_10_db: if upper.is_empty() {
-            f64::NAN
-        } else {
-            upper.iter().sum::<f64>() / upper.len() as f64
-        },
-        overall: right as f64 / total.max(1) as f64,
-        confusion,
+    let scores = measure::scores(args, &subject, &renderer, threads, &device)?;
+    let snrs: Vec<f64> = scores.per_snr.iter().map(|a| a.snr_db).collect();
+    let (reconstruction, pictures) =
+        reconstructions(args, &subject, &renderer, &snrs, threads, &device)?;
+    let embeddings = args
+        .embeddings
+        .then(|| embed::summary(&scores.embedded, f64::from(args.embeddings_min_snr)));
+    let report = report::build(
+        args,
+        subject.classes.clone(),
+        scores.per_snr,
+        scores.confusion,
         reconstruction,
-        embeddings: args
-            .embeddings
-            .then(|| embed::summary(&embedded, f64::from(args.embeddings_min_snr))),
-    };
-    let tsne = if args.embeddings {
-        let points = embed::tsne(&embedded, args.seed);
-        let name = args
-            .model
-            .file_name()
-            .map_or(String::new(), |n| format!("{}: ", n.to_string_lossy()));
-        let title = format!(
-            "{name}t-SNE of {} test embeddings at >= {} dB (k-NN accuracy {:.1} %)",
-            embedded.len(),
-            args.embeddings_min_snr,
-            100.0 * report.embeddings.as_ref().map_or(0.0, |e| e.knn_accuracy)
-        );
-        Some(embed::tsne_svg(
-            &points,
-            &embedded.labels,
-            &report.classes,
-            &title,
-        )?)
-    } else {
-        None
-    };
-    create_dir(&args.out)?;
-    if let Some(svg) = tsne {
-        write_atomic(&args.out.join("tsne.svg"), svg.as_bytes())?;
-        write_atomic(
-            &args.out.join("embeddings.csv"),
-            embed::csv(&embedded, &report.classes).as_bytes(),
-        )?;
+        embeddings,
+    );
+    let mut embedding_files = Vec::new();
+    if args.embeddings {
+        let svg = tsne_picture(args, &scores.embedded, &report)?;
+        let csv = embed::csv(&scores.embedded, &report.classes);
+        embedding_files.push(("tsne.svg".to_string(), svg.into_bytes()));
+        embedding_files.push(("embeddings.csv".to_string(), csv.into_bytes()));
     }
-    write_atomic(
-        &args.out.join("confusion.svg"),
-        confusion_svg(&report).as_bytes(),
-    )?;
-    for (name, png) in recon_png.into_iter().flatten() {
-        write_atomic(&args.out.join(name), &png)?;
-    }
-    write_atomic(
-        &args.out.join("report.json"),
-        &serde_json::to_vec_pretty(&report)?,
-    )?;
-    write_atomic(&args.out.join("report.md"), markdown(&report).as_bytes())?;
-    write_atomic(
-        &args.out.join("accuracy.svg"),
-        accuracy_svg(&report).as_bytes(),
-    )?;
+    report::write(&args.out, &report, &embedding_files, &pictures)?;
     Ok(report)
+}
+
+/// The autoencoder's reconstruction quality at `snrs` and its pictures (at the highest SNR
+/// and at `--pictures-at`), when the subject has an autoencoder and they are asked for.
+fn reconstructions(
+    args: &EvalArgs,
+    subject: &Subject,
+    renderer: &Renderer,
+    snrs: &[f64],
+    threads: usize,
+    device: &backend::Device,
+) -> Result<(Option<recon::ReconReport>, Vec<NamedFile>)> {
+    let Some(source) = subject.autoencoder_to_measure(args) else {
+        return Ok((None, Vec::new()));
+    };
+    let (mae, path) = source.load(device)?;
+    let mut spec = subject.dataset.clone();
+    spec.seed = args.seed;
+    let quality = recon::measure(
+        &mae,
+        path,
+        &spec,
+        renderer,
+        snrs,
+        args.recon_per_class,
+        subject.batch_size,
+        threads,
+        device,
+    )?;
+    let top = snrs.last().copied().unwrap_or(10.0);
+    let png = recon::reconstructions_png(&mae, &spec, renderer, top, device)?;
+    let mut pictures = vec![("reconstructions.png".to_string(), png)];
+    for &at in &args.pictures_at {
+        let png = recon::reconstructions_png(&mae, &spec, renderer, f64::from(at), device)?;
+        pictures.push((format!("reconstructions_{at}dB.png"), png));
+    }
+    Ok((Some(quality), pictures))
+}
+
+/// The t-SNE layout of the embedded test examples as SVG, titled with the model's folder
+/// name and the k-NN accuracy.
+fn tsne_picture(
+    args: &EvalArgs,
+    embedded: &embed::EmbeddingSet,
+    report: &Report,
+) -> Result<String> {
+    let points = embed::tsne(embedded, args.seed);
+    let name = args
+        .model
+        .file_name()
+        .map_or(String::new(), |n| format!("{}: ", n.to_string_lossy()));
+    let title = format!(
+        "{name}t-SNE of {} test embeddings at >= {} dB (k-NN accuracy {:.1} %)",
+        embedded.len(),
+        args.embeddings_min_snr,
+        100.0 * report.embeddings.as_ref().map_or(0.0, |e| e.knn_accuracy)
+    );
+    embed::tsne_svg(&points, &embedded.labels, &report.classes, &title)
 }
 
 /// Runs `fipmae eval` and prints the headline accuracies.

@@ -1,8 +1,81 @@
-//! The report's files: Markdown tables, the confusion matrix and the accuracy curve as SVG.
+//! The report: its numbers gathered ([`build`]) and its files written ([`write`]):
+//! `report.json`, Markdown tables, the confusion matrix and the accuracy curve as SVG.
 
 use std::fmt::Write as _;
+use std::path::Path;
 
-use super::Report;
+use anyhow::Result;
+use model::report::{EmbeddingReport, ReconReport};
+
+use super::{EvalArgs, Report, SnrAccuracy};
+use crate::fsutil::{create_dir, write_atomic};
+
+/// A file of the report's folder: its name and its bytes.
+pub(super) type NamedFile = (String, Vec<u8>);
+
+/// The report of a measurement: overall accuracy and the mean over 0..10 dB from
+/// `per_snr` and `confusion`, with what `args` evaluated on.
+pub(super) fn build(
+    args: &EvalArgs,
+    classes: Vec<String>,
+    per_snr: Vec<SnrAccuracy>,
+    confusion: Vec<Vec<u64>>,
+    reconstruction: Option<ReconReport>,
+    embeddings: Option<EmbeddingReport>,
+) -> Report {
+    let upper: Vec<f64> = per_snr
+        .iter()
+        .filter(|a| (0.0..=10.0).contains(&a.snr_db))
+        .map(|a| a.accuracy)
+        .collect();
+    let total: u64 = confusion.iter().flatten().sum();
+    let right: u64 = confusion
+        .iter()
+        .enumerate()
+        .map(|(i, row)| row.get(i).copied().unwrap_or(0))
+        .sum();
+    Report {
+        model: args.model.clone(),
+        classes,
+        recordings: args.recordings.clone(),
+        test_seed: args.seed,
+        per_snr,
+        mean_0_to_10_db: if upper.is_empty() {
+            f64::NAN
+        } else {
+            upper.iter().sum::<f64>() / upper.len() as f64
+        },
+        overall: right as f64 / total.max(1) as f64,
+        confusion,
+        reconstruction,
+        embeddings,
+    }
+}
+
+/// Writes the report's files into `out` (created): the `embeddings` files (`tsne.svg`,
+/// `embeddings.csv`) when measured, `confusion.svg`, the reconstruction `pictures`,
+/// `report.json`, `report.md` and `accuracy.svg`, each atomically.
+pub(super) fn write(
+    out: &Path,
+    report: &Report,
+    embeddings: &[NamedFile],
+    pictures: &[NamedFile],
+) -> Result<()> {
+    create_dir(out)?;
+    for (name, bytes) in embeddings {
+        write_atomic(&out.join(name), bytes)?;
+    }
+    write_atomic(&out.join("confusion.svg"), confusion_svg(report).as_bytes())?;
+    for (name, bytes) in pictures {
+        write_atomic(&out.join(name), bytes)?;
+    }
+    write_atomic(
+        &out.join("report.json"),
+        &serde_json::to_vec_pretty(report)?,
+    )?;
+    write_atomic(&out.join("report.md"), markdown(report).as_bytes())?;
+    write_atomic(&out.join("accuracy.svg"), accuracy_svg(report).as_bytes())
+}
 
 /// The report as Markdown tables.
 pub fn markdown(r: &Report) -> String {
@@ -55,73 +128,79 @@ pub fn markdown(r: &Report) -> String {
         let _ = writeln!(s, "| **{name}** | {} |", cells.join(" | "));
     }
     if let Some(rc) = &r.reconstruction {
+        reconstruction_markdown(&mut s, rc);
+    }
+    s
+}
+
+/// The reconstruction part of the Markdown report: PSNR / SSIM per class and modality
+/// (noisy input in brackets), then PSNR per SNR.
+fn reconstruction_markdown(s: &mut String, rc: &ReconReport) {
+    let _ = writeln!(
+        s,
+        "\n## Reconstruction by `{}` (clean target vs reconstruction; noisy input in brackets)\n",
+        rc.autoencoder.display()
+    );
+    let names: Vec<&str> = rc.overall.iter().map(|q| q.modality.name()).collect();
+    let _ = writeln!(
+        s,
+        "PSNR in dB / SSIM, mean over {} SNRs from {} to {} dB.\n",
+        rc.snr_db.len(),
+        rc.snr_db.first().copied().unwrap_or(f64::NAN),
+        rc.snr_db.last().copied().unwrap_or(f64::NAN)
+    );
+    let _ = writeln!(
+        s,
+        "| class | {} |\n|---|{}",
+        names.join(" | "),
+        "---|".repeat(names.len())
+    );
+    let rows = rc
+        .per_class
+        .iter()
+        .map(|c| (c.class.as_str(), &c.modalities))
+        .chain(std::iter::once(("**all**", &rc.overall)));
+    for (class, qs) in rows {
+        let cells: Vec<String> = qs
+            .iter()
+            .map(|q| {
+                format!(
+                    "{:.1} / {:.3} ({:.1} / {:.3})",
+                    q.psnr_db, q.ssim, q.input_psnr_db, q.input_ssim
+                )
+            })
+            .collect();
+        let _ = writeln!(s, "| {class} | {} |", cells.join(" | "));
+    }
+    if !rc.per_snr.is_empty() {
         let _ = writeln!(
             s,
-            "\n## Reconstruction by `{}` (clean target vs reconstruction; noisy input in brackets)\n",
-            rc.autoencoder.display()
+            "\nPSNR by SNR, dB: reconstruction (noisy input), over all classes; **bold** \
+             where the reconstruction is the closer to the clean target.\n"
         );
-        let names: Vec<&str> = rc.overall.iter().map(|q| q.modality.name()).collect();
         let _ = writeln!(
             s,
-            "PSNR in dB / SSIM, mean over {} SNRs from {} to {} dB.\n",
-            rc.snr_db.len(),
-            rc.snr_db.first().copied().unwrap_or(f64::NAN),
-            rc.snr_db.last().copied().unwrap_or(f64::NAN)
-        );
-        let _ = writeln!(
-            s,
-            "| class | {} |\n|---|{}",
+            "| SNR | {} |\n|---|{}",
             names.join(" | "),
             "---|".repeat(names.len())
         );
-        let rows = rc
-            .per_class
-            .iter()
-            .map(|c| (c.class.as_str(), &c.modalities))
-            .chain(std::iter::once(("**all**", &rc.overall)));
-        for (class, qs) in rows {
-            let cells: Vec<String> = qs
+        for at in &rc.per_snr {
+            let cells: Vec<String> = at
+                .modalities
                 .iter()
                 .map(|q| {
-                    format!(
-                        "{:.1} / {:.3} ({:.1} / {:.3})",
-                        q.psnr_db, q.ssim, q.input_psnr_db, q.input_ssim
-                    )
+                    let r = format!("{:.1}", q.psnr_db);
+                    let r = if q.psnr_db > q.input_psnr_db {
+                        format!("**{r}**")
+                    } else {
+                        r
+                    };
+                    format!("{r} ({:.1})", q.input_psnr_db)
                 })
                 .collect();
-            let _ = writeln!(s, "| {class} | {} |", cells.join(" | "));
-        }
-        if !rc.per_snr.is_empty() {
-            let _ = writeln!(
-                s,
-                "\nPSNR by SNR, dB: reconstruction (noisy input), over all classes; **bold** \
-                 where the reconstruction is the closer to the clean target.\n"
-            );
-            let _ = writeln!(
-                s,
-                "| SNR | {} |\n|---|{}",
-                names.join(" | "),
-                "---|".repeat(names.len())
-            );
-            for at in &rc.per_snr {
-                let cells: Vec<String> = at
-                    .modalities
-                    .iter()
-                    .map(|q| {
-                        let r = format!("{:.1}", q.psnr_db);
-                        let r = if q.psnr_db > q.input_psnr_db {
-                            format!("**{r}**")
-                        } else {
-                            r
-                        };
-                        format!("{r} ({:.1})", q.input_psnr_db)
-                    })
-                    .collect();
-                let _ = writeln!(s, "| {} dB | {} |", at.snr_db, cells.join(" | "));
-            }
+            let _ = writeln!(s, "| {} dB | {} |", at.snr_db, cells.join(" | "));
         }
     }
-    s
 }
 
 /// The confusion matrix as an SVG heat map (rows: true class, columns: predicted; each

@@ -1,10 +1,11 @@
 //! What `eval` scores: a fine-tuning run folder or an exported bundle, and where its
 //! autoencoder is.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use model::classifier::AmcClassifier;
+use model::mae::FipMae;
 use model::{DatasetSpec, SnrSpec};
 
 use super::EvalArgs;
@@ -40,6 +41,40 @@ pub(super) enum Autoencoder {
 }
 
 impl Subject {
+    /// Loads `args.model` (see [`Subject::load`]) with the test set's generator: its
+    /// training data's, with `--class-parameters` and `--max-freq-offset` applied; refuses
+    /// a classifier of recorded classes without `--recordings`.
+    pub(super) fn for_test(args: &EvalArgs, device: &backend::Device) -> Result<Self> {
+        let mut ft = Self::load(args, device)?;
+        if args.recordings.is_empty() && ft.classes != ft.dataset.class_names() {
+            bail!(
+                "`{}` was fine-tuned on recordings with the classes {}, which the generator's \
+                 test set does not have: evaluate it with --recordings PATH",
+                args.model.display(),
+                ft.classes.join(", ")
+            );
+        }
+        if let Some(p) = args.class_parameters {
+            ft.dataset.signal.class_parameters = p;
+        }
+        if let Some(f) = args.max_freq_offset {
+            ft.dataset.signal.channel.max_freq_offset = f;
+        }
+        ft.dataset
+            .validate()
+            .context("the test set's generator settings")?;
+        Ok(ft)
+    }
+
+    /// The autoencoder whose reconstructions `eval` measures: none on recordings or with
+    /// `--recon-per-class 0`.
+    pub(super) fn autoencoder_to_measure(&self, args: &EvalArgs) -> Option<&Autoencoder> {
+        match &self.autoencoder {
+            _ if args.recon_per_class == 0 || !args.recordings.is_empty() => None,
+            a => a.as_ref(),
+        }
+    }
+
     /// Loads `args.model`: a fine-tuning run folder (run.json) or a bundle folder
     /// (bundle.json); errors name the file.
     pub(super) fn load(args: &EvalArgs, device: &backend::Device) -> Result<Self> {
@@ -104,5 +139,22 @@ impl Subject {
             autoencoder,
             recordings: None,
         })
+    }
+}
+
+impl Autoencoder {
+    /// Loads the autoencoder; returns it with the path the report names.
+    pub(super) fn load(&self, device: &backend::Device) -> Result<(FipMae<Backend>, &Path)> {
+        match self {
+            Autoencoder::Run(dir) => {
+                Ok((crate::pretrain::load_run::<Backend>(dir, device)?.1, dir))
+            }
+            Autoencoder::File(file) => {
+                let bytes = crate::fsutil::read_capped(file, crate::fsutil::MAX_NAMED_FILE)?;
+                let mae = model::weights::autoencoder_from_bytes::<Backend>(&bytes, None, device)
+                    .with_context(|| format!("loading `{}`", file.display()))?;
+                Ok((mae, file))
+            }
+        }
     }
 }

@@ -101,6 +101,7 @@ pub struct FinetuneArgs {
     #[command(flatten)]
     pub run: RunFlags,
 }
+
 impl FinetuneArgs {
     /// The run these options describe, validated, and the pretrained weights it starts
     /// from (read, not yet decoded). Writes nothing.
@@ -111,91 +112,11 @@ impl FinetuneArgs {
             .map(read_finetune_run)
             .transpose()?;
         let (mae_config, pretrained_bytes, pretrained_signal) =
-            match (&source, &self.pretrained, self.method) {
-                (Some(src), _, _) => (src.classifier.mae.clone(), None, src.dataset.signal.clone()),
-                (None, Some(dir), _) => {
-                    let pre: PretrainRun = read_run(dir, "a pretraining run description")?;
-                    let signal = pre.dataset.signal;
-                    (
-                        pre.model,
-                        Some(read(&dir.join(AUTOENCODER_WEIGHTS))?),
-                        signal,
-                    )
-                }
-                (None, None, Some(Method::Vit)) => (
-                    FipMaeConfig::preset(self.preset),
-                    None,
-                    SignalConfig::standard(),
-                ),
-                (None, None, Some(m)) => {
-                    bail!(
-                        "--method {m:?} needs pretraining: pass --pretrained RUN (or --method vit)"
-                    )
-                }
-                (None, None, None) => {
-                    bail!("pass --pretrained RUN, or --method vit to train from scratch")
-                }
-            };
-        if !(0.0..1.0).contains(&self.label_smoothing) {
-            bail!("--label-smoothing must be in [0, 1)");
-        }
-        if !(self.lr.is_finite() && self.lr > 0.0) {
-            bail!("--lr must be a finite number > 0");
-        }
-        if self.labels_per_class == 0 || self.batch_size == 0 || self.epochs == 0 {
-            bail!("--labels-per-class, --batch-size and --epochs must be at least 1");
-        }
-        if self.snr_min > self.snr_max {
-            bail!(
-                "--snr-min {} dB is above --snr-max {} dB",
-                self.snr_min,
-                self.snr_max
-            );
-        }
-        let snr = SnrSpec::Uniform {
-            min_db: self.snr_min,
-            max_db: self.snr_max,
-        };
-        let mut dataset = DatasetSpec::new(self.run.seed ^ LABELLED_SALT, snr);
-        // the pretraining run's generator, unless another profile is asked for
-        dataset.signal = match self.profile {
-            Some(p) if p != pretrained_signal.profile => SignalConfig::for_profile(p),
-            _ => pretrained_signal,
-        };
-        if let Some(f) = self.max_freq_offset {
-            dataset.signal.channel.max_freq_offset = f;
-        }
-        self.burst.apply(&mut dataset.signal)?;
-        dataset.validate()?;
+            self.starting_point(source.as_ref())?;
+        self.check_training()?;
+        let dataset = self.dataset(pretrained_signal)?;
         let render = mae_config.render_config(&dataset.signal);
-        let recordings = if self.recordings.is_empty() {
-            None
-        } else {
-            let set = RecordingSet::open(
-                &self.recordings,
-                render.num_samples,
-                self.classes.as_deref(),
-                &self.snr_field,
-            )?;
-            if set.classes.len() < 2 {
-                bail!(
-                    "the recordings have {} class label(s) ({}); a classifier needs at least 2 \
-                     (labels come from each annotation's core:label)",
-                    set.classes.len(),
-                    set.classes.join(", ")
-                );
-            }
-            // the split is drawn now to refuse a class with too few windows before any write
-            set.split(self.labels_per_class, self.val_per_class, self.run.seed)?;
-            Some(RecordingsSpec {
-                paths: self.recordings.clone(),
-                classes: set.classes.clone(),
-                snr_field: self.snr_field.clone(),
-                windows: set.labelled() as u64,
-                train_per_class: self.labels_per_class,
-                val_per_class: self.val_per_class,
-            })
-        };
+        let recordings = self.recordings_spec(render.num_samples)?;
         let classes = recordings
             .as_ref()
             .map_or(dataset.classes.len(), |r| r.classes.len()) as u64;
@@ -230,5 +151,105 @@ impl FinetuneArgs {
         };
         run.validate()?;
         Ok((run, pretrained_bytes))
+    }
+
+    /// Where the classifier starts: its network settings, the pretrained autoencoder's
+    /// weights (read, not decoded) and the generator settings of the data before it
+    /// (`--init-from`'s run, `--pretrained`'s run, or a ViT from scratch).
+    fn starting_point(
+        &self,
+        source: Option<&FinetuneRun>,
+    ) -> Result<(FipMaeConfig, Option<Vec<u8>>, SignalConfig)> {
+        Ok(match (source, &self.pretrained, self.method) {
+            (Some(src), _, _) => (src.classifier.mae.clone(), None, src.dataset.signal.clone()),
+            (None, Some(dir), _) => {
+                let pre: PretrainRun = read_run(dir, "a pretraining run description")?;
+                let weights = read(&dir.join(AUTOENCODER_WEIGHTS))?;
+                (pre.model, Some(weights), pre.dataset.signal)
+            }
+            (None, None, Some(Method::Vit)) => (
+                FipMaeConfig::preset(self.preset),
+                None,
+                SignalConfig::standard(),
+            ),
+            (None, None, Some(m)) => {
+                bail!("--method {m:?} needs pretraining: pass --pretrained RUN (or --method vit)")
+            }
+            (None, None, None) => {
+                bail!("pass --pretrained RUN, or --method vit to train from scratch")
+            }
+        })
+    }
+
+    /// Refuses rates, counts and SNR ranges that cannot train.
+    fn check_training(&self) -> Result<()> {
+        if !(0.0..1.0).contains(&self.label_smoothing) {
+            bail!("--label-smoothing must be in [0, 1)");
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            bail!("--lr must be a finite number > 0");
+        }
+        if self.labels_per_class == 0 || self.batch_size == 0 || self.epochs == 0 {
+            bail!("--labels-per-class, --batch-size and --epochs must be at least 1");
+        }
+        if self.snr_min > self.snr_max {
+            bail!(
+                "--snr-min {} dB is above --snr-max {} dB",
+                self.snr_min,
+                self.snr_max
+            );
+        }
+        Ok(())
+    }
+
+    /// The labelled data's generator: its own seed, the SNR range, and `pretrained`'s
+    /// generator settings unless another profile is asked for, with the overrides.
+    fn dataset(&self, pretrained: SignalConfig) -> Result<DatasetSpec> {
+        let snr = SnrSpec::Uniform {
+            min_db: self.snr_min,
+            max_db: self.snr_max,
+        };
+        let mut dataset = DatasetSpec::new(self.run.seed ^ LABELLED_SALT, snr);
+        dataset.signal = match self.profile {
+            Some(p) if p != pretrained.profile => SignalConfig::for_profile(p),
+            _ => pretrained,
+        };
+        if let Some(f) = self.max_freq_offset {
+            dataset.signal.channel.max_freq_offset = f;
+        }
+        self.burst.apply(&mut dataset.signal)?;
+        dataset.validate()?;
+        Ok(dataset)
+    }
+
+    /// `--recordings` cut into `n`-sample windows and split now (a class with too few
+    /// windows is refused before anything is written), as the run description keeps them.
+    fn recordings_spec(&self, n: usize) -> Result<Option<RecordingsSpec>> {
+        if self.recordings.is_empty() {
+            return Ok(None);
+        }
+        let set = RecordingSet::open(
+            &self.recordings,
+            n,
+            self.classes.as_deref(),
+            &self.snr_field,
+        )?;
+        if set.classes.len() < 2 {
+            bail!(
+                "the recordings have {} class label(s) ({}); a classifier needs at least 2 \
+                 (labels come from each annotation's core:label)",
+                set.classes.len(),
+                set.classes.join(", ")
+            );
+        }
+        set.split(self.labels_per_class, self.val_per_class, self.run.seed)?;
+        Ok(Some(RecordingsSpec {
+            paths: self.recordings.clone(),
+            classes: set.classes.clone(),
+            snr_field: self.snr_field.clone(),
+            windows: set.labelled() as u64,
+            train_per_class: self.labels_per_class,
+            val_per_class: self.val_per_class,
+        }))
     }
 }

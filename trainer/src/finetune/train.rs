@@ -20,7 +20,7 @@ use crate::data::{predict, threads, HostBatch};
 use crate::training::run_folder::{
     refuse_existing, RunFolder, TrainState, CLASSIFIER_WEIGHTS, RUN_JSON,
 };
-use crate::training::{finetune_optimizer, Epoch, Schedule, StepOutput};
+use crate::training::{finetune_optimizer, Epoch, EpochTotals, Schedule, StepOutput};
 
 /// What every fine-tuning step needs besides the model and the optimizer.
 struct Trainer<'a> {
@@ -28,9 +28,36 @@ struct Trainer<'a> {
     renderer: Renderer,
     loss_fn: CrossEntropyLoss<TrainBackend>,
     threads: usize,
+    /// Steps between two reads of their values (`--sync-every`).
+    sync_every: usize,
+    /// One warm-up epoch, then cosine decay.
+    schedule: Schedule,
     device: &'a backend::Device,
     /// The labelled examples.
     data: Labelled,
+}
+
+impl<'a> Trainer<'a> {
+    /// Everything `run` trains with besides the model and the optimizer.
+    fn new(run: &'a FinetuneRun, args: &FinetuneArgs, device: &'a backend::Device) -> Result<Self> {
+        let steps_per_epoch = (run.train as usize).div_ceil(run.batch_size);
+        Ok(Self {
+            run,
+            renderer: Renderer::new(run.render.clone())?,
+            loss_fn: CrossEntropyLossConfig::new()
+                .with_smoothing((run.label_smoothing > 0.0).then_some(run.label_smoothing as f32))
+                .init::<TrainBackend>(device),
+            threads: threads(args.run.threads),
+            sync_every: args.run.sync_every,
+            schedule: Schedule {
+                base: run.lr,
+                warmup: steps_per_epoch,
+                total: steps_per_epoch * run.epochs,
+            },
+            device,
+            data: run.labelled()?,
+        })
+    }
 }
 
 impl Trainer<'_> {
@@ -123,31 +150,8 @@ pub fn run(args: &FinetuneArgs) -> Result<Summary> {
         Some(f) => f,
         None => RunFolder::create(&args.run.out, CLASSIFIER_WEIGHTS, &run)?,
     };
-    let mut state: TrainState<_, _, EpochMetrics> = folder.restore(start, run.epochs, &device)?;
-    let mut best = state
-        .history
-        .iter()
-        .map(|m| m.val_accuracy)
-        .fold(-1.0f64, f64::max);
-
-    let trainer = Trainer {
-        run: &run,
-        renderer: Renderer::new(run.render.clone())?,
-        loss_fn: CrossEntropyLossConfig::new()
-            .with_smoothing((run.label_smoothing > 0.0).then_some(run.label_smoothing as f32))
-            .init::<TrainBackend>(&device),
-        threads: threads(args.run.threads),
-        device: &device,
-        data: run.labelled()?,
-    };
-    // one warm-up epoch, then cosine decay
-    let steps_per_epoch = (run.train as usize).div_ceil(run.batch_size);
-    let schedule = Schedule {
-        base: run.lr,
-        warmup: steps_per_epoch,
-        total: steps_per_epoch * run.epochs,
-    };
-    let val_ids: Vec<u64> = (run.train..run.train + run.val).collect();
+    let mut state: State<_> = folder.restore(start, run.epochs, &device)?;
+    let trainer = Trainer::new(&run, args, &device)?;
     let last_epoch = args
         .run
         .stop_after
@@ -159,36 +163,19 @@ pub fn run(args: &FinetuneArgs) -> Result<Summary> {
             epochs: run.epochs,
             order: run.epoch_ids(epoch)?,
             batch_size: run.batch_size,
-            sync_every: args.run.sync_every,
-            schedule,
+            sync_every: trainer.sync_every,
+            schedule: trainer.schedule,
             weights: folder.weights(),
         };
         let optim = &mut state.optim;
-        let (stepped, t) = plan.run(
+        let (model, t) = plan.run(
             state.model,
             &mut state.step,
             |ids| trainer.render(ids),
             |model, batch, lr| trainer.step(model, optim, batch, lr),
         )?;
-        state.model = stepped;
-        // end of epoch: validation accuracy, then the best weights, the metrics line and
-        // the checkpoint
-        let valid = state.model.valid();
-        let val_accuracy = trainer.accuracy(&valid, &val_ids)?;
-        let kept = val_accuracy > best;
-        if kept {
-            best = val_accuracy;
-        }
-        let weights = kept.then(|| classifier_to_bytes(&valid, Precision::Full));
-        let m = EpochMetrics {
-            epoch: epoch + 1,
-            train_loss: t.mean_loss(),
-            train_accuracy: t.accuracy(),
-            val_accuracy,
-            kept,
-            examples_per_s: t.rate,
-        };
-        folder.end_epoch(&mut state, weights.as_deref(), m)?;
+        state.model = model;
+        trainer.end_of_epoch(&mut state, &folder, t)?;
         if let Some(m) = state.history.last() {
             eprintln!(
                 "epoch {}/{}: loss {:.4}, train acc {:.3}, val acc {:.3}{} ({:.1} s, {:.1} examples/s)",
@@ -197,15 +184,53 @@ pub fn run(args: &FinetuneArgs) -> Result<Summary> {
                 m.train_loss,
                 m.train_accuracy,
                 m.val_accuracy,
-                if kept { ", kept" } else { "" },
+                if m.kept { ", kept" } else { "" },
                 started.elapsed().as_secs_f64(),
                 m.examples_per_s
             );
         }
     }
     Ok(Summary {
+        best_val_accuracy: best_val_accuracy(&state.history),
         epochs: state.history,
-        best_val_accuracy: best,
         weights: folder.weights().to_path_buf(),
     })
+}
+
+/// Where fine-tuning stands.
+type State<O> = TrainState<AmcClassifier<TrainBackend>, O, EpochMetrics>;
+
+/// The best validation accuracy of the finished epochs (−1 before the first).
+fn best_val_accuracy(history: &[EpochMetrics]) -> f64 {
+    history
+        .iter()
+        .map(|m| m.val_accuracy)
+        .fold(-1.0f64, f64::max)
+}
+
+impl Trainer<'_> {
+    /// End of an epoch trained with totals `t`: validation accuracy, then the weights when
+    /// it is the best so far, the metrics line and the checkpoint.
+    fn end_of_epoch<O: Optimizer<AmcClassifier<TrainBackend>, TrainBackend>>(
+        &self,
+        state: &mut State<O>,
+        folder: &RunFolder,
+        t: EpochTotals,
+    ) -> Result<()> {
+        let run = self.run;
+        let valid = state.model.valid();
+        let val_ids: Vec<u64> = (run.train..run.train + run.val).collect();
+        let val_accuracy = self.accuracy(&valid, &val_ids)?;
+        let kept = val_accuracy > best_val_accuracy(&state.history);
+        let weights = kept.then(|| classifier_to_bytes(&valid, Precision::Full));
+        let metrics = EpochMetrics {
+            epoch: state.epochs_done + 1,
+            train_loss: t.mean_loss(),
+            train_accuracy: t.accuracy(),
+            val_accuracy,
+            kept,
+            examples_per_s: t.rate,
+        };
+        folder.end_epoch(state, weights.as_deref(), metrics)
+    }
 }

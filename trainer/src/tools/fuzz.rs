@@ -121,6 +121,14 @@ fn of<E>(r: std::result::Result<(), E>) -> Outcome {
 fn targets() -> Result<Vec<Target>> {
     let spec = DatasetSpec::new(7, SnrSpec::default());
     let render = RenderConfig::for_signal(&spec.signal, 32);
+    let mut all = recording_targets(&spec, &render)?;
+    all.extend(file_targets(&spec, &render)?);
+    Ok(all)
+}
+
+/// The readers of recordings (SigMF metadata, pairs, archives, raw captures), seeded with
+/// two of `spec`'s bursts; an accepted recording is rendered with `render`.
+fn recording_targets(spec: &DatasetSpec, render: &RenderConfig) -> Result<Vec<Target>> {
     let n = render.num_samples;
     let renderer = std::rc::Rc::new(Renderer::new(render.clone())?);
     let bursts: Vec<BurstAnnotation> = (0..2u64)
@@ -140,40 +148,6 @@ fn targets() -> Result<Vec<Target>> {
     let meta = write_metadata(1e6, "fuzz", "standard", &bursts);
     let data = encode_cf32_le(&samples);
     let archive = write_archive("rec", &[("a", &meta, &data)]);
-
-    let device = Default::default();
-    let mae_config = FipMaeConfig::preset(Preset::Tiny);
-    let mae = mae_config.init::<Flex>(&device)?;
-    let cls = ClassifierConfig::new(mae_config, 10).init::<Flex>(&device)?;
-    let weights = vec![
-        classifier_to_bytes(&cls, Precision::Half),
-        autoencoder_to_bytes(&mae, Precision::Half),
-    ];
-    let bundle = serde_json::to_vec(&Bundle {
-        classes: spec.class_names(),
-        signal: spec.signal.clone(),
-        render: render.clone(),
-        classifier: "classifier.fipmae".into(),
-        autoencoder: Some("autoencoder.fipmae".into()),
-        report: None,
-        half_precision: true,
-    })?;
-    let pre_args: crate::pretrain::PretrainArgs =
-        crate::args_from(&["--preset", "tiny", "--out", "unused"])?;
-    let ft_args: crate::finetune::FinetuneArgs =
-        crate::args_from(&["--method", "vit", "--preset", "tiny", "--out", "unused"])?;
-    let runs = vec![
-        serde_json::to_vec_pretty(&pre_args.run_config()?)?,
-        serde_json::to_vec_pretty(&ft_args.run_config()?.0)?,
-    ];
-    let checkpoint =
-        crate::training::checkpoint::encode(&crate::training::checkpoint::Checkpoint {
-            epochs_done: 2,
-            step: 10,
-            run_hash: Some(99),
-            model: vec![1; 64],
-            optim: vec![2; 32],
-        });
 
     let (r1, r2, r3) = (renderer.clone(), renderer.clone(), renderer);
     let meta_for_data = meta.clone();
@@ -218,6 +192,47 @@ fn targets() -> Result<Vec<Target>> {
                 Err(_) => Outcome::Refused,
             }),
         },
+    ])
+}
+
+/// The readers of the project's own files: weights, the RadioML 2016 pickle, `bundle.json`,
+/// `run.json` (both kinds) and checkpoints.
+fn file_targets(spec: &DatasetSpec, render: &RenderConfig) -> Result<Vec<Target>> {
+    let device = Default::default();
+    let mae_config = FipMaeConfig::preset(Preset::Tiny);
+    let mae = mae_config.init::<Flex>(&device)?;
+    let cls = ClassifierConfig::new(mae_config, 10).init::<Flex>(&device)?;
+    let weights = vec![
+        classifier_to_bytes(&cls, Precision::Half),
+        autoencoder_to_bytes(&mae, Precision::Half),
+    ];
+    let bundle = serde_json::to_vec(&Bundle {
+        classes: spec.class_names(),
+        signal: spec.signal.clone(),
+        render: render.clone(),
+        classifier: "classifier.fipmae".into(),
+        autoencoder: Some("autoencoder.fipmae".into()),
+        report: None,
+        half_precision: true,
+    })?;
+    let pre_args: crate::pretrain::PretrainArgs =
+        crate::args_from(&["--preset", "tiny", "--out", "unused"])?;
+    let ft_args: crate::finetune::FinetuneArgs =
+        crate::args_from(&["--method", "vit", "--preset", "tiny", "--out", "unused"])?;
+    let runs = vec![
+        serde_json::to_vec_pretty(&pre_args.run_config()?)?,
+        serde_json::to_vec_pretty(&ft_args.run_config()?.0)?,
+    ];
+    let checkpoint =
+        crate::training::checkpoint::encode(&crate::training::checkpoint::Checkpoint {
+            epochs_done: 2,
+            step: 10,
+            run_hash: Some(99),
+            model: vec![1; 64],
+            optim: vec![2; 32],
+        });
+
+    Ok(vec![
         Target {
             name: "weight file",
             seeds: weights,
