@@ -77,9 +77,9 @@ fn metrics(dir: &Path) -> Vec<serde_json::Value> {
 /// Kills runs of `args` (+ `--out dir`) at seeded random moments, resuming each time,
 /// until one finishes; then compares with an uninterrupted run. Returns the most kills an
 /// attempt survived.
-fn chaos(args: &[&str], weights: &str, seed: u64, tmp: &common::Scratch) -> usize {
+fn chaos(args: &[String], weights: &str, seed: u64, tmp: &common::Scratch) -> usize {
     let with_out = |dir: &PathBuf, resume: bool| -> Vec<String> {
-        let mut v: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let mut v: Vec<String> = args.to_vec();
         v.extend(["--out".into(), dir.to_string_lossy().to_string()]);
         if resume {
             v.push("--resume".into());
@@ -140,48 +140,19 @@ fn chaos(args: &[&str], weights: &str, seed: u64, tmp: &common::Scratch) -> usiz
 #[test]
 fn killed_runs_resume_to_the_same_end() {
     let tmp = common::Scratch::new();
-    let pretrain = [
-        "pretrain",
-        "--preset",
-        "tiny",
-        "--examples",
-        "64",
-        "--val-examples",
-        "16",
-        "--epochs",
-        "4",
-        "--batch-size",
-        "16",
-        "--seed",
-        "2",
-        "--threads",
-        "1",
-    ];
+    let mut pretrain = vec!["pretrain".to_string()];
+    pretrain.extend(common::tiny_pretrain(&[("--epochs", "4"), ("--seed", "2")]));
     let kills = chaos(&pretrain, "model.fipmae", 0x9E37_79B9, &tmp);
     eprintln!("pretrain: {kills} kills");
 
     let tmp = common::Scratch::new();
-    let finetune = [
-        "finetune",
-        "--method",
-        "vit",
-        "--preset",
-        "tiny",
-        "--labels-per-class",
-        "6",
-        "--val-per-class",
-        "2",
-        "--epochs",
-        "4",
-        "--batch-size",
-        "8",
-        "--lr",
-        "1e-3",
-        "--seed",
-        "3",
-        "--threads",
-        "1",
+    let mut finetune = vec!["finetune".to_string()];
+    let set = [
+        ("--labels-per-class", "6"),
+        ("--epochs", "4"),
+        ("--seed", "3"),
     ];
+    finetune.extend(common::tiny_vit(&set));
     let kills = chaos(&finetune, "classifier.fipmae", 0x85EB_CA6B, &tmp);
     eprintln!("finetune: {kills} kills");
 }

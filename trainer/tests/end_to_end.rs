@@ -31,23 +31,13 @@ fn pretrain_finetune_eval_on_the_tiny_preset() {
         tmpdir.path("rep2"),
     );
     let s = |p: &PathBuf| p.to_string_lossy().to_string();
-    fipmae(&[
-        "pretrain",
-        "--preset",
-        "tiny",
-        "--method",
-        "fip",
-        "--examples",
-        "64",
-        "--val-examples",
-        "16",
-        "--epochs",
-        "1",
-        "--batch-size",
-        "16",
-        "--out",
-        &s(&pre),
-    ]);
+    let mut flags = vec!["pretrain".to_string()];
+    flags.extend(common::tiny_pretrain(&[
+        ("--method", "fip"),
+        ("--seed", "0"),
+    ]));
+    flags.extend(["--out".to_string(), s(&pre)]);
+    fipmae(&flags.iter().map(String::as_str).collect::<Vec<_>>());
     fipmae(&[
         "finetune",
         "--pretrained",

@@ -3,34 +3,14 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use trainer::finetune::{run, EpochMetrics, FinetuneArgs};
 
+/// A tiny ViT fine-tuned from scratch into `out`: three epochs, seed 5, two threads.
 fn args(out: PathBuf) -> FinetuneArgs {
-    trainer::args_from(&[
-        "--method",
-        "vit",
-        "--preset",
-        "tiny",
-        "--labels-per-class",
-        "4",
-        "--val-per-class",
-        "2",
-        "--epochs",
-        "3",
-        "--batch-size",
-        "8",
-        "--lr",
-        "1e-3",
-        "--seed",
-        "5",
-        "--threads",
-        "2",
-        "--out",
-        &out.to_string_lossy(),
-    ])
-    .unwrap()
+    let set = [("--epochs", "3"), ("--seed", "5"), ("--threads", "2")];
+    common::parse(&common::tiny_vit(&set), &out)
 }
 
 /// Burn's parameter initialisation draws from one process-wide generator that `run` seeds.
@@ -88,37 +68,27 @@ fn a_killed_finetune_resumes_to_the_same_end() -> anyhow::Result<()> {
 fn resume_refuses_an_unsound_run_json_or_a_foreign_checkpoint() -> anyhow::Result<()> {
     let tmpdir = common::Scratch::new();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let (mine, other) = (tmpdir.path("mine"), tmpdir.path("other"));
-    for (dir, seed) in [(&mine, "5"), (&other, "6")] {
-        let mut a = args(dir.clone());
-        a.run.seed = seed.parse()?;
+    let start = |dir: &Path, seed: u64| {
+        let mut a = args(dir.to_path_buf());
+        a.run.seed = seed;
         a.run.stop_after = Some(1);
-        run(&a)?;
-    }
-    let resume = |dir: &PathBuf| {
-        let mut a = args(dir.clone());
-        a.run.resume = true;
-        run(&a).map_err(|e| format!("{e:#}"))
+        run(&a).map(|_| ())
     };
-    std::fs::copy(other.join("checkpoint.bin"), mine.join("checkpoint.bin"))?;
-    let err = resume(&mine).unwrap_err();
-    assert!(err.contains("another run"), "{err}");
-
-    let run_json = other.join("run.json");
-    let text = std::fs::read_to_string(&run_json)?;
-    std::fs::write(&run_json, text.replace("\"train\": 40", "\"train\": 0"))?;
-    let err = resume(&other).unwrap_err();
-    assert!(
-        err.contains("run.json") && err.contains("training examples"),
-        "{err}"
-    );
-    std::fs::write(
-        &run_json,
-        text.replace("\"num_classes\": 10", "\"num_classes\": 3"),
-    )?;
-    let err = resume(&other).unwrap_err();
-    assert!(err.contains("3 outputs"), "{err}");
-    Ok(())
+    let resume = |dir: &Path| {
+        let mut a = args(dir.to_path_buf());
+        a.run.resume = true;
+        run(&a).map(|_| ()).map_err(|e| format!("{e:#}"))
+    };
+    let edits: [(&str, &str, &[&str]); 2] = [
+        (
+            "\"train\": 40",
+            "\"train\": 0",
+            &["run.json", "training examples"],
+        ),
+        ("\"num_classes\": 10", "\"num_classes\": 3", &["3 outputs"]),
+    ];
+    let (mine, other) = (tmpdir.path("mine"), tmpdir.path("other"));
+    common::resume_refusals(&mine, &other, (5, 6), start, resume, &edits)
 }
 
 #[test]
@@ -148,26 +118,15 @@ fn generator_settings_come_from_the_flags_or_the_pretraining_run() -> anyhow::Re
     // fine-tuning a pretraining run inherits its generator (profile and channel)
     let pre = tmp.path("pre");
     let _guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let mut p: trainer::pretrain::PretrainArgs = trainer::args_from(&[
-        "--preset",
-        "tiny",
-        "--examples",
-        "8",
-        "--val-examples",
-        "2",
-        "--epochs",
-        "1",
-        "--batch-size",
-        "4",
-        "--profile",
-        "denomae",
-        "--max-freq-offset",
-        "1e-3",
-        "--threads",
-        "1",
-        "--out",
-        &pre.to_string_lossy(),
-    ])?;
+    let set = [
+        ("--examples", "8"),
+        ("--val-examples", "2"),
+        ("--batch-size", "4"),
+        ("--seed", "0"),
+        ("--profile", "denomae"),
+        ("--max-freq-offset", "1e-3"),
+    ];
+    let mut p: trainer::pretrain::PretrainArgs = common::parse(&common::tiny_pretrain(&set), &pre);
     trainer::pretrain::run(&p)?;
     let mut f = args(tmp.path("ft"));
     f.method = None;

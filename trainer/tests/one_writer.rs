@@ -12,9 +12,12 @@ use std::time::{Duration, Instant};
 /// A tiny pretraining into `out` that lasts a few seconds (`epochs` epochs of 128 examples).
 fn pretrain(out: &Path, epochs: &str) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_fipmae"));
-    c.args(["pretrain", "--preset", "tiny", "--examples", "128"])
-        .args(["--val-examples", "16", "--batch-size", "16", "--seed", "1"])
-        .args(["--threads", "1", "--epochs", epochs, "--out"])
+    c.arg("pretrain")
+        .args(common::tiny_pretrain(&[
+            ("--examples", "128"),
+            ("--epochs", epochs),
+        ]))
+        .arg("--out")
         .arg(out)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

@@ -3,22 +3,19 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use model::config::{Method, Preset};
 use trainer::pretrain::{run, EpochMetrics, PretrainArgs};
 
+/// A tiny pretraining into `out`: 48 examples per epoch, three epochs, seed 3, two threads.
 fn args(out: PathBuf) -> PretrainArgs {
-    let mut a: PretrainArgs = trainer::args_from(&["--out", &out.to_string_lossy()]).unwrap();
-    a.preset = Preset::Tiny;
-    a.method = Method::Fip;
-    a.examples = 48;
-    a.val_examples = 16;
-    a.epochs = 3;
-    a.batch_size = 16;
-    a.run.seed = 3;
-    a.run.threads = Some(2);
-    a
+    let set = [
+        ("--examples", "48"),
+        ("--epochs", "3"),
+        ("--seed", "3"),
+        ("--threads", "2"),
+    ];
+    common::parse(&common::tiny_pretrain(&set), &out)
 }
 
 /// Burn's parameter initialisation draws from one process-wide generator that `run` seeds;
@@ -128,39 +125,28 @@ fn a_corrupt_checkpoint_is_named_and_nothing_is_overwritten() -> anyhow::Result<
 fn a_checkpoint_of_another_run_or_an_unsound_run_json_is_refused() -> anyhow::Result<()> {
     let tmpdir = common::Scratch::new();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let (mine, other) = (tmpdir.path("mine"), tmpdir.path("other"));
-    for (dir, seed) in [(&mine, 3), (&other, 4)] {
-        let mut a = args(dir.clone());
+    let start = |dir: &Path, seed: u64| {
+        let mut a = args(dir.to_path_buf());
         a.run.seed = seed;
         a.run.stop_after = Some(1);
-        run(&a)?;
-    }
-    let resume = |dir: &PathBuf| {
-        let mut a = args(dir.clone());
-        a.run.resume = true;
-        run(&a).map_err(|e| format!("{e:#}"))
+        run(&a).map(|_| ())
     };
-    // the other run's checkpoint has the same shapes but is not this run's
-    std::fs::copy(other.join("checkpoint.bin"), mine.join("checkpoint.bin"))?;
-    let err = resume(&mine).unwrap_err();
-    assert!(err.contains("another run"), "{err}");
-
+    let resume = |dir: &Path| {
+        let mut a = args(dir.to_path_buf());
+        a.run.resume = true;
+        run(&a).map(|_| ()).map_err(|e| format!("{e:#}"))
+    };
     // a run.json edited into nonsense is named, not trained on
-    let run_json = other.join("run.json");
-    let text = std::fs::read_to_string(&run_json)?;
-    std::fs::write(
-        &run_json,
-        text.replace("\"batch_size\": 16", "\"batch_size\": 0"),
-    )?;
-    let err = resume(&other).unwrap_err();
-    assert!(
-        err.contains("run.json") && err.contains("batch size"),
-        "{err}"
-    );
-    std::fs::write(&run_json, text.replace("\"lr\": 0.001", "\"lr\": -1.0"))?;
-    let err = resume(&other).unwrap_err();
-    assert!(err.contains("learning rate"), "{err}");
-    Ok(())
+    let edits: [(&str, &str, &[&str]); 2] = [
+        (
+            "\"batch_size\": 16",
+            "\"batch_size\": 0",
+            &["run.json", "batch size"],
+        ),
+        ("\"lr\": 0.001", "\"lr\": -1.0", &["learning rate"]),
+    ];
+    let (mine, other) = (tmpdir.path("mine"), tmpdir.path("other"));
+    common::resume_refusals(&mine, &other, (3, 4), start, resume, &edits)
 }
 
 #[test]

@@ -110,30 +110,17 @@ fn foreign_recordings_train_evaluate_classify_and_export_with_their_class_names(
     write_set(&train_dir, &CLASSES, 2, 8, 1, "fipmae:snr_db");
     write_set(&test_dir, &CLASSES, 1, 6, 2, "snr");
     let ft = tmp.path("ft");
-    let args: trainer::finetune::FinetuneArgs = trainer::args_from(&[
-        "--method",
-        "vit",
-        "--preset",
-        "tiny",
-        "--recordings",
-        &train_dir.to_string_lossy(),
-        "--labels-per-class",
-        "10",
-        "--val-per-class",
-        "4",
-        "--epochs",
-        "3",
-        "--batch-size",
-        "8",
-        "--lr",
-        "2e-3",
-        "--seed",
-        "4",
-        "--threads",
-        "2",
-        "--out",
-        &ft.to_string_lossy(),
-    ])?;
+    let train = train_dir.to_string_lossy();
+    let set = [
+        ("--recordings", train.as_ref()),
+        ("--labels-per-class", "10"),
+        ("--val-per-class", "4"),
+        ("--epochs", "3"),
+        ("--lr", "2e-3"),
+        ("--seed", "4"),
+        ("--threads", "2"),
+    ];
+    let args: trainer::finetune::FinetuneArgs = common::parse(&common::tiny_vit(&set), &ft);
     let summary = trainer::finetune::run(&args)?;
     assert_eq!(summary.epochs.len(), 3);
     let run: trainer::finetune::FinetuneRun =
@@ -362,38 +349,21 @@ fn pretraining_mixes_recorded_and_generated_examples_in_one_batch() -> anyhow::R
     let dir = tmp.path("rec");
     write_set(&dir, &CLASSES, 1, 6, 5, "fipmae:snr_db");
     let d = dir.to_string_lossy().to_string();
-    let flags = |out: &Path, fraction: &str| -> Vec<String> {
-        [
-            "--preset",
-            "tiny",
-            "--recordings",
-            &d,
-            "--synthetic-fraction",
-            fraction,
-            "--examples",
-            "24",
-            "--val-examples",
-            "8",
-            "--epochs",
-            "2",
-            "--batch-size",
-            "8",
-            "--seed",
-            "2",
-            "--threads",
-            "2",
-            "--out",
-            &out.to_string_lossy(),
-        ]
-        .map(String::from)
-        .to_vec()
-    };
-    let parse = |f: &[String]| -> trainer::pretrain::PretrainArgs {
-        let f: Vec<&str> = f.iter().map(String::as_str).collect();
-        trainer::args_from(&f).unwrap()
+    let parse = |out: &Path, fraction: &str| -> trainer::pretrain::PretrainArgs {
+        let set = [
+            ("--recordings", d.as_str()),
+            ("--synthetic-fraction", fraction),
+            ("--examples", "24"),
+            ("--val-examples", "8"),
+            ("--epochs", "2"),
+            ("--batch-size", "8"),
+            ("--seed", "2"),
+            ("--threads", "2"),
+        ];
+        common::parse(&common::tiny_pretrain(&set), out)
     };
     let half = tmp.path("half");
-    let s = trainer::pretrain::run(&parse(&flags(&half, "0.5")))?;
+    let s = trainer::pretrain::run(&parse(&half, "0.5"))?;
     assert!(s
         .epochs
         .iter()
@@ -426,10 +396,10 @@ fn pretraining_mixes_recorded_and_generated_examples_in_one_batch() -> anyhow::R
     }
     // recordings only
     let only = tmp.path("only");
-    trainer::pretrain::run(&parse(&flags(&only, "0")))?;
+    trainer::pretrain::run(&parse(&only, "0"))?;
     // a killed run resumes to the same weights
     let parts = tmp.path("parts");
-    let mut a = parse(&flags(&parts, "0.5"));
+    let mut a = parse(&parts, "0.5");
     a.run.stop_after = Some(1);
     trainer::pretrain::run(&a)?;
     a.run.stop_after = None;

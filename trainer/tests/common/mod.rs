@@ -1,6 +1,6 @@
 //! Helpers shared by the trainer's integration tests.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// One test's scratch folder: a fresh temporary directory, removed with everything in it
 /// when the value is dropped (also when the test fails).
@@ -33,4 +33,101 @@ pub fn repo_root() -> PathBuf {
     std::env::var_os("CARGO_MANIFEST_DIR")
         .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
         .join("..")
+}
+
+/// A tiny pretraining's flags (no subcommand, no `--out`): the tiny preset, 64 examples per
+/// epoch and 16 for validation, one epoch, batches of 16, seed 1, one thread.
+const TINY_PRETRAIN: [(&str, &str); 7] = [
+    ("--preset", "tiny"),
+    ("--examples", "64"),
+    ("--val-examples", "16"),
+    ("--epochs", "1"),
+    ("--batch-size", "16"),
+    ("--seed", "1"),
+    ("--threads", "1"),
+];
+
+/// A tiny fine-tuning's flags (no subcommand, no `--out`): a ViT from scratch on the tiny
+/// preset, 4 labels and 2 validation examples per class, one epoch, batches of 8, a peak
+/// learning rate of 1e-3, seed 1, one thread.
+const TINY_VIT: [(&str, &str); 9] = [
+    ("--method", "vit"),
+    ("--preset", "tiny"),
+    ("--labels-per-class", "4"),
+    ("--val-per-class", "2"),
+    ("--epochs", "1"),
+    ("--batch-size", "8"),
+    ("--lr", "1e-3"),
+    ("--seed", "1"),
+    ("--threads", "1"),
+];
+
+/// `base` with each flag of `set` given its value there, or added when `base` lacks it.
+fn flags(base: &[(&str, &str)], set: &[(&str, &str)]) -> Vec<String> {
+    let mut pairs: Vec<(&str, &str)> = base.to_vec();
+    for &(flag, value) in set {
+        match pairs.iter_mut().find(|(f, _)| *f == flag) {
+            Some(pair) => pair.1 = value,
+            None => pairs.push((flag, value)),
+        }
+    }
+    pairs
+        .into_iter()
+        .flat_map(|(f, v)| [f.to_string(), v.to_string()])
+        .collect()
+}
+
+/// The flags of a tiny pretraining ([`TINY_PRETRAIN`]) with `set` changed or added:
+/// `tiny_pretrain(&[("--epochs", "4")])`.
+#[allow(dead_code)]
+pub fn tiny_pretrain(set: &[(&str, &str)]) -> Vec<String> {
+    flags(&TINY_PRETRAIN, set)
+}
+
+/// The flags of a tiny fine-tuning from scratch ([`TINY_VIT`]) with `set` changed or added.
+#[allow(dead_code)]
+pub fn tiny_vit(set: &[(&str, &str)]) -> Vec<String> {
+    flags(&TINY_VIT, set)
+}
+
+/// A subcommand's options for `flags` and `--out out` (every other at its default).
+#[allow(dead_code)]
+pub fn parse<A: clap::Args>(flags: &[String], out: &Path) -> A {
+    let out = out.to_string_lossy();
+    let mut all: Vec<&str> = flags.iter().map(String::as_str).collect();
+    all.extend(["--out", &out]);
+    trainer::args_from(&all).expect("valid flags")
+}
+
+/// What a resume must refuse, for `pretrain` and `finetune` alike: `start(dir, seed)` runs
+/// the first epoch of a run with `seed` into `dir` (for seeds `seeds.0` into `mine` and
+/// `seeds.1` into `other`); `resume(dir)` continues the run there and returns its error.
+/// The other run's checkpoint (same shapes) copied into `mine` is refused as another run's;
+/// then each `(from, to, needles)` edit of the other run's `run.json` is refused with an
+/// error holding every needle.
+#[allow(dead_code)]
+pub fn resume_refusals(
+    mine: &Path,
+    other: &Path,
+    seeds: (u64, u64),
+    start: impl Fn(&Path, u64) -> anyhow::Result<()>,
+    resume: impl Fn(&Path) -> Result<(), String>,
+    edits: &[(&str, &str, &[&str])],
+) -> anyhow::Result<()> {
+    start(mine, seeds.0)?;
+    start(other, seeds.1)?;
+    std::fs::copy(other.join("checkpoint.bin"), mine.join("checkpoint.bin"))?;
+    let err = resume(mine).expect_err("a foreign checkpoint resumed");
+    assert!(err.contains("another run"), "{err}");
+    let run_json = other.join("run.json");
+    let text = std::fs::read_to_string(&run_json)?;
+    for &(from, to, needles) in edits {
+        assert!(text.contains(from), "run.json has no `{from}`:\n{text}");
+        std::fs::write(&run_json, text.replace(from, to))?;
+        let err = resume(other).expect_err("an edited run.json resumed");
+        for needle in needles {
+            assert!(err.contains(needle), "`{from}` → `{to}`: {err}");
+        }
+    }
+    Ok(())
 }
