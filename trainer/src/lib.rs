@@ -1,6 +1,11 @@
 //! The fipmae trainer as a library: each subcommand of the `fipmae` binary is a function
 //! here, so tests drive exactly what users run.
 //!
+//! One folder per stage over shared floors, from the ground up: [`backend`], [`flags`] →
+//! [`data`] (batches, recordings) and [`training`] (the epoch loop, the run folder) →
+//! [`pretrain`], [`finetune`] → [`eval`], [`generate`], [`classify`], [`export`] →
+//! [`compare`], [`tools`]. A module imports only what stands below it.
+//!
 //! **Invariants:** all file I/O of the project happens here (the `model` crate only sees
 //! bytes); every file is written atomically ([`fsutil::write_atomic`]); errors carry the
 //! path or value they concern (`anyhow` with context).

@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use trainer::finetune::{run, EpochMetrics, FinetuneArgs};
 
@@ -68,17 +68,6 @@ fn a_killed_finetune_resumes_to_the_same_end() -> anyhow::Result<()> {
 fn resume_refuses_an_unsound_run_json_or_a_foreign_checkpoint() -> anyhow::Result<()> {
     let tmpdir = common::Scratch::new();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let start = |dir: &Path, seed: u64| {
-        let mut a = args(dir.to_path_buf());
-        a.run.seed = seed;
-        a.run.stop_after = Some(1);
-        run(&a).map(|_| ())
-    };
-    let resume = |dir: &Path| {
-        let mut a = args(dir.to_path_buf());
-        a.run.resume = true;
-        run(&a).map(|_| ()).map_err(|e| format!("{e:#}"))
-    };
     let edits: [(&str, &str, &[&str]); 2] = [
         (
             "\"train\": 40",
@@ -88,7 +77,7 @@ fn resume_refuses_an_unsound_run_json_or_a_foreign_checkpoint() -> anyhow::Resul
         ("\"num_classes\": 10", "\"num_classes\": 3", &["3 outputs"]),
     ];
     let (mine, other) = (tmpdir.path("mine"), tmpdir.path("other"));
-    common::resume_refusals(&mine, &other, (5, 6), start, resume, &edits)
+    common::resume_refusals(&mine, &other, (5, 6), |d| args(d.to_path_buf()), &edits)
 }
 
 #[test]

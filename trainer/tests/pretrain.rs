@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use trainer::pretrain::{run, EpochMetrics, PretrainArgs};
 
@@ -125,18 +125,6 @@ fn a_corrupt_checkpoint_is_named_and_nothing_is_overwritten() -> anyhow::Result<
 fn a_checkpoint_of_another_run_or_an_unsound_run_json_is_refused() -> anyhow::Result<()> {
     let tmpdir = common::Scratch::new();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let start = |dir: &Path, seed: u64| {
-        let mut a = args(dir.to_path_buf());
-        a.run.seed = seed;
-        a.run.stop_after = Some(1);
-        run(&a).map(|_| ())
-    };
-    let resume = |dir: &Path| {
-        let mut a = args(dir.to_path_buf());
-        a.run.resume = true;
-        run(&a).map(|_| ()).map_err(|e| format!("{e:#}"))
-    };
-    // a run.json edited into nonsense is named, not trained on
     let edits: [(&str, &str, &[&str]); 2] = [
         (
             "\"batch_size\": 16",
@@ -146,7 +134,7 @@ fn a_checkpoint_of_another_run_or_an_unsound_run_json_is_refused() -> anyhow::Re
         ("\"lr\": 0.001", "\"lr\": -1.0", &["learning rate"]),
     ];
     let (mine, other) = (tmpdir.path("mine"), tmpdir.path("other"));
-    common::resume_refusals(&mine, &other, (3, 4), start, resume, &edits)
+    common::resume_refusals(&mine, &other, (3, 4), |d| args(d.to_path_buf()), &edits)
 }
 
 #[test]

@@ -2,7 +2,9 @@
 //! scratch (`--method vit`), with a validation split for model selection.
 //!
 //! A run folder holds `run.json` (a [`FinetuneRun`]), `metrics.jsonl` (one line per epoch)
-//! and `classifier.fipmae` (the weights of the epoch with the best validation accuracy).
+//! and `classifier.fipmae` (the weights of the epoch with the best validation accuracy),
+//! with `checkpoint.bin` and `run.lock` as a pretraining run's
+//! ([`crate::training::run_folder`]).
 //! Labelled data comes from its own seed, disjoint from pretraining's and evaluation's.
 
 mod args;

@@ -3,8 +3,9 @@
 //! A run folder holds `run.json` (everything needed to rebuild the model and the data),
 //! `metrics.jsonl` (one line per epoch), `model.fipmae` (the weights after the last
 //! finished epoch) and `checkpoint.bin` (weights with parameter ids, optimizer state and
-//! the epoch reached, behind a checksum). Every file is written atomically at the end of
-//! each epoch. `--resume` continues a stopped or killed run from its last checkpoint and
+//! the epoch reached, behind a checksum), and `run.lock`, held by the one process that
+//! writes the folder ([`crate::training::run_folder`]). Every file is written atomically at
+//! the end of each epoch. `--resume` continues a stopped or killed run from its last checkpoint and
 //! reaches exactly the metrics of an uninterrupted run: data order and masking noise are
 //! functions of `(seed, epoch, index)`.
 

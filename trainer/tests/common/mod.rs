@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use trainer::flags::RunFlags;
+
 /// One test's scratch folder: a fresh temporary directory, removed with everything in it
 /// when the value is dropped (also when the test fails).
 pub struct Scratch(tempfile::TempDir);
@@ -99,23 +101,57 @@ pub fn parse<A: clap::Args>(flags: &[String], out: &Path) -> A {
     trainer::args_from(&all).expect("valid flags")
 }
 
-/// What a resume must refuse, for `pretrain` and `finetune` alike: `start(dir, seed)` runs
-/// the first epoch of a run with `seed` into `dir` (for seeds `seeds.0` into `mine` and
-/// `seeds.1` into `other`); `resume(dir)` continues the run there and returns its error.
-/// The other run's checkpoint (same shapes) copied into `mine` is refused as another run's;
-/// then each `(from, to, needles)` edit of the other run's `run.json` is refused with an
-/// error holding every needle.
+/// A training command's options, as the shared fixtures drive them.
 #[allow(dead_code)]
-pub fn resume_refusals(
+pub trait Training {
+    /// The run folder, seed, resume and stop flags.
+    fn flags(&mut self) -> &mut RunFlags;
+    /// Runs the command.
+    fn train(&self) -> anyhow::Result<()>;
+}
+
+impl Training for trainer::pretrain::PretrainArgs {
+    fn flags(&mut self) -> &mut RunFlags {
+        &mut self.run
+    }
+    fn train(&self) -> anyhow::Result<()> {
+        trainer::pretrain::run(self).map(|_| ())
+    }
+}
+
+impl Training for trainer::finetune::FinetuneArgs {
+    fn flags(&mut self) -> &mut RunFlags {
+        &mut self.run
+    }
+    fn train(&self) -> anyhow::Result<()> {
+        trainer::finetune::run(self).map(|_| ())
+    }
+}
+
+/// What a resume must refuse, for `pretrain` and `finetune` alike. `args(dir)` are a run's
+/// options into `dir`; the first epoch of a run with seed `seeds.0` is trained into `mine`,
+/// and with `seeds.1` into `other`. The other run's checkpoint (same shapes) copied into
+/// `mine` is refused as another run's; then each `(from, to, needles)` edit of the other
+/// run's `run.json` is refused on resume with an error holding every needle.
+#[allow(dead_code)]
+pub fn resume_refusals<A: Training>(
     mine: &Path,
     other: &Path,
     seeds: (u64, u64),
-    start: impl Fn(&Path, u64) -> anyhow::Result<()>,
-    resume: impl Fn(&Path) -> Result<(), String>,
+    args: impl Fn(&Path) -> A,
     edits: &[(&str, &str, &[&str])],
 ) -> anyhow::Result<()> {
-    start(mine, seeds.0)?;
-    start(other, seeds.1)?;
+    for (dir, seed) in [(mine, seeds.0), (other, seeds.1)] {
+        let mut a = args(dir);
+        a.flags().seed = seed;
+        a.flags().stop_after = Some(1);
+        a.train()?;
+    }
+    let resume = |dir: &Path| {
+        let mut a = args(dir);
+        a.flags().resume = true;
+        a.train().map_err(|e| format!("{e:#}"))
+    };
     std::fs::copy(other.join("checkpoint.bin"), mine.join("checkpoint.bin"))?;
     let err = resume(mine).expect_err("a foreign checkpoint resumed");
     assert!(err.contains("another run"), "{err}");
