@@ -678,6 +678,73 @@ fn every_flag_of_every_subcommand_is_documented() {
 }
 
 #[test]
+fn eval_open_set_scores_never_trained_modulations_against_the_classes() {
+    let tmpdir = common::Scratch::new();
+    let out = tmpdir.path("open-set");
+    let bundle = common::repo_root().join("static");
+    fipmae(&[
+        "eval",
+        "--model",
+        bundle.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--per-class",
+        "4",
+        "--snr-min",
+        "10",
+        "--snr-max",
+        "20",
+        "--snr-step",
+        "10",
+        "--recon-per-class",
+        "0",
+        "--open-set",
+        "qpsk,16qam,noise",
+    ]);
+    let r: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("openset.json")).unwrap()).unwrap();
+    assert_eq!(r["kinds"], serde_json::json!(["QPSK", "16QAM", "noise"]));
+    let t = r["temperature"].as_f64().unwrap();
+    assert!((0.05..=20.0).contains(&t), "{t}");
+    assert_eq!(r["calibration_bursts"].as_u64(), Some(2 * 4 * 10));
+    let per_snr = r["per_snr"].as_array().unwrap();
+    assert_eq!(per_snr.len(), 2);
+    for a in per_snr {
+        assert_eq!(
+            (a["in_set"].as_u64(), a["out_of_set"].as_u64()),
+            (Some(40), Some(12))
+        );
+        for sc in a["scores"].as_array().unwrap() {
+            for key in [
+                "auroc",
+                "in_set_kept",
+                "out_of_set_flagged",
+                "in_set_kept_banded",
+            ] {
+                let v = sc[key].as_f64().unwrap();
+                assert!((0.0..=1.0).contains(&v), "{key}: {v}");
+            }
+        }
+    }
+    // the shipped model tells noise alone and foreign modulations from its classes at
+    // 20 dB better than chance
+    assert!(per_snr[1]["scores"][0]["auroc"].as_f64().unwrap() > 0.6);
+    assert!(std::fs::read_to_string(out.join("openset.md"))
+        .unwrap()
+        .contains("| 20 |"));
+    // an unknown kind is named, before anything is written
+    let bad = Command::new(env!("CARGO_BIN_EXE_fipmae"))
+        .args(["eval", "--model", bundle.to_str().unwrap(), "--out"])
+        .arg(tmpdir.path("bad"))
+        .args(["--open-set", "qpsk,qam256"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("qam256"));
+    assert!(!tmpdir.path("bad").exists());
+}
+
+#[test]
 fn eval_scores_the_shipped_bundle_as_shipped() {
     // the f16 bundle in static/ on a small test set of its own: each SNR's accuracy lies
     // within the sampling error of static/report.json's (which `eval --model static` wrote)

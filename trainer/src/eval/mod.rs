@@ -9,6 +9,7 @@
 
 pub mod embed;
 mod measure;
+pub mod openset;
 pub mod recon;
 mod report;
 mod subject;
@@ -86,6 +87,13 @@ pub struct EvalArgs {
     /// comma-separated (`reconstructions_XdB.png`; `reconstructions.png` is at --snr-max).
     #[arg(long, value_delimiter = ',', allow_hyphen_values = true, value_parser = crate::flags::parse_snr_db_whole)]
     pub pictures_at: Vec<i32>,
+    /// Also measure open-set detection against these never-trained modulations,
+    /// comma-separated, or `all` (BPSK, QPSK, 8PSK, 16QAM, 64QAM, OFDM, AM, FM, noise):
+    /// --per-class bursts of each at every SNR; a temperature fitted on a calibration split
+    /// of its own seed; AUROC, in-set kept and out-of-set flagged per SNR, and the
+    /// calibration error (`openset.json`, `openset.md`).
+    #[arg(long, value_name = "KINDS")]
+    pub open_set: Option<String>,
     /// Test set's class parameters, `fixed` or `ranges` (default: the classifier's training
     /// data's); the classifier renders as it was trained either way.
     #[arg(long, value_parser = crate::flags::parse_class_parameters)]
@@ -107,10 +115,22 @@ pub fn read_report(dir: &std::path::Path) -> Result<Report> {
 
 impl EvalArgs {
     /// Refuses options that would measure nothing.
+    /// The out-of-set kinds of `--open-set` (none without it).
+    fn open_set_kinds(&self) -> Result<Vec<model::signal::Foreign>> {
+        match &self.open_set {
+            None => Ok(Vec::new()),
+            Some(s) => Ok(model::signal::Foreign::parse_list(s).context("--open-set")?),
+        }
+    }
+
     fn check(&self) -> Result<()> {
         if self.snr_step <= 0 || self.snr_min > self.snr_max || self.per_class == 0 {
             bail!("need --snr-step > 0, --snr-min ≤ --snr-max and --per-class ≥ 1");
         }
+        if self.open_set.is_some() && !self.recordings.is_empty() {
+            bail!("--open-set measures on the generator's test set, not on --recordings");
+        }
+        self.open_set_kinds()?;
         if self.embeddings && self.embeddings_min_snr > self.snr_max {
             bail!(
                 "--embeddings-min-snr {} dB is above --snr-max {} dB: no test example would be embedded",
@@ -145,14 +165,20 @@ pub fn run(args: &EvalArgs) -> Result<Report> {
         reconstruction,
         embeddings,
     );
-    let mut embedding_files = Vec::new();
+    let mut extra_files = Vec::new();
     if args.embeddings {
         let svg = tsne_picture(args, &scores.embedded, &report)?;
         let csv = embed::csv(&scores.embedded, &report.classes);
-        embedding_files.push(("tsne.svg".to_string(), svg.into_bytes()));
-        embedding_files.push(("embeddings.csv".to_string(), csv.into_bytes()));
+        extra_files.push(("tsne.svg".to_string(), svg.into_bytes()));
+        extra_files.push(("embeddings.csv".to_string(), csv.into_bytes()));
     }
-    report::write(&args.out, &report, &embedding_files, &pictures)?;
+    if args.open_set.is_some() {
+        let kinds = args.open_set_kinds()?;
+        let o = openset::measure(args, &subject, &renderer, &kinds, threads, &device)?;
+        extra_files.push(("openset.json".to_string(), serde_json::to_vec_pretty(&o)?));
+        extra_files.push(("openset.md".to_string(), openset::markdown(&o).into_bytes()));
+    }
+    report::write(&args.out, &report, &extra_files, &pictures)?;
     Ok(report)
 }
 

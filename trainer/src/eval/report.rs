@@ -52,17 +52,17 @@ pub(super) fn build(
     }
 }
 
-/// Writes the report's files into `out` (created): the `embeddings` files (`tsne.svg`,
-/// `embeddings.csv`) when measured, `confusion.svg`, the reconstruction `pictures`,
+/// Writes the report's files into `out` (created): the `extra` files (`tsne.svg`,
+/// `embeddings.csv`, `openset.json`, `openset.md`) when measured, `confusion.svg`, the reconstruction `pictures`,
 /// `report.json`, `report.md` and `accuracy.svg`, each atomically.
 pub(super) fn write(
     out: &Path,
     report: &Report,
-    embeddings: &[NamedFile],
+    extra: &[NamedFile],
     pictures: &[NamedFile],
 ) -> Result<()> {
     create_dir(out)?;
-    for (name, bytes) in embeddings {
+    for (name, bytes) in extra {
         write_atomic(&out.join(name), bytes)?;
     }
     write_atomic(&out.join("confusion.svg"), confusion_svg(report).as_bytes())?;
