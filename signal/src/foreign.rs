@@ -225,7 +225,10 @@ fn ofdm(n: usize, rng: &mut Rng) -> Vec<C64> {
     while out.len() < n + start {
         let mut bins = vec![C64::new(0.0, 0.0); FFT];
         for &k in &used {
-            let (i, q) = (rng.below(2) as f64 * 2.0 - 1.0, rng.below(2) as f64 * 2.0 - 1.0);
+            let (i, q) = (
+                rng.below(2) as f64 * 2.0 - 1.0,
+                rng.below(2) as f64 * 2.0 - 1.0,
+            );
             bins[k] = C64::new(i, q);
         }
         // inverse DFT (64 points; a table-free direct sum is plenty here)
@@ -270,7 +273,10 @@ mod tests {
         c.channel.awgn = true;
         let b = synthesize_foreign(Foreign::Noise, &c, 3, 5, 0.0);
         assert!((mean_power(&b.noisy) - 1.0).abs() < 0.15);
-        assert_eq!(Foreign::parse_list("qpsk, 64qam").unwrap(), vec![Foreign::Qpsk, Foreign::Qam64]);
+        assert_eq!(
+            Foreign::parse_list("qpsk, 64qam").unwrap(),
+            vec![Foreign::Qpsk, Foreign::Qam64]
+        );
         assert_eq!(Foreign::parse_list("all").unwrap().len(), 9);
         assert!("QAM256".parse::<Foreign>().is_err());
     }

@@ -35,7 +35,14 @@ pub fn nll(logits: &[Vec<f64>], labels: &[usize], t: f64) -> f64 {
     logits
         .iter()
         .zip(labels)
-        .map(|(z, &l)| -softmax(z, t).get(l).copied().unwrap_or(0.0).max(1e-300).ln())
+        .map(|(z, &l)| {
+            -softmax(z, t)
+                .get(l)
+                .copied()
+                .unwrap_or(0.0)
+                .max(1e-300)
+                .ln()
+        })
         .sum::<f64>()
         / n
 }
