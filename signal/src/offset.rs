@@ -186,7 +186,7 @@ impl OffsetEstimator {
         let mut sorted = psd.clone();
         sorted.sort_by(f64::total_cmp);
         let noise = sorted[((sorted.len() - 1) as f64 * FLOOR_QUANTILE) as usize] * FLOOR_TO_MEAN;
-        if !(noise > 0.0) {
+        if noise.is_nan() || noise <= 0.0 {
             return if mean > 0.0 { 100.0 } else { -30.0 };
         }
         (10.0 * ((mean - noise) / noise).max(1e-3).log10()).clamp(-30.0, 100.0)

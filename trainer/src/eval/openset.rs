@@ -144,6 +144,9 @@ fn logits(subject: &Subject, images: burn::tensor::Tensor<Backend, 4>) -> Result
         .collect())
 }
 
+/// In-set bursts' logits (one row each), labels and blind SNR estimates (dB).
+type InSet = (Vec<Vec<f64>>, Vec<usize>, Vec<f64>);
+
 /// In-set logits, labels and blind SNR estimates (dB) of examples `first..first + count`
 /// at `snr` from `seed`.
 #[allow(clippy::too_many_arguments)]
@@ -156,7 +159,7 @@ fn in_set(
     count: u64,
     threads: usize,
     device: &backend::Device,
-) -> Result<(Vec<Vec<f64>>, Vec<usize>, Vec<f64>)> {
+) -> Result<InSet> {
     let mut spec = subject.dataset.clone();
     spec.seed = seed;
     spec.snr = SnrSpec::Fixed { db: snr };
