@@ -648,6 +648,9 @@ fn every_flag_of_every_subcommand_is_documented() {
         "info",
         "bench render",
         "bench model",
+        "bench matmul",
+        "bench fuzz",
+        "import radioml2018",
     ] {
         let mut words: Vec<&str> = cmd.split(' ').collect();
         words.push("--help");

@@ -208,5 +208,12 @@ fn loss_on_all_patches_is_a_flag_that_reaches_the_model_and_trains() -> anyhow::
     let (written, _) =
         trainer::pretrain::load_run::<burn::backend::Flex>(&out, &Default::default())?;
     assert!(written.model.loss_on_all_patches);
+    // the same run without the flag, same data, masks and initialisation: the loss it
+    // trains on is another (the visible patches count with the flag)
+    let plain = run(&args(tmpdir.path("plain")))?;
+    assert_ne!(
+        s.epochs[0].train_loss, plain.epochs[0].train_loss,
+        "the flag does not reach the loss"
+    );
     Ok(())
 }
