@@ -185,21 +185,25 @@ fn estimator(renderer: &Renderer) -> model::signal::offset::OffsetEstimator {
     model::signal::offset::OffsetEstimator::new(c.num_samples, c.samples_per_symbol)
 }
 
-/// Measures the open-set figures of `subject` against `kinds` (see the module docs).
-pub(super) fn measure(
+/// What the calibration split gives: the temperature and each score's thresholds.
+struct Calibration {
+    temperature: f64,
+    bursts: u64,
+    thresholds: Vec<(Score, f64)>,
+    band_thresholds: Vec<(Score, Vec<f64>)>,
+}
+
+/// Fits the temperature and the thresholds on the calibration split: in-set bursts of its
+/// own seed at every SNR of `snrs` (never the test set).
+fn calibrate(
     args: &EvalArgs,
     subject: &Subject,
     renderer: &Renderer,
-    kinds: &[Foreign],
+    snrs: &[i32],
     threads: usize,
     device: &backend::Device,
-) -> Result<OpenSetReport> {
-    let k = subject.classes.len() as u64;
-    let per_snr_count = args.per_class * k;
-    let snrs: Vec<i32> = (args.snr_min..=args.snr_max)
-        .step_by(args.snr_step as usize)
-        .collect();
-    // 1. the calibration split: its own seed, every SNR of the grid
+) -> Result<Calibration> {
+    let per_snr_count = args.per_class * subject.classes.len() as u64;
     let (mut cal_z, mut cal_l, mut cal_e) = (Vec::new(), Vec::new(), Vec::new());
     for (s, &snr) in snrs.iter().enumerate() {
         let (z, l, e) = in_set(
@@ -245,7 +249,79 @@ pub(super) fn measure(
             (sc, per_band)
         })
         .collect();
+    Ok(Calibration {
+        temperature: t,
+        bursts: cal_z.len() as u64,
+        thresholds,
+        band_thresholds,
+    })
+}
+
+/// Logits and blind SNR estimates of `--per-class` bursts of each of `kinds` at `snr`
+/// (the `s`-th SNR of the grid, so each SNR draws its own examples).
+fn foreign_logits(
+    args: &EvalArgs,
+    subject: &Subject,
+    renderer: &Renderer,
+    kinds: &[Foreign],
+    s: u64,
+    snr: i32,
+    device: &backend::Device,
+) -> Result<(Vec<Vec<f64>>, Vec<f64>)> {
     let est = estimator(renderer);
+    let (mut z, mut snr_est) = (Vec::new(), Vec::new());
+    for (j, &kind) in kinds.iter().enumerate() {
+        let ids: Vec<u64> = (0..args.per_class)
+            .map(|i| (s * kinds.len() as u64 + j as u64) * args.per_class + i)
+            .collect();
+        for chunk in ids.chunks(subject.batch_size.max(1)) {
+            let images = chunk
+                .iter()
+                .map(|&i| {
+                    let signal = &subject.dataset.signal;
+                    let b = synthesize_foreign(kind, signal, args.seed, i, f64::from(snr));
+                    snr_est.push(est.snr_estimate_db(&b.noisy));
+                    renderer.render(subject.target, &b.noisy)
+                })
+                .collect::<Result<Vec<Image>, _>>()?;
+            let refs: Vec<&Image> = images.iter().collect();
+            let tensor = model::batch::images_to_tensor::<Backend>(&refs, device)?;
+            z.extend(logits(subject, tensor)?);
+        }
+    }
+    Ok((z, snr_est))
+}
+
+/// `(confidence, correct)` of each burst under `softmax(logits / t)`.
+fn confidence_points(z: &[Vec<f64>], labels: &[usize], t: f64) -> Vec<(f64, bool)> {
+    z.iter()
+        .zip(labels)
+        .map(|(row, &label)| {
+            let p = softmax(row, t);
+            let best = (0..p.len())
+                .max_by(|&a, &b| p[a].total_cmp(&p[b]))
+                .unwrap_or(0);
+            (p[best], best == label)
+        })
+        .collect()
+}
+
+/// Measures the open-set figures of `subject` against `kinds` (see the module docs).
+pub(super) fn measure(
+    args: &EvalArgs,
+    subject: &Subject,
+    renderer: &Renderer,
+    kinds: &[Foreign],
+    threads: usize,
+    device: &backend::Device,
+) -> Result<OpenSetReport> {
+    let k = subject.classes.len() as u64;
+    let per_snr_count = args.per_class * k;
+    let snrs: Vec<i32> = (args.snr_min..=args.snr_max)
+        .step_by(args.snr_step as usize)
+        .collect();
+    let cal = calibrate(args, subject, renderer, &snrs, threads, device)?;
+    let (t, thresholds, band_thresholds) = (cal.temperature, cal.thresholds, cal.band_thresholds);
     // 2-3. the test set's in-set bursts and the out-of-set ones, per SNR
     let mut all_points = Vec::new();
     let mut per_snr = Vec::new();
@@ -260,43 +336,9 @@ pub(super) fn measure(
             threads,
             device,
         )?;
-        let (mut foreign_z, mut foreign_est) = (Vec::new(), Vec::new());
-        for (j, &kind) in kinds.iter().enumerate() {
-            let ids: Vec<u64> = (0..args.per_class)
-                .map(|i| (s as u64 * kinds.len() as u64 + j as u64) * args.per_class + i)
-                .collect();
-            for chunk in ids.chunks(subject.batch_size.max(1)) {
-                let images = chunk
-                    .iter()
-                    .map(|&i| {
-                        let b = synthesize_foreign(
-                            kind,
-                            &subject.dataset.signal,
-                            args.seed,
-                            i,
-                            f64::from(snr),
-                        );
-                        foreign_est.push(est.snr_estimate_db(&b.noisy));
-                        renderer.render(subject.target, &b.noisy)
-                    })
-                    .collect::<Result<Vec<Image>, _>>()?;
-                let refs: Vec<&Image> = images.iter().collect();
-                let tensor = model::batch::images_to_tensor::<Backend>(&refs, device)?;
-                foreign_z.extend(logits(subject, tensor)?);
-            }
-        }
-        let points = |temp: f64| -> Vec<(f64, bool)> {
-            z.iter()
-                .zip(&l)
-                .map(|(row, &label)| {
-                    let p = softmax(row, temp);
-                    let best = (0..p.len())
-                        .max_by(|&a, &b| p[a].total_cmp(&p[b]))
-                        .unwrap_or(0);
-                    (p[best], best == label)
-                })
-                .collect()
-        };
+        let (foreign_z, foreign_est) =
+            foreign_logits(args, subject, renderer, kinds, s as u64, snr, device)?;
+        let points = |temp: f64| confidence_points(&z, &l, temp);
         all_points.extend(points(t));
         let scores = thresholds
             .iter()
@@ -344,7 +386,7 @@ pub(super) fn measure(
     }
     Ok(OpenSetReport {
         temperature: t,
-        calibration_bursts: cal_z.len() as u64,
+        calibration_bursts: cal.bursts,
         kinds: kinds.iter().map(|k| k.name().to_string()).collect(),
         thresholds,
         band_thresholds,
