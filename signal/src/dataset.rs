@@ -4,9 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::channel::{synthesize, SignalConfig};
-use crate::classes::{Modulation, SignalError, C32};
+use crate::channel::synthesize;
 use crate::rng::{Rng, Stream};
+use crate::settings::SignalConfig;
+use crate::vocab::{Modulation, SignalError, C32};
 
 /// How each example's SNR is chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

@@ -13,8 +13,8 @@
 
 use std::f64::consts::{PI, TAU};
 
-use crate::classes::{levels, Modulation, C32, C64};
 use crate::rng::Rng;
+use crate::vocab::{levels, Modulation, C32, C64};
 
 /// The reference alphabets; see the module docs.
 fn denomae_alphabet(class: Modulation) -> Vec<C64> {

@@ -20,10 +20,11 @@ use std::f64::consts::{PI, TAU};
 use std::fmt;
 use std::str::FromStr;
 
-use crate::channel::{add_noise, standard_channel, Burst, SignalConfig};
-use crate::classes::{levels, SignalError, C64};
+use crate::channel::{add_noise, standard_channel, Burst};
 use crate::pulse::{pulse_train, rrc, symbol_span};
 use crate::rng::{Rng, Stream};
+use crate::settings::SignalConfig;
+use crate::vocab::{levels, SignalError, C64};
 
 /// A modulation outside the class set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

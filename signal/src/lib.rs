@@ -1,8 +1,10 @@
 //! `fipmae-signal`: the signal side of FIP-DenoMAE, in pure Rust (no Burn).
 //!
-//! - [`classes`]: the ten modulation classes (`Modulation`) and their baseband definitions.
-//! - [`channel`]: `SignalConfig`/`ChannelConfig` and `synthesize` (phase, frequency and
-//!   timing offsets, AWGN).
+//! - [`vocab`]: what every part shares: `C32`, `SignalError`, `Modulation`, `Profile`,
+//!   `ClassParameters`.
+//! - [`settings`]: `SignalConfig`/`ChannelConfig`, their presets and checks.
+//! - [`classes`]: the standard profile's baseband definitions and parameter ranges.
+//! - [`channel`]: `synthesize` (phase, frequency and timing offsets, AWGN).
 //! - [`dataset`]: seeded, regenerable datasets (`DatasetSpec::example(i)` → `Example`).
 //! - [`rng`]: the seeded generator behind every draw (`Rng`, one stream per purpose).
 //! - [`pulse`]: the RRC pulse, `erf`, pulse trains.
@@ -29,7 +31,9 @@ pub mod offset;
 pub mod pulse;
 pub mod rng;
 pub mod segment;
+pub mod settings;
 pub mod sigmf;
+pub mod vocab;
 
 pub use channel::{
     mean_power, synthesize, Burst, ChannelConfig, SignalConfig, DENOMAE_GMSK_SAMPLES_PER_BIT,

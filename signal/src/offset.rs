@@ -51,7 +51,7 @@ use std::sync::Arc;
 use rustfft::num_complex::Complex;
 use rustfft::{Fft, FftPlanner};
 
-use crate::classes::C32;
+use crate::vocab::C32;
 
 /// Welch segment length of the coarse estimate, samples (bursts shorter than it use one
 /// segment of their own length).

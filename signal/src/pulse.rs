@@ -3,7 +3,7 @@
 
 use std::f64::consts::PI;
 
-use crate::classes::C64;
+use crate::vocab::C64;
 
 /// Root-raised-cosine pulse at `t` symbol periods, roll-off `beta` (peak `1 − β + 4β/π`).
 pub fn rrc(t: f64, beta: f64) -> f64 {

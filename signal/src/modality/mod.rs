@@ -27,9 +27,9 @@ use serde::{Deserialize, Serialize};
 pub use constellation::{ConstellationConfig, WindowScale};
 pub use scalogram::ScalogramConfig;
 
-use crate::channel::SignalConfig;
-use crate::classes::Profile;
 use crate::dataset::Example;
+use crate::settings::SignalConfig;
+use crate::vocab::Profile;
 use crate::C32;
 
 /// Errors from rendering settings.
