@@ -134,11 +134,7 @@ impl OffsetEstimator {
 
     /// Estimates the carrier offset of `x` (`len()` samples, finite).
     pub fn estimate(&self, x: &[C32]) -> OffsetEstimate {
-        let x: Vec<C64> = x
-            .iter()
-            .take(self.n)
-            .map(|z| C64::new(f64::from(z.re), f64::from(z.im)))
-            .collect();
+        let x = self.widened(x);
         let coarse = self.coarse(&x);
         let mut best: Option<(f64, f64, u32)> = None; // (ratio, frequency, power)
         for m in POWERS {
@@ -176,20 +172,22 @@ impl OffsetEstimator {
     /// noise's bins) against its mean. Good to a few dB for bursts that leave some of the
     /// band empty (every class at 2 or more samples per symbol); −30 dB for noise alone.
     pub fn snr_estimate_db(&self, x: &[C32]) -> f64 {
-        let x: Vec<C64> = x
-            .iter()
-            .take(self.n)
-            .map(|z| C64::new(f64::from(z.re), f64::from(z.im)))
-            .collect();
+        let x = self.widened(x);
         let psd = self.welch_psd(&x);
         let mean = psd.iter().sum::<f64>() / psd.len().max(1) as f64;
-        let mut sorted = psd.clone();
-        sorted.sort_by(f64::total_cmp);
-        let noise = sorted[((sorted.len() - 1) as f64 * FLOOR_QUANTILE) as usize] * FLOOR_TO_MEAN;
+        let noise = floor(&psd) * FLOOR_TO_MEAN;
         if noise.is_nan() || noise <= 0.0 {
             return if mean > 0.0 { 100.0 } else { -30.0 };
         }
         (10.0 * ((mean - noise) / noise).max(1e-3).log10()).clamp(-30.0, 100.0)
+    }
+
+    /// The first `len()` samples of `x` in double precision.
+    fn widened(&self, x: &[C32]) -> Vec<C64> {
+        x.iter()
+            .take(self.n)
+            .map(|z| C64::new(f64::from(z.re), f64::from(z.im)))
+            .collect()
     }
 
     /// The Welch power spectrum of `x` ([`WELCH_SEGMENT`]-sample Hann segments, half
@@ -223,9 +221,7 @@ impl OffsetEstimator {
     fn coarse(&self, x: &[C64]) -> f64 {
         let seg = self.seg;
         let psd = self.welch_psd(x);
-        let mut sorted = psd.clone();
-        sorted.sort_by(f64::total_cmp);
-        let floor = sorted[((seg - 1) as f64 * FLOOR_QUANTILE) as usize];
+        let floor = floor(&psd);
         let centroid: C64 = psd
             .iter()
             .enumerate()
@@ -314,6 +310,13 @@ impl OffsetEstimator {
         // the line is at M·f: go back from the coarse estimate by the wrapped difference
         Some((strength, coarse + wrap(line - centre) / f64::from(m)))
     }
+}
+
+/// The noise floor of a power spectrum: its [`FLOOR_QUANTILE`] quantile.
+fn floor(psd: &[f64]) -> f64 {
+    let mut sorted = psd.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted[(sorted.len().saturating_sub(1) as f64 * FLOOR_QUANTILE) as usize]
 }
 
 /// `f` wrapped into [−0.5, 0.5).

@@ -101,11 +101,7 @@ impl StudioRequest {
         renderer: &Renderer,
         example: &Example,
     ) -> Result<Vec<ModalityPair>, StudioError> {
-        mae.config
-            .present_modalities()
-            .into_iter()
-            .map(|m| renderer.render_pair(m, example).map_err(Into::into))
-            .collect()
+        Ok(renderer.render_pairs(&mae.config.present_modalities(), example)?)
     }
 
     /// The model's masking settings with this request's strategy.

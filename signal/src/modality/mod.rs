@@ -202,35 +202,37 @@ impl Renderer {
         if let Some(long) = self.long_for(samples.len()) {
             return long.render(modality, samples);
         }
+        let f = self.offset_to_remove(samples)?;
+        Ok(self.draw(modality, &self.prepared(samples, f)?))
+    }
+
+    /// The carrier offset to remove from bursts like `samples` (checked), cycles/sample:
+    /// estimated on them with `offset_correction`, else none.
+    fn offset_to_remove(&self, samples: &[C32]) -> Result<Option<f64>, ModalityError> {
+        self.check(samples)?;
+        Ok(self
+            .offset
+            .as_ref()
+            .map(|e| e.estimate(&sanitized(samples)).cycles_per_sample))
+    }
+
+    /// `samples` checked, sanitized and turned back by `f`, ready to draw.
+    fn prepared<'a>(
+        &self,
+        samples: &'a [C32],
+        f: Option<f64>,
+    ) -> Result<std::borrow::Cow<'a, [C32]>, ModalityError> {
         self.check(samples)?;
         let x = sanitized(samples);
-        match self.offset_of(&x) {
-            Some(f) => Ok(self.draw(modality, &crate::offset::derotate(&x, f))),
-            None => Ok(self.draw(modality, &x)),
-        }
+        Ok(match f {
+            Some(f) => std::borrow::Cow::Owned(crate::offset::derotate(&x, f)),
+            None => x,
+        })
     }
 
     /// The renderer of bursts of `len` samples when it is the long one.
     fn long_for(&self, len: usize) -> Option<&Renderer> {
         self.long.as_deref().filter(|l| len == l.config.num_samples)
-    }
-
-    /// The carrier offset to remove from `x` (sanitized), cycles/sample, with
-    /// `offset_correction`.
-    fn offset_of(&self, x: &[C32]) -> Option<f64> {
-        self.offset
-            .as_ref()
-            .map(|e| e.estimate(x).cycles_per_sample)
-    }
-
-    /// The carrier offset the renderer removes from `samples` before drawing them,
-    /// cycles/sample (`None` without `offset_correction`).
-    pub fn offset_estimate(&self, samples: &[C32]) -> Result<Option<f64>, ModalityError> {
-        if let Some(long) = self.long_for(samples.len()) {
-            return long.offset_estimate(samples);
-        }
-        self.check(samples)?;
-        Ok(self.offset_of(&sanitized(samples)))
     }
 
     /// Draws a sanitized burst of `num_samples`.
@@ -248,38 +250,47 @@ impl Renderer {
         modality: Modality,
         example: &Example,
     ) -> Result<ModalityPair, ModalityError> {
+        let mut pairs = self.render_pairs(&[modality], example)?;
+        Ok(pairs.remove(0))
+    }
+
+    /// Input and target of each of `modalities` for a generated example, in order. The
+    /// carrier offset is estimated once, on what a receiver sees (the noisy burst), and the
+    /// same turn is removed from the clean burst and the noise, so input and target stay
+    /// aligned.
+    pub fn render_pairs(
+        &self,
+        modalities: &[Modality],
+        example: &Example,
+    ) -> Result<Vec<ModalityPair>, ModalityError> {
         if let Some(long) = self.long_for(example.noisy.len()) {
-            return long.render_pair(modality, example);
+            return long.render_pairs(modalities, example);
         }
-        // the offset is estimated on what a receiver sees, and the same turn is removed
-        // from the clean burst and the noise, so input and target stay aligned
-        let f = match &self.offset {
-            Some(_) => {
-                self.check(&example.noisy)?;
-                self.offset_of(&sanitized(&example.noisy))
-            }
-            None => None,
+        let f = self.offset_to_remove(&example.noisy)?;
+        let noisy = self.prepared(&example.noisy, f)?;
+        let clean = self.prepared(&example.clean, f)?;
+        let noise = if modalities.contains(&Modality::Noise) {
+            Some(self.prepared(&example.noise, f)?)
+        } else {
+            None
         };
-        let turn = |x: &[C32]| -> Result<Image, ModalityError> {
-            self.check(x)?;
-            let x = sanitized(x);
-            Ok(match f {
-                Some(f) => self.draw(modality, &crate::offset::derotate(&x, f)),
-                None => self.draw(modality, &x),
+        Ok(modalities
+            .iter()
+            .map(|&modality| {
+                let (input, target) = match (modality, &noise) {
+                    (Modality::Noise, Some(n)) => {
+                        let img = self.draw(modality, n);
+                        (img.clone(), img)
+                    }
+                    _ => (self.draw(modality, &noisy), self.draw(modality, &clean)),
+                };
+                ModalityPair {
+                    modality,
+                    input,
+                    target,
+                }
             })
-        };
-        let (input, target) = match modality {
-            Modality::Noise => {
-                let img = turn(&example.noise)?;
-                (img.clone(), img)
-            }
-            _ => (turn(&example.noisy)?, turn(&example.clean)?),
-        };
-        Ok(ModalityPair {
-            modality,
-            input,
-            target,
-        })
+            .collect())
     }
 }
 
@@ -326,10 +337,7 @@ pub fn render_example(
     renderer: &Renderer,
     example: &Example,
 ) -> Result<Vec<ModalityPair>, ModalityError> {
-    Modality::ALL
-        .iter()
-        .map(|&m| renderer.render_pair(m, example))
-        .collect()
+    renderer.render_pairs(&Modality::ALL, example)
 }
 
 #[cfg(test)]

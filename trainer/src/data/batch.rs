@@ -64,11 +64,12 @@ pub fn render_generated(
     modalities: &[Modality],
 ) -> Result<RenderedExample> {
     let ex = spec.example(i);
-    let pairs = modalities
-        .iter()
-        .map(|&m| renderer.render_pair(m, &ex).map(|p| (p.input, p.target)))
-        .collect::<Result<Vec<_>, _>>()
-        .with_context(|| format!("rendering example {i}"))?;
+    let pairs = renderer
+        .render_pairs(modalities, &ex)
+        .with_context(|| format!("rendering example {i}"))?
+        .into_iter()
+        .map(|p| (p.input, p.target))
+        .collect();
     Ok(RenderedExample {
         label: ex.label,
         snr_db: ex.snr_db,

@@ -147,19 +147,22 @@ fn logits(subject: &Subject, images: burn::tensor::Tensor<Backend, 4>) -> Result
 /// In-set bursts' logits (one row each), labels and blind SNR estimates (dB).
 type InSet = (Vec<Vec<f64>>, Vec<usize>, Vec<f64>);
 
-/// In-set logits, labels and blind SNR estimates (dB) of examples `first..first + count`
-/// at `snr` from `seed`.
+/// In-set logits, labels and blind SNR estimates (dB) of the `s`-th SNR of the grid,
+/// `snr`: `--per-class` examples per class from `seed` (each SNR its own example ids).
 #[allow(clippy::too_many_arguments)]
 fn in_set(
+    args: &EvalArgs,
     subject: &Subject,
     renderer: &Renderer,
     seed: u64,
-    snr: f64,
-    first: u64,
-    count: u64,
+    s: usize,
+    snr: i32,
     threads: usize,
     device: &backend::Device,
 ) -> Result<InSet> {
+    let count = args.per_class * subject.classes.len() as u64;
+    let first = s as u64 * count;
+    let snr = f64::from(snr);
     let mut spec = subject.dataset.clone();
     spec.seed = seed;
     spec.snr = SnrSpec::Fixed { db: snr };
@@ -203,19 +206,10 @@ fn calibrate(
     threads: usize,
     device: &backend::Device,
 ) -> Result<Calibration> {
-    let per_snr_count = args.per_class * subject.classes.len() as u64;
     let (mut cal_z, mut cal_l, mut cal_e) = (Vec::new(), Vec::new(), Vec::new());
     for (s, &snr) in snrs.iter().enumerate() {
-        let (z, l, e) = in_set(
-            subject,
-            renderer,
-            args.seed ^ CALIBRATION_SALT,
-            f64::from(snr),
-            s as u64 * per_snr_count,
-            per_snr_count,
-            threads,
-            device,
-        )?;
+        let seed = args.seed ^ CALIBRATION_SALT;
+        let (z, l, e) = in_set(args, subject, renderer, seed, s, snr, threads, device)?;
         cal_z.extend(z);
         cal_l.extend(l);
         cal_e.extend(e);
@@ -315,8 +309,6 @@ pub(super) fn measure(
     threads: usize,
     device: &backend::Device,
 ) -> Result<OpenSetReport> {
-    let k = subject.classes.len() as u64;
-    let per_snr_count = args.per_class * k;
     let snrs: Vec<i32> = (args.snr_min..=args.snr_max)
         .step_by(args.snr_step as usize)
         .collect();
@@ -326,16 +318,7 @@ pub(super) fn measure(
     let mut all_points = Vec::new();
     let mut per_snr = Vec::new();
     for (s, &snr) in snrs.iter().enumerate() {
-        let (z, l, z_est) = in_set(
-            subject,
-            renderer,
-            args.seed,
-            f64::from(snr),
-            s as u64 * per_snr_count,
-            per_snr_count,
-            threads,
-            device,
-        )?;
+        let (z, l, z_est) = in_set(args, subject, renderer, args.seed, s, snr, threads, device)?;
         let (foreign_z, foreign_est) =
             foreign_logits(args, subject, renderer, kinds, s as u64, snr, device)?;
         let points = |temp: f64| confidence_points(&z, &l, temp);
