@@ -10,7 +10,7 @@
 #
 # Uses $WORK/fipmae-COMMIT (a copy of target/release/fipmae built at COMMIT below).
 set -u
-commit=4dedabc
+commit=cc01fb0
 R="${1:-/var/tmp/recipe25}"
 B="$R/fipmae-$commit"
 pre=$R/r-pre; ft=$R/r-ft; ft2=$R/r-ft2
