@@ -25,7 +25,7 @@ pub mod results;
 pub use ::signal;
 pub use ::signal::{modality, rng, segment, sigmf};
 pub use network::{classifier, config, encoder, mae, masking, weights};
-pub use results::{batch, bundle, calibration, metrics, plot, report, studio, verdict};
+pub use results::{batch, bundle, calibration, metrics, openset, plot, report, studio, verdict};
 
 pub use signal::{
     DatasetSpec, Example, Image, Modality, ModalityPair, Modulation, Profile, RenderConfig,

@@ -93,11 +93,9 @@ impl DatasetSpec {
         (index % self.classes.len().max(1) as u64) as usize
     }
 
-    /// Example `index`: a pure function of `(self, index)`.
-    pub fn example(&self, index: u64) -> Example {
-        let label = self.label_of(index);
-        let class = self.classes[label];
-        let snr_db = match self.snr {
+    /// The SNR of example `index`, dB: the fixed one, or its own draw from the range.
+    pub fn snr_of(&self, index: u64) -> f64 {
+        match self.snr {
             SnrSpec::Fixed { db } => db,
             SnrSpec::Uniform { min_db, max_db } => {
                 // A stream of its own so the SNR draw never shifts the impairments.
@@ -105,7 +103,14 @@ impl DatasetSpec {
                 let mut r = Rng::from_seed(r.next_u64() ^ 0x5EED_5A12);
                 r.uniform_in(min_db, max_db)
             }
-        };
+        }
+    }
+
+    /// Example `index`: a pure function of `(self, index)`.
+    pub fn example(&self, index: u64) -> Example {
+        let label = self.label_of(index);
+        let class = self.classes[label];
+        let snr_db = self.snr_of(index);
         let burst = synthesize(class, &self.signal, self.seed, index, snr_db);
         Example {
             index,

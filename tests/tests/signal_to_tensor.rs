@@ -21,6 +21,7 @@ fn recording_renders_like_its_regeneration() -> anyhow::Result<()> {
         snr_max: 10.0,
         profile: model::Profile::Standard,
         classes: "all".into(),
+        out_of_set: None,
         samples: None,
         sps: None,
         class_parameters: None,

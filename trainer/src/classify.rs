@@ -10,13 +10,15 @@ use anyhow::{Context, Result};
 use clap::Args;
 use model::bundle::Bundle;
 use model::classifier::AmcClassifier;
+use model::openset::OpenSetRule;
 use model::segment::segments;
-use model::verdict::{segment_batches, Votes};
+use model::verdict::{segment_batches, window_snr_estimates, Votes};
 use model::{Modality, RenderConfig, Renderer};
 use serde::Serialize;
 
 use crate::backend::{self, Backend};
 use crate::data::recordings::files::recordings_in_file;
+use crate::eval::calibrate::CALIBRATION_JSON;
 use crate::fsutil::read;
 use crate::training::run_folder::RUN_JSON;
 
@@ -54,11 +56,22 @@ pub struct Segment {
     pub sample_count: u64,
     /// The annotation's `core:label`, if any.
     pub label: Option<String>,
-    /// The most probable class.
+    /// The most probable class, or `unknown` when the classifier's open-set rule says the
+    /// burst is unlike every class it knows.
     pub predicted: String,
-    /// Class → probability (softmax of the logits, averaged over the segment's windows).
+    /// The most probable class (the closest one when `predicted` is `unknown`).
+    pub best_class: String,
+    /// With an open-set rule (`calibration.json`): the windows' mean familiarity minus
+    /// their thresholds; below 0 the segment is unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+    /// Class → probability (softmax of the logits, calibrated when the classifier has an
+    /// open-set rule, averaged over the segment's windows).
     pub probabilities: BTreeMap<String, f64>,
 }
+
+/// What `predicted` says of a segment the open-set rule rejects.
+pub const UNKNOWN: &str = "unknown";
 
 /// A classifier with what it needs to judge recordings.
 pub struct Loaded {
@@ -70,17 +83,45 @@ pub struct Loaded {
     pub target: Modality,
     /// The network.
     pub model: AmcClassifier<Backend>,
+    /// Its open-set rule (`calibration.json`), if it has one.
+    pub rule: Option<OpenSetRule>,
+}
+
+/// Reads the open-set rule `dir/name`; the error names the file.
+pub(crate) fn read_rule(dir: &Path, name: &str, classes: usize) -> Result<OpenSetRule> {
+    let path = dir.join(name);
+    let rule: OpenSetRule = serde_json::from_slice(&read(&path)?)
+        .with_context(|| format!("`{}` is not an open-set rule", path.display()))?;
+    if rule
+        .gaussian
+        .as_ref()
+        .is_some_and(|g| g.means.len() != classes)
+    {
+        anyhow::bail!(
+            "`{}` was fitted for another class count than the classifier's {classes}: run \
+             `fipmae calibrate --model {}` again",
+            path.display(),
+            dir.display()
+        );
+    }
+    Ok(rule)
 }
 
 /// Loads a fine-tuning run folder or an exported bundle folder; errors name the file.
 pub fn load(dir: &Path, device: &burn::tensor::Device<Backend>) -> Result<Loaded> {
     if dir.join(RUN_JSON).is_file() {
         let (ft, model) = crate::finetune::load_run::<Backend>(dir, device)?;
+        let classes = ft.class_names();
+        let rule = match dir.join(CALIBRATION_JSON).is_file() {
+            true => Some(read_rule(dir, CALIBRATION_JSON, classes.len())?),
+            false => None,
+        };
         return Ok(Loaded {
-            classes: ft.class_names(),
+            classes,
             render: ft.render,
             target: ft.classifier.mae.target,
             model,
+            rule,
         });
     }
     let index = dir.join("bundle.json");
@@ -99,11 +140,16 @@ pub fn load(dir: &Path, device: &burn::tensor::Device<Backend>) -> Result<Loaded
     bundle
         .check(&model.config)
         .with_context(|| format!("`{}` does not fit `{}`", w.display(), index.display()))?;
+    let rule = match &bundle.calibration {
+        Some(name) => Some(read_rule(dir, name, bundle.classes.len())?),
+        None => None,
+    };
     Ok(Loaded {
         classes: bundle.classes,
         render: bundle.render,
         target: model.config.mae.target,
         model,
+        rule,
     })
 }
 
@@ -124,16 +170,35 @@ pub fn run(args: &ClassifyArgs) -> Result<Vec<Segment>> {
                 .with_context(|| format!("`{}`", name.display()))?;
             for seg in segs {
                 // fixed-size batches of windows: memory does not grow with a burst's length
-                let mut votes = Votes::new(k);
+                let snr = match &loaded.rule {
+                    Some(_) => window_snr_estimates(&renderer, &seg),
+                    None => Vec::new(),
+                };
+                let mut votes = Votes::with_rule(k, loaded.rule.clone(), snr);
+                let features = loaded.rule.as_ref().is_some_and(|r| r.needs_features());
                 for images in segment_batches::<Backend>(&renderer, loaded.target, &seg, &device)? {
-                    votes.add(&model::batch::read(loaded.model.forward(images?)?)?);
+                    let pooled = loaded.model.embed(images?)?;
+                    let logits = model::batch::read(loaded.model.head(pooled.clone()))?;
+                    let f = if features {
+                        Some(model::batch::read(pooled)?)
+                    } else {
+                        None
+                    };
+                    votes.add_windows(&logits, f.as_deref());
                 }
                 let v = votes.verdict(&seg);
+                let best = loaded.classes[v.predicted].clone();
                 out.push(Segment {
                     recording: name.clone(),
                     sample_start: v.sample_start,
                     sample_count: v.sample_count,
-                    predicted: loaded.classes[v.predicted].clone(),
+                    predicted: if v.unknown {
+                        UNKNOWN.to_string()
+                    } else {
+                        best.clone()
+                    },
+                    best_class: best,
+                    score: v.familiarity,
                     probabilities: loaded
                         .classes
                         .iter()
@@ -150,18 +215,26 @@ pub fn run(args: &ClassifyArgs) -> Result<Vec<Segment>> {
 
 /// The verdicts as a text table.
 pub fn table(segments: &[Segment]) -> String {
-    let mut s =
-        String::from("recording\tsample_start\tsample_count\tlabel\tpredicted\tprobability\n");
+    let mut s = String::from(
+        "recording\tsample_start\tsample_count\tlabel\tpredicted\tprobability\tscore\n",
+    );
     for g in segments {
-        let p = g.probabilities.get(&g.predicted).copied().unwrap_or(0.0);
+        // an unknown segment shows its closest class and that class's probability
+        let shown = if g.predicted == UNKNOWN {
+            format!("unknown (closest {})", g.best_class)
+        } else {
+            g.predicted.clone()
+        };
+        let p = g.probabilities.get(&g.best_class).copied().unwrap_or(0.0);
         s.push_str(&format!(
-            "{}\t{}\t{}\t{}\t{}\t{:.3}\n",
+            "{}\t{}\t{}\t{}\t{}\t{:.3}\t{}\n",
             g.recording.display(),
             g.sample_start,
             g.sample_count,
             g.label.as_deref().unwrap_or("-"),
-            g.predicted,
-            p
+            shown,
+            p,
+            g.score.map_or("-".to_string(), |v| format!("{v:+.3}"))
         ));
     }
     s

@@ -82,6 +82,7 @@ pub fn run(args: &ExportArgs) -> Result<Bundle> {
         }
         None => None,
     };
+    let calibration = calibration(&args.model, classes.len())?;
     let bundle = Bundle {
         classes,
         signal: ft.dataset.signal.clone(),
@@ -92,6 +93,9 @@ pub fn run(args: &ExportArgs) -> Result<Bundle> {
             .map(|_| "autoencoder.fipmae".to_string()),
         report: report.as_ref().map(|_| "report.json".to_string()),
         half_precision: args.half,
+        calibration: calibration
+            .as_ref()
+            .map(|_| crate::eval::calibrate::CALIBRATION_JSON.to_string()),
     };
     let index = serde_json::to_vec_pretty(&bundle)?;
     // everything checked: now write, the index last
@@ -106,15 +110,45 @@ pub fn run(args: &ExportArgs) -> Result<Bundle> {
     if let Some(bytes) = &report {
         write_atomic(&args.out.join("report.json"), bytes)?;
     }
+    if let Some(bytes) = &calibration {
+        write_atomic(
+            &args.out.join(crate::eval::calibrate::CALIBRATION_JSON),
+            bytes,
+        )?;
+    }
     write_atomic(&args.out.join("bundle.json"), &index)?;
     Ok(bundle)
+}
+
+/// The run's `calibration.json` (from `fipmae calibrate`), checked against its class
+/// count, if it has one.
+fn calibration(run: &std::path::Path, classes: usize) -> Result<Option<Vec<u8>>> {
+    let path = run.join(crate::eval::calibrate::CALIBRATION_JSON);
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let bytes = read(&path)?;
+    let rule: model::openset::OpenSetRule = serde_json::from_slice(&bytes)
+        .with_context(|| format!("`{}` is not an open-set rule", path.display()))?;
+    if let Some(g) = &rule.gaussian {
+        if g.means.len() != classes {
+            bail!(
+                "`{}` was fitted for {} classes, the classifier has {classes}: run \
+                 `fipmae calibrate --model {}` again",
+                path.display(),
+                g.means.len(),
+                run.display()
+            );
+        }
+    }
+    Ok(Some(bytes))
 }
 
 /// Runs `fipmae export` and prints what the bundle holds.
 pub fn main(args: &ExportArgs) -> Result<()> {
     let b = run(args)?;
     println!(
-        "exported {} classes, classifier{}{} to {}",
+        "exported {} classes, classifier{}{}{} to {}",
         b.classes.len(),
         if b.autoencoder.is_some() {
             ", autoencoder"
@@ -122,6 +156,11 @@ pub fn main(args: &ExportArgs) -> Result<()> {
             ""
         },
         if b.report.is_some() { ", report" } else { "" },
+        if b.calibration.is_some() {
+            ", calibration"
+        } else {
+            ""
+        },
         args.out.display()
     );
     Ok(())

@@ -11,6 +11,7 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use model::modality::render_example;
 use model::sigmf::{encode_cf32_le, write_metadata, BurstAnnotation};
+use model::signal::{synthesize_foreign, Foreign};
 use model::{DatasetSpec, Modulation, Profile, RenderConfig, Renderer, SignalConfig, SnrSpec};
 
 use crate::data::preview::png_bytes;
@@ -46,6 +47,12 @@ pub struct GenerateArgs {
     /// Classes, comma-separated (e.g. `OOK,4ASK,GMSK`), or `all`.
     #[arg(long, default_value = "all")]
     pub classes: String,
+    /// Write bursts of modulations outside the class set instead (never trained on, for
+    /// trying the "unknown" verdict): comma-separated BPSK, QPSK, 8PSK, 16QAM, 64QAM,
+    /// OFDM, AM, FM, noise, or `all`; example i is the (i mod count)-th kind, through the
+    /// same channel.
+    #[arg(long, value_name = "KINDS", conflicts_with_all = ["classes", "previews"])]
+    pub out_of_set: Option<String>,
     /// Samples per burst (default: the profile's, 1024).
     #[arg(long)]
     pub samples: Option<usize>,
@@ -132,21 +139,44 @@ fn write_one(
     spec: &DatasetSpec,
     args: &GenerateArgs,
     renderer: Option<&Renderer>,
+    out_of_set: &[Foreign],
     index: u64,
 ) -> Result<u64> {
-    let ex = spec.example(index);
     let stem = stem(index);
+    let (label, snr_db, noisy, ex) = if out_of_set.is_empty() {
+        let ex = spec.example(index);
+        (
+            ex.class.name().to_string(),
+            ex.snr_db,
+            ex.noisy.clone(),
+            Some(ex),
+        )
+    } else {
+        let kind = out_of_set[(index % out_of_set.len() as u64) as usize];
+        let snr_db = spec.snr_of(index);
+        let b = synthesize_foreign(kind, &spec.signal, spec.seed, index, snr_db);
+        (kind.name().to_string(), snr_db, b.noisy, None)
+    };
     let bursts = [BurstAnnotation {
         sample_start: 0,
-        sample_count: ex.noisy.len() as u64,
-        label: ex.class.name().to_string(),
-        snr_db: spec.signal.channel.awgn.then_some(ex.snr_db),
+        sample_count: noisy.len() as u64,
+        label: label.clone(),
+        snr_db: spec.signal.channel.awgn.then_some(snr_db),
         seed: spec.seed,
         index,
     }];
     let description = format!(
-        "fipmae synthetic burst: {} at {:.2} dB SNR, profile {}, seed {}, index {}",
-        ex.class, ex.snr_db, spec.signal.profile, spec.seed, index
+        "fipmae synthetic burst: {} at {:.2} dB SNR, profile {}, seed {}, index {}{}",
+        label,
+        snr_db,
+        spec.signal.profile,
+        spec.seed,
+        index,
+        if out_of_set.is_empty() {
+            ""
+        } else {
+            " (out of the class set)"
+        }
     );
     let meta = write_metadata(
         args.sample_rate,
@@ -157,11 +187,11 @@ fn write_one(
     // Data first, then metadata: a reader never finds metadata without its data.
     write_atomic(
         &args.out.join(format!("{stem}.sigmf-data")),
-        &encode_cf32_le(&ex.noisy),
+        &encode_cf32_le(&noisy),
     )?;
     write_atomic(&args.out.join(format!("{stem}.sigmf-meta")), &meta)?;
     let mut pngs = 0;
-    if let Some(r) = renderer {
+    if let (Some(r), Some(ex)) = (renderer, ex) {
         let dir = args.out.join("previews");
         for pair in render_example(r, &ex)? {
             for (kind, img) in [("input", &pair.input), ("target", &pair.target)] {
@@ -177,6 +207,10 @@ fn write_one(
 /// Runs `generate`: writes `count` recordings from index `start` on, in parallel.
 pub fn run(args: &GenerateArgs) -> Result<Summary> {
     let spec = args.dataset()?;
+    let out_of_set = match &args.out_of_set {
+        Some(s) => Foreign::parse_list(s).context("--out-of-set")?,
+        None => Vec::new(),
+    };
     create_dir(&args.out)?;
     let renderer = if args.previews {
         create_dir(&args.out.join("previews"))?;
@@ -192,6 +226,7 @@ pub fn run(args: &GenerateArgs) -> Result<Summary> {
         "start": args.start,
         "count": args.count,
         "sample_rate": args.sample_rate,
+        "out_of_set": out_of_set.iter().map(|k| k.name()).collect::<Vec<_>>(),
         "files": "example_NNNNNN.sigmf-meta / .sigmf-data, one burst each",
     });
     write_atomic(
@@ -206,12 +241,12 @@ pub fn run(args: &GenerateArgs) -> Result<Summary> {
     let results: Vec<Result<u64>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
-                let (spec, renderer) = (&spec, renderer.as_ref());
+                let (spec, renderer, out_of_set) = (&spec, renderer.as_ref(), &out_of_set);
                 s.spawn(move || -> Result<u64> {
                     let mut pngs = 0;
                     let mut i = args.start + t;
                     while i < end {
-                        pngs += write_one(spec, args, renderer, i)
+                        pngs += write_one(spec, args, renderer, out_of_set, i)
                             .with_context(|| format!("example {i}"))?;
                         i += threads;
                     }

@@ -23,6 +23,9 @@ enum Command {
     Finetune(finetune::FinetuneArgs),
     /// Accuracy per SNR, confusion matrix and report files for a fine-tuned classifier.
     Eval(eval::EvalArgs),
+    /// Fit the "unknown" verdict and calibrated probabilities of a classifier
+    /// (calibration.json beside its weights).
+    Calibrate(eval::calibrate::CalibrateArgs),
     /// ViT, DenoMAE and FIP-DenoMAE at equal budgets over several seeds: table and plot.
     Compare(compare::CompareArgs),
     /// Classify the bursts of SigMF recordings with a fine-tuned classifier.
@@ -67,6 +70,7 @@ fn main() -> Result<()> {
         Command::Pretrain(args) => pretrain::main(&args),
         Command::Finetune(args) => finetune::main(&args),
         Command::Eval(args) => eval::main(&args),
+        Command::Calibrate(args) => eval::calibrate::main(&args),
         Command::Compare(args) => compare::main(&args),
         Command::Classify(args) => classify::main(&args),
         Command::Export(args) => export::main(&args),

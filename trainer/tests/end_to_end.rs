@@ -718,12 +718,7 @@ fn eval_open_set_scores_never_trained_modulations_against_the_classes() {
             (Some(40), Some(12))
         );
         for sc in a["scores"].as_array().unwrap() {
-            for key in [
-                "auroc",
-                "in_set_kept",
-                "out_of_set_flagged",
-                "in_set_kept_banded",
-            ] {
+            for key in ["auroc", "in_set_kept", "out_of_set_flagged"] {
                 let v = sc[key].as_f64().unwrap();
                 assert!((0.0..=1.0).contains(&v), "{key}: {v}");
             }
@@ -745,6 +740,102 @@ fn eval_open_set_scores_never_trained_modulations_against_the_classes() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("qam256"));
     assert!(!tmpdir.path("bad").exists());
+}
+
+#[test]
+fn a_calibrated_bundle_calls_out_of_set_recordings_unknown() {
+    // `calibrate` on a copy of the shipped bundle writes calibration.json and names it in
+    // bundle.json; `classify --json` then says "unknown" for 16QAM bursts at 18 dB (never
+    // trained on) and keeps the verdicts on the classes it knows
+    let tmpdir = common::Scratch::new();
+    let bundle = tmpdir.path("bundle");
+    std::fs::create_dir_all(&bundle).unwrap();
+    for f in std::fs::read_dir(common::repo_root().join("static")).unwrap() {
+        let f = f.unwrap();
+        if f.file_type().unwrap().is_file() {
+            std::fs::copy(f.path(), bundle.join(f.file_name())).unwrap();
+        }
+    }
+    let b = bundle.to_str().unwrap();
+    let said = fipmae(&[
+        "calibrate",
+        "--model",
+        b,
+        "--per-class",
+        "6",
+        "--snr-step",
+        "2",
+    ]);
+    assert!(said.contains("calibration.json"), "{said}");
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(bundle.join("bundle.json")).unwrap()).unwrap();
+    assert_eq!(index["calibration"], "calibration.json");
+    let rule: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(bundle.join("calibration.json")).unwrap()).unwrap();
+    assert_eq!(rule["calibration_bursts"].as_u64(), Some(6 * 10 * 16));
+    assert_eq!(rule["thresholds"].as_array().unwrap().len(), 9);
+    let (foreign, known) = (tmpdir.path("16qam"), tmpdir.path("known"));
+    let (f, k) = (foreign.to_str().unwrap(), known.to_str().unwrap());
+    let g = ["generate", "--snr-db", "18", "--count", "20", "--out"];
+    fipmae(&[&g[..], &[f, "--out-of-set", "16QAM"]].concat());
+    // the shipped model's generator: one parameter point per class, small offsets
+    fipmae(
+        &[
+            &g[..],
+            &[
+                k,
+                "--class-parameters",
+                "fixed",
+                "--max-freq-offset",
+                "5e-5",
+            ],
+        ]
+        .concat(),
+    );
+    let verdicts = |dir: &str| -> Vec<serde_json::Value> {
+        let mut args = vec![
+            "classify".to_string(),
+            "--json".into(),
+            "--model".into(),
+            b.into(),
+        ];
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "sigmf-meta") {
+                args.push(p.to_str().unwrap().to_string());
+            }
+        }
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        fipmae(&refs)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let unknown =
+        |v: &[serde_json::Value]| v.iter().filter(|s| s["predicted"] == "unknown").count();
+    let qam = verdicts(f);
+    assert_eq!(qam.len(), 20);
+    for s in &qam {
+        assert!(s["score"].is_number() && s["best_class"].is_string(), "{s}");
+        let best = s["best_class"].as_str().unwrap();
+        assert_ne!(best, "unknown");
+        assert!(s["probabilities"][best].is_number(), "{s}");
+    }
+    assert!(
+        unknown(&qam) >= 15,
+        "only {} of 20 16QAM bursts unknown",
+        unknown(&qam)
+    );
+    let ours = verdicts(k);
+    assert!(
+        unknown(&ours) <= 2,
+        "{} of 20 known bursts unknown",
+        unknown(&ours)
+    );
+    assert!(ours
+        .iter()
+        .filter(|s| s["predicted"] != "unknown")
+        .all(|s| s["predicted"] == s["label"]));
 }
 
 #[test]

@@ -21,6 +21,7 @@ fn args(out: PathBuf, count: u64) -> GenerateArgs {
         snr_max: 10.0,
         profile: Profile::Standard,
         classes: "all".into(),
+        out_of_set: None,
         samples: None,
         sps: None,
         class_parameters: None,

@@ -10,11 +10,12 @@ use model::bundle::Bundle;
 use model::classifier::AmcClassifier;
 use model::mae::FipMae;
 use model::metrics::Views;
+use model::openset::OpenSetRule;
 use model::report::Report;
 use model::segment::{mean_probabilities, segments};
 use model::sigmf::Recording;
 use model::studio::{classifier_input, StudioError, StudioRequest};
-use model::verdict::{segment_batches, Votes};
+use model::verdict::{segment_batches, window_snr_estimates, Votes};
 use model::weights::{autoencoder_from_bytes, classifier_from_bytes};
 use model::{Modality, Renderer};
 
@@ -36,6 +37,8 @@ pub struct BundleFiles {
     pub autoencoder: Option<Vec<u8>>,
     /// `report.json`, if the bundle ships one.
     pub report: Option<Vec<u8>>,
+    /// `calibration.json` (the open-set rule), if the bundle ships one.
+    pub calibration: Option<Vec<u8>>,
 }
 
 /// Which backends to consider.
@@ -163,10 +166,14 @@ pub struct Verdict {
     pub sample_count: u64,
     /// The annotation's label, if any.
     pub label: Option<String>,
-    /// The most probable class.
+    /// The most probable class (the closest one when `unknown`).
     pub predicted: String,
-    /// Its probability.
+    /// Its probability (calibrated when the bundle ships an open-set rule).
     pub probability: f64,
+    /// Whether the bundle's open-set rule calls the segment unlike every class it knows.
+    pub unknown: bool,
+    /// The rule's familiarity margin (below 0: unknown), when the bundle ships a rule.
+    pub score: Option<f64>,
 }
 
 /// The models, on exactly one backend (every masking strategy, adaptive included, runs on
@@ -186,6 +193,8 @@ pub struct Engine {
     pub report: Result<Option<Report>, WebError>,
     /// The backend the page uses.
     pub backend: BackendChoice,
+    /// The open-set rule (`calibration.json`), if the bundle ships one.
+    pub rule: Option<OpenSetRule>,
     renderer: Renderer,
     models: OnBackend,
 }
@@ -263,6 +272,7 @@ async fn studio_on<B: Backend>(
 async fn classify_on<B: Backend>(
     model: &AmcClassifier<B>,
     renderer: &Renderer,
+    rule: Option<&OpenSetRule>,
     classes: &[String],
     name: &str,
     rec: &Recording,
@@ -277,9 +287,20 @@ async fn classify_on<B: Backend>(
     let mut out = Vec::with_capacity(segs.len());
     for seg in segs {
         // fixed-size batches of windows: memory does not grow with a burst's length
-        let mut votes = Votes::new(classes.len());
+        let snr = match rule {
+            Some(_) => window_snr_estimates(renderer, &seg),
+            None => Vec::new(),
+        };
+        let features = rule.is_some_and(OpenSetRule::needs_features);
+        let mut votes = Votes::with_rule(classes.len(), rule.cloned(), snr);
         for images in segment_batches::<B>(renderer, target, &seg, device)? {
-            votes.add(&read(model.forward(images?)?).await?);
+            let pooled = model.embed(images?)?;
+            let logits = read(model.head(pooled.clone())).await?;
+            let f = match features {
+                true => Some(read(pooled).await?),
+                false => None,
+            };
+            votes.add_windows(&logits, f.as_deref());
             yield_to_browser().await;
         }
         let v = votes.verdict(&seg);
@@ -289,6 +310,8 @@ async fn classify_on<B: Backend>(
             sample_count: v.sample_count,
             predicted: classes.get(v.predicted).cloned().unwrap_or_default(),
             probability: v.confidence(),
+            unknown: v.unknown,
+            score: v.familiarity,
             label: v.label,
         });
         yield_to_browser().await;
@@ -341,9 +364,20 @@ impl Engine {
                     reason: e.to_string(),
                 }),
         };
+        let rule =
+            match &files.calibration {
+                None => None,
+                Some(bytes) => Some(serde_json::from_slice::<OpenSetRule>(bytes).map_err(|e| {
+                    WebError::Json {
+                        file: "calibration.json".into(),
+                        reason: e.to_string(),
+                    }
+                })?),
+            };
         Ok(Self {
             bundle,
             report,
+            rule,
             backend,
             renderer,
             models,
@@ -403,6 +437,7 @@ impl Engine {
                 classify_on(
                     &m.classifier,
                     &self.renderer,
+                    self.rule.as_ref(),
                     classes,
                     name,
                     rec,
@@ -414,6 +449,7 @@ impl Engine {
                 classify_on(
                     &m.classifier,
                     &self.renderer,
+                    self.rule.as_ref(),
                     classes,
                     name,
                     rec,

@@ -108,10 +108,15 @@ pub async fn fetch_bundle(
         Some(name) => Some(get(name.clone()).await?),
         None => None,
     };
+    let calibration = match &bundle.calibration {
+        Some(name) => Some(get(name.clone()).await?),
+        None => None,
+    };
     Ok(BundleFiles {
         bundle: index,
         classifier,
         autoencoder,
         report,
+        calibration,
     })
 }

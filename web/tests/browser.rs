@@ -44,6 +44,7 @@ fn files() -> BundleFiles {
         classifier: CLASSIFIER.to_vec(),
         autoencoder: Some(AUTOENCODER.to_vec()),
         report: Some(REPORT.to_vec()),
+        calibration: None,
     }
 }
 

@@ -24,6 +24,11 @@ pub struct Bundle {
     pub report: Option<String>,
     /// Whether weights are stored as f16.
     pub half_precision: bool,
+    /// The open-set rule's file name (`calibration.json`, a
+    /// [`crate::openset::OpenSetRule`]), if shipped: calibrated probabilities and the
+    /// "unknown" verdict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<String>,
 }
 
 /// Why a bundle's classifier does not fit its index.
@@ -118,6 +123,7 @@ impl Bundle {
             ("classifier", Some(&b.classifier)),
             ("autoencoder", b.autoencoder.as_ref()),
             ("report", b.report.as_ref()),
+            ("calibration", b.calibration.as_ref()),
         ];
         for (field, name) in names {
             if let Some(name) = name {
@@ -179,6 +185,7 @@ mod tests {
     fn index(classifier: &str, classes: &[&str]) -> Vec<u8> {
         let signal = crate::signal::SignalConfig::standard();
         let b = Bundle {
+            calibration: None,
             classes: classes.iter().map(|c| c.to_string()).collect(),
             render: RenderConfig::for_signal(&signal, 32),
             signal,

@@ -7,6 +7,7 @@ pub mod batch;
 pub mod bundle;
 pub mod calibration;
 pub mod metrics;
+pub mod openset;
 pub mod plot;
 pub mod report;
 pub mod studio;

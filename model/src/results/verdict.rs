@@ -7,7 +7,9 @@ use burn::tensor::{backend::Backend, Tensor};
 
 use crate::batch::{images_to_tensor, BatchError};
 use crate::modality::{Modality, ModalityError, Renderer};
+use crate::openset::{Observation, OpenSetRule};
 use crate::segment::{argmax, mean_probabilities, window_images, Segment};
+use crate::signal::offset::OffsetEstimator;
 
 /// Why a segment could not be turned into a batch.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -65,29 +67,89 @@ pub fn segment_batches<'a, B: Backend>(
         }))
 }
 
-/// Class probabilities averaged over a segment's windows, batch by batch.
+/// Blind SNR estimates of a segment's consecutive whole windows (the windows
+/// [`segment_batches`] renders), in window order, dB.
+pub fn window_snr_estimates(renderer: &Renderer, segment: &Segment<'_>) -> Vec<f64> {
+    let c = renderer.config();
+    let n = c.num_samples.max(1);
+    let estimator = OffsetEstimator::new(n, c.samples_per_symbol);
+    segment
+        .samples
+        .chunks_exact(n)
+        .map(|w| estimator.snr_estimate_db(w))
+        .collect()
+}
+
+/// Class probabilities averaged over a segment's windows, batch by batch; with an
+/// open-set rule, calibrated probabilities and each window's familiarity margin.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Votes {
     sums: Vec<f64>,
     windows: usize,
+    rule: Option<OpenSetRule>,
+    snr_db: Vec<f64>,
+    margin: f64,
 }
 
 impl Votes {
     /// No window seen yet, over `classes` classes.
     pub fn new(classes: usize) -> Self {
+        Self::with_rule(classes, None, Vec::new())
+    }
+
+    /// No window seen yet, over `classes` classes, judged by `rule` (if any) with the
+    /// windows' blind SNR estimates `snr_db` (dB, window order: [`window_snr_estimates`]).
+    pub fn with_rule(classes: usize, rule: Option<OpenSetRule>, snr_db: Vec<f64>) -> Self {
         Self {
             sums: vec![0.0; classes.max(1)],
             windows: 0,
+            rule,
+            snr_db,
+            margin: 0.0,
         }
     }
 
     /// Adds a batch's logits (`windows × classes`, row-major): each window's softmax.
     pub fn add(&mut self, logits: &[f32]) {
+        self.add_windows(logits, None);
+    }
+
+    /// Adds a batch's logits (`windows × classes`) and, for a rule that reads them, the
+    /// encoder's pooled features (`windows × encoder_dim`): each window's probabilities
+    /// (calibrated by the rule when there is one) and familiarity margin.
+    pub fn add_windows(&mut self, logits: &[f32], features: Option<&[f32]>) {
         let k = self.sums.len();
         let rows = logits.len() / k;
-        let mean = mean_probabilities(logits, k);
-        for (s, p) in self.sums.iter_mut().zip(mean) {
-            *s += p * rows as f64;
+        let Some(rule) = &self.rule else {
+            let mean = mean_probabilities(logits, k);
+            for (s, p) in self.sums.iter_mut().zip(mean) {
+                *s += p * rows as f64;
+            }
+            self.windows += rows;
+            return;
+        };
+        let d = features.map_or(0, |f| f.len() / rows.max(1));
+        for r in 0..rows {
+            let o = Observation {
+                logits: logits[r * k..(r + 1) * k]
+                    .iter()
+                    .map(|&x| f64::from(x))
+                    .collect(),
+                features: features
+                    .and_then(|f| f.get(r * d..(r + 1) * d))
+                    .map_or(Vec::new(), |f| f.iter().map(|&x| f64::from(x)).collect()),
+                recon_error: None,
+                snr_db: self
+                    .snr_db
+                    .get(self.windows + r)
+                    .copied()
+                    .unwrap_or(f64::NAN),
+            };
+            for (s, p) in self.sums.iter_mut().zip(rule.probabilities(&o)) {
+                *s += p;
+            }
+            let m = rule.familiarity(&o) - rule.threshold(&o);
+            self.margin += if m.is_nan() { f64::NEG_INFINITY } else { m };
         }
         self.windows += rows;
     }
@@ -99,12 +161,18 @@ impl Votes {
             .iter()
             .map(|s| s / self.windows.max(1) as f64)
             .collect();
+        let familiarity = self
+            .rule
+            .as_ref()
+            .map(|_| self.margin / self.windows.max(1) as f64);
         Verdict {
             sample_start: segment.sample_start,
             sample_count: segment.samples.len() as u64,
             label: segment.label.clone(),
             predicted: argmax(&probabilities),
             probabilities,
+            unknown: familiarity.is_some_and(|m| m.is_nan() || m < 0.0),
+            familiarity,
         }
     }
 }
@@ -121,8 +189,14 @@ pub struct Verdict {
     pub label: Option<String>,
     /// Index of the most probable class.
     pub predicted: usize,
-    /// Probability of each class, in label order.
+    /// Probability of each class, in label order (calibrated when judged by a rule).
     pub probabilities: Vec<f64>,
+    /// With an open-set rule: the windows' mean familiarity minus their thresholds
+    /// (negative: unlike the training classes).
+    pub familiarity: Option<f64>,
+    /// Whether the rule calls the segment unknown (`familiarity` below 0); `predicted` is
+    /// then the closest class, not a verdict.
+    pub unknown: bool,
 }
 
 impl Verdict {
@@ -199,5 +273,45 @@ mod tests {
             assert!((a - b).abs() < 1e-12, "{a} vs {b}");
         }
         assert_eq!(v.predicted, argmax(&all));
+    }
+
+    #[test]
+    fn a_rule_calibrates_the_probabilities_and_calls_flat_windows_unknown() {
+        use crate::openset::{Observation, OpenSetRule, Score};
+        // calibration: confident, correct windows at 15 dB
+        let cal: Vec<Observation> = (0..100)
+            .map(|i| Observation {
+                logits: vec![4.0 + (i % 10) as f64 * 0.2, 0.0, 0.0],
+                snr_db: 15.0,
+                ..Default::default()
+            })
+            .collect();
+        let rule =
+            OpenSetRule::fit(&cal, &[0; 100], 3, Score::MaxProbability, &[], 0.95, &[0.0]).unwrap();
+        let samples = vec![C32::new(1.0, 0.0); 2048];
+        let seg = Segment {
+            sample_start: 0,
+            samples: &samples,
+            label: None,
+        };
+        let judge = |logits: &[f32]| {
+            let mut v = Votes::with_rule(3, Some(rule.clone()), vec![15.0, 15.0]);
+            v.add_windows(logits, None);
+            v.verdict(&seg)
+        };
+        let sure = judge(&[6.0, 0.0, 0.0, 6.0, 0.0, 0.0]);
+        assert!(!sure.unknown && sure.familiarity.unwrap() >= 0.0);
+        assert_eq!(sure.predicted, 0);
+        // calibrated: the rule's temperature, not 1
+        let raw = mean_probabilities(&[6.0, 0.0, 0.0], 3)[0];
+        assert!((sure.probabilities[0] - raw).abs() > 1e-6);
+        assert!((sure.probabilities.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+        let flat = judge(&[0.5, 0.4, 0.3, 0.5, 0.4, 0.3]);
+        assert!(flat.unknown && flat.familiarity.unwrap() < 0.0);
+        assert_eq!(flat.predicted, 0);
+        // without a rule nothing is unknown
+        let mut v = Votes::new(3);
+        v.add(&[0.5, 0.4, 0.3]);
+        assert!(!v.verdict(&seg).unknown && v.verdict(&seg).familiarity.is_none());
     }
 }

@@ -7,6 +7,7 @@
 //! pretraining run (or with `--pretrained`), also the autoencoder's reconstruction PSNR/SSIM
 //! per class and modality (in the report) and `reconstructions.png`.
 
+pub mod calibrate;
 pub mod embed;
 mod measure;
 pub mod openset;
@@ -89,9 +90,11 @@ pub struct EvalArgs {
     pub pictures_at: Vec<i32>,
     /// Also measure open-set detection against these never-trained modulations,
     /// comma-separated, or `all` (BPSK, QPSK, 8PSK, 16QAM, 64QAM, OFDM, AM, FM, noise):
-    /// --per-class bursts of each at every SNR; a temperature fitted on a calibration split
-    /// of its own seed; AUROC, in-set kept and out-of-set flagged per SNR, and the
-    /// calibration error (`openset.json`, `openset.md`).
+    /// --per-class bursts of each at every SNR. Rules (max probability, energy,
+    /// reconstruction error, Mahalanobis distance, and combinations; plus the model's own
+    /// `calibration.json`) fitted on a calibration split of their own seed; AUROC, in-set
+    /// kept and out-of-set flagged per SNR and kind, and the calibration error
+    /// (`openset.json`, `openset.md`).
     #[arg(long, value_name = "KINDS")]
     pub open_set: Option<String>,
     /// Test set's class parameters, `fixed` or `ranges` (default: the classifier's training
@@ -114,7 +117,6 @@ pub fn read_report(dir: &std::path::Path) -> Result<Report> {
 }
 
 impl EvalArgs {
-    /// Refuses options that would measure nothing.
     /// The out-of-set kinds of `--open-set` (none without it).
     fn open_set_kinds(&self) -> Result<Vec<model::signal::Foreign>> {
         match &self.open_set {
@@ -123,6 +125,7 @@ impl EvalArgs {
         }
     }
 
+    /// Refuses options that would measure nothing.
     fn check(&self) -> Result<()> {
         if self.snr_step <= 0 || self.snr_min > self.snr_max || self.per_class == 0 {
             bail!("need --snr-step > 0, --snr-min ≤ --snr-max and --per-class ≥ 1");

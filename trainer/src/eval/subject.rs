@@ -30,6 +30,8 @@ pub(super) struct Subject {
     pub(super) autoencoder: Option<Autoencoder>,
     /// The labelled recordings it was fine-tuned on, if any.
     pub(super) recordings: Option<crate::data::recordings::RecordingsSpec>,
+    /// Its stored open-set rule (`calibration.json`, from `fipmae calibrate`), if any.
+    pub(super) rule: Option<model::openset::OpenSetRule>,
 }
 
 /// An autoencoder to measure reconstructions with.
@@ -98,7 +100,17 @@ impl Subject {
                 }
                 (None, None) => None,
             };
+            let calibration = super::calibrate::CALIBRATION_JSON;
+            let rule = match dir.join(calibration).is_file() {
+                true => Some(crate::classify::read_rule(
+                    dir,
+                    calibration,
+                    ft.class_names().len(),
+                )?),
+                false => None,
+            };
             return Ok(Self {
+                rule,
                 classes: ft.class_names(),
                 dataset: ft.dataset.clone(),
                 render: ft.render.clone(),
@@ -130,6 +142,7 @@ impl Subject {
             (None, None) => None,
         };
         Ok(Self {
+            rule: loaded.rule,
             classes: loaded.classes,
             dataset,
             render: loaded.render,

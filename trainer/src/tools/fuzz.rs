@@ -207,6 +207,7 @@ fn file_targets(spec: &DatasetSpec, render: &RenderConfig) -> Result<Vec<Target>
         autoencoder_to_bytes(&mae, Precision::Half),
     ];
     let bundle = serde_json::to_vec(&Bundle {
+        calibration: None,
         classes: spec.class_names(),
         signal: spec.signal.clone(),
         render: render.clone(),

@@ -219,7 +219,7 @@ impl RunFolder {
 
 /// Takes the advisory lock of the run folder `dir` and writes this process's pid into it,
 /// or refuses at once, naming the folder and the holder's pid.
-fn lock(dir: &Path) -> Result<File> {
+pub fn lock(dir: &Path) -> Result<File> {
     let path = dir.join(LOCK);
     let mut file = OpenOptions::new()
         .read(true)

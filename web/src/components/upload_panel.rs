@@ -67,8 +67,15 @@ pub fn UploadPanel(
                         <td>{v.sample_start}</td>
                         <td>{v.sample_count}</td>
                         <td>{v.label.unwrap_or_else(|| "-".into())}</td>
-                        <td>{v.predicted}</td>
+                        <td class=if v.unknown { "unknown" } else { "" }>
+                            {if v.unknown {
+                                format!("unknown (closest {})", v.predicted)
+                            } else {
+                                v.predicted.clone()
+                            }}
+                        </td>
                         <td>{format!("{:.1} %", 100.0 * v.probability)}</td>
+                        <td>{v.score.map_or("-".to_string(), |s| format!("{s:+.2}"))}</td>
                     </tr>
                 }
             })
@@ -118,6 +125,9 @@ pub fn UploadPanel(
                             <th>"label"</th>
                             <th>"predicted"</th>
                             <th>"probability"</th>
+                            <th title="familiarity minus the unknown threshold: below 0 the burst is unlike every class the model knows">
+                                "familiarity"
+                            </th>
                         </tr>
                     </thead>
                     <tbody>{rows}</tbody>

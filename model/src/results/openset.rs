@@ -1,0 +1,562 @@
+//! The "unknown" verdict: a rule fitted on held-out in-set bursts that says whether a burst
+//! is like the classes the classifier knows. `fipmae calibrate` fits it, `eval --open-set`
+//! measures it, `export` ships it in `bundle.json`, `classify` and the page apply it.
+//!
+//! A burst is described by an [`Observation`] (its logits, the encoder's pooled features,
+//! the autoencoder's reconstruction error, a blind SNR estimate). The rule:
+//!
+//! 1. puts the burst in a band of its estimated SNR ([`OpenSetRule::band_edges_db`]): a
+//!    low-SNR burst is unsure whatever it is, so one threshold set by all SNRs lets most
+//!    out-of-set bursts through at high SNR;
+//! 2. divides the logits by the band's temperature (temperature scaling per band, fitted
+//!    by NLL on that band's calibration bursts: the probabilities the user sees);
+//! 3. computes the familiarity [`Score`] (higher = more familiar) and calls the burst
+//!    unknown when it is below the band's threshold, the `1 − keep` quantile of the
+//!    calibration bursts' scores in that band (so `keep` of in-set bursts keep their verdict).
+
+use serde::{Deserialize, Serialize};
+
+use crate::calibration::{fit_temperature, neg_energy, quantile, softmax};
+
+/// What is known about one burst for its familiarity.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Observation {
+    /// Class logits, `[classes]`.
+    pub logits: Vec<f64>,
+    /// The encoder's pooled features (the head's input), `[encoder_dim]`; empty when not
+    /// computed.
+    pub features: Vec<f64>,
+    /// The autoencoder's relative reconstruction error of the noisy input
+    /// ([`relative_error`]), if measured.
+    pub recon_error: Option<f64>,
+    /// Blind SNR estimate, dB.
+    pub snr_db: f64,
+}
+
+/// A familiarity score: higher for bursts like the training classes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Score {
+    /// The calibrated maximum class probability `p`, as log-odds `ln(p / (1 − p))`: the
+    /// same order, but it does not round to 1 at high SNR, where in-set and out-of-set
+    /// bursts differ in how many nines they have.
+    MaxProbability,
+    /// `T·logsumexp(z/T)`, the negative free energy (Liu et al. 2020).
+    NegEnergy,
+    /// The autoencoder's reconstruction error, negated: `−ln(error)`.
+    Reconstruction,
+    /// The smallest squared Mahalanobis distance of the encoder's features to a class
+    /// mean under one shared covariance (Lee et al. 2018), negated.
+    Mahalanobis,
+    /// The mean of the rule's components, each standardised by its band's calibration
+    /// mean and standard deviation.
+    Combined,
+}
+
+impl Score {
+    /// Every single (not combined) score.
+    pub const SINGLE: [Score; 4] = [
+        Score::MaxProbability,
+        Score::NegEnergy,
+        Score::Reconstruction,
+        Score::Mahalanobis,
+    ];
+
+    /// A name for tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Score::MaxProbability => "max probability",
+            Score::NegEnergy => "negative energy",
+            Score::Reconstruction => "reconstruction",
+            Score::Mahalanobis => "Mahalanobis",
+            Score::Combined => "combined",
+        }
+    }
+}
+
+/// `‖reconstruction − input‖² / ‖input‖²` over two images of the same size (the MAE
+/// composite, so only masked patches differ); 0 for an empty or all-zero input.
+pub fn relative_error(input: &[f32], reconstruction: &[f32]) -> f64 {
+    let (mut num, mut den) = (0.0f64, 0.0f64);
+    for (&a, &b) in input.iter().zip(reconstruction) {
+        num += f64::from(b - a).powi(2);
+        den += f64::from(a).powi(2);
+    }
+    if den > 0.0 {
+        num / den
+    } else {
+        0.0
+    }
+}
+
+/// Class-conditional Gaussians with one shared covariance on feature vectors.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Gaussian {
+    /// Class means, `[classes][dim]`.
+    pub means: Vec<Vec<f64>>,
+    /// Lower Cholesky factor of the shared covariance, row-major `[dim * dim]`.
+    pub cholesky: Vec<f64>,
+}
+
+/// Ridge added to the covariance's diagonal, relative to its mean variance.
+const RIDGE: f64 = 1e-3;
+
+impl Gaussian {
+    /// Fits the means and the shared covariance (plus a small ridge) of `features` labelled
+    /// `labels` over `classes` classes; `None` without features, with rows of unequal
+    /// length, or with a class that has no burst.
+    pub fn fit(features: &[Vec<f64>], labels: &[usize], classes: usize) -> Option<Self> {
+        let d = features.first()?.len();
+        if d == 0 || features.iter().any(|f| f.len() != d) {
+            return None;
+        }
+        let mut means = vec![vec![0.0; d]; classes];
+        let mut counts = vec![0usize; classes];
+        for (f, &l) in features.iter().zip(labels) {
+            let m = means.get_mut(l)?;
+            for (a, b) in m.iter_mut().zip(f) {
+                *a += b;
+            }
+            counts[l] += 1;
+        }
+        if counts.contains(&0) {
+            return None;
+        }
+        for (m, &c) in means.iter_mut().zip(&counts) {
+            m.iter_mut().for_each(|v| *v /= c as f64);
+        }
+        let mut cov = vec![0.0; d * d];
+        for (f, &l) in features.iter().zip(labels) {
+            let x: Vec<f64> = f.iter().zip(&means[l]).map(|(a, b)| a - b).collect();
+            for i in 0..d {
+                for j in 0..=i {
+                    cov[i * d + j] += x[i] * x[j];
+                }
+            }
+        }
+        let n = features.len() as f64;
+        let mean_var = (0..d).map(|i| cov[i * d + i]).sum::<f64>() / n / d as f64;
+        for i in 0..d {
+            for j in 0..=i {
+                cov[i * d + j] /= n;
+            }
+            cov[i * d + i] += RIDGE * mean_var.max(1e-12);
+        }
+        Some(Self {
+            means,
+            cholesky: cholesky(&cov, d)?,
+        })
+    }
+
+    /// The smallest squared Mahalanobis distance of `f` to a class mean, negated (0 for a
+    /// burst on a mean, more negative further away); `-inf` for a wrong-sized `f`.
+    pub fn score(&self, f: &[f64]) -> f64 {
+        let d = self.means.first().map_or(0, Vec::len);
+        if f.len() != d || self.cholesky.len() != d * d {
+            return f64::NEG_INFINITY;
+        }
+        let best = self
+            .means
+            .iter()
+            .map(|m| {
+                // solve L y = f − m by forward substitution; distance² = ‖y‖²
+                let mut y = vec![0.0; d];
+                for i in 0..d {
+                    let row = &self.cholesky[i * d..i * d + i];
+                    let s: f64 = row.iter().zip(&y).map(|(l, v)| l * v).sum();
+                    y[i] = (f[i] - m[i] - s) / self.cholesky[i * d + i];
+                }
+                y.iter().map(|v| v * v).sum::<f64>()
+            })
+            .fold(f64::INFINITY, f64::min);
+        -best
+    }
+}
+
+/// The lower Cholesky factor of the symmetric positive-definite `a` (`[d * d]`, lower
+/// triangle read), or `None` if it is not positive definite. Hand-written: 20 lines for
+/// one factorisation of a matrix of at most a few hundred rows, where a linear-algebra
+/// crate would add its build to the browser's.
+fn cholesky(a: &[f64], d: usize) -> Option<Vec<f64>> {
+    let mut l = vec![0.0; d * d];
+    for i in 0..d {
+        for j in 0..=i {
+            let s: f64 = (0..j).map(|k| l[i * d + k] * l[j * d + k]).sum();
+            if i == j {
+                let v = a[i * d + i] - s;
+                if v <= 0.0 || !v.is_finite() {
+                    return None;
+                }
+                l[i * d + i] = v.sqrt();
+            } else {
+                l[i * d + j] = (a[i * d + j] - s) / l[j * d + j];
+            }
+        }
+    }
+    Some(l)
+}
+
+/// Fewest calibration bursts a band needs for values of its own (else the global ones).
+pub const BAND_MIN: usize = 20;
+/// The default upper edges of the estimated-SNR bands, dB (the last band is open).
+pub const BAND_EDGES_DB: [f64; 8] = [-8.0, -6.0, -4.0, -2.0, 0.0, 2.0, 5.0, 10.0];
+/// The default fraction of in-set bursts whose verdict stands.
+pub const KEEP: f64 = 0.95;
+
+/// The rule that calls a burst unknown (see the module docs).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpenSetRule {
+    /// The familiarity score compared with the threshold.
+    pub score: Score,
+    /// Upper edges of the estimated-SNR bands, dB, increasing (the last band is open).
+    pub band_edges_db: Vec<f64>,
+    /// Temperature per band, `[bands]`.
+    pub temperatures: Vec<f64>,
+    /// The combined score's components (empty for a single score).
+    pub components: Vec<Score>,
+    /// Per band, each component's calibration `(mean, standard deviation)`,
+    /// `[bands][components]`.
+    pub standardisation: Vec<Vec<(f64, f64)>>,
+    /// Threshold per band, `[bands]`: below it a burst is unknown.
+    pub thresholds: Vec<f64>,
+    /// Fraction of calibration bursts each band's threshold keeps.
+    pub keep: f64,
+    /// The class Gaussians, when the score uses [`Score::Mahalanobis`].
+    pub gaussian: Option<Gaussian>,
+    /// Calibration bursts the rule was fitted on.
+    pub calibration_bursts: u64,
+}
+
+/// Why a rule could not be fitted.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum OpenSetError {
+    /// No calibration burst.
+    #[error("no calibration bursts to fit the open-set rule on")]
+    Empty,
+    /// The score needs something the observations lack.
+    #[error("the {0} score needs {1}, which the calibration bursts lack")]
+    Missing(&'static str, &'static str),
+    /// Band edges not increasing.
+    #[error("the SNR band edges must increase")]
+    Bands,
+}
+
+impl OpenSetRule {
+    /// Fits a rule using `score` (with `components` when it is [`Score::Combined`]) on
+    /// calibration bursts `cal` with labels `labels` over `classes` classes, keeping
+    /// `keep` of them per band of `band_edges_db`.
+    pub fn fit(
+        cal: &[Observation],
+        labels: &[usize],
+        classes: usize,
+        score: Score,
+        components: &[Score],
+        keep: f64,
+        band_edges_db: &[f64],
+    ) -> Result<Self, OpenSetError> {
+        if cal.is_empty() {
+            return Err(OpenSetError::Empty);
+        }
+        if band_edges_db.windows(2).any(|w| w[0] >= w[1]) {
+            return Err(OpenSetError::Bands);
+        }
+        let components: Vec<Score> = match score {
+            Score::Combined => components.to_vec(),
+            _ => Vec::new(),
+        };
+        let uses = |s: Score| score == s || components.contains(&s);
+        if uses(Score::Reconstruction) && cal.iter().any(|o| o.recon_error.is_none()) {
+            return Err(OpenSetError::Missing("reconstruction", "an autoencoder"));
+        }
+        let gaussian = if uses(Score::Mahalanobis) {
+            let f: Vec<Vec<f64>> = cal.iter().map(|o| o.features.clone()).collect();
+            Some(
+                Gaussian::fit(&f, labels, classes).ok_or(OpenSetError::Missing(
+                    "Mahalanobis",
+                    "features of every class",
+                ))?,
+            )
+        } else {
+            None
+        };
+        let bands = band_edges_db.len() + 1;
+        let band_of = |o: &Observation| band(band_edges_db, o.snr_db);
+        // per band, the indices of its calibration bursts (all of them when too few)
+        let all: Vec<usize> = (0..cal.len()).collect();
+        let members: Vec<Vec<usize>> = (0..bands)
+            .map(|b| {
+                let m: Vec<usize> = all
+                    .iter()
+                    .copied()
+                    .filter(|&i| band_of(&cal[i]) == b)
+                    .collect();
+                if m.len() >= BAND_MIN {
+                    m
+                } else {
+                    all.clone()
+                }
+            })
+            .collect();
+        let temperatures: Vec<f64> = members
+            .iter()
+            .map(|m| {
+                let z: Vec<Vec<f64>> = m.iter().map(|&i| cal[i].logits.clone()).collect();
+                let l: Vec<usize> = m
+                    .iter()
+                    .map(|&i| labels.get(i).copied().unwrap_or(0))
+                    .collect();
+                fit_temperature(&z, &l)
+            })
+            .collect();
+        let mut rule = Self {
+            score,
+            band_edges_db: band_edges_db.to_vec(),
+            temperatures,
+            components,
+            standardisation: Vec::new(),
+            thresholds: Vec::new(),
+            keep,
+            gaussian,
+            calibration_bursts: cal.len() as u64,
+        };
+        rule.standardisation = members
+            .iter()
+            .enumerate()
+            .map(|(b, m)| {
+                rule.components
+                    .iter()
+                    .map(|&c| {
+                        let v: Vec<f64> = m.iter().map(|&i| rule.single(c, &cal[i], b)).collect();
+                        mean_std(&v)
+                    })
+                    .collect()
+            })
+            .collect();
+        rule.thresholds = members
+            .iter()
+            .enumerate()
+            .map(|(b, m)| {
+                let v: Vec<f64> = m.iter().map(|&i| rule.in_band(&cal[i], b)).collect();
+                quantile(&v, 1.0 - keep)
+            })
+            .collect();
+        Ok(rule)
+    }
+
+    /// Whether the rule reads the encoder's pooled features.
+    pub fn needs_features(&self) -> bool {
+        self.score == Score::Mahalanobis || self.components.contains(&Score::Mahalanobis)
+    }
+
+    /// Whether the rule reads the autoencoder's reconstruction error.
+    pub fn needs_autoencoder(&self) -> bool {
+        self.score == Score::Reconstruction || self.components.contains(&Score::Reconstruction)
+    }
+
+    /// The band of an estimated SNR (dB).
+    pub fn band(&self, snr_db: f64) -> usize {
+        band(&self.band_edges_db, snr_db)
+    }
+
+    /// The temperature of the band of `snr_db`.
+    pub fn temperature(&self, snr_db: f64) -> f64 {
+        self.temperatures
+            .get(self.band(snr_db))
+            .copied()
+            .unwrap_or(1.0)
+    }
+
+    /// Calibrated class probabilities of `o`, `[classes]`.
+    pub fn probabilities(&self, o: &Observation) -> Vec<f64> {
+        softmax(&o.logits, self.temperature(o.snr_db))
+    }
+
+    /// One single score of `o` with band `b`'s temperature.
+    fn single(&self, s: Score, o: &Observation, b: usize) -> f64 {
+        let t = self.temperatures.get(b).copied().unwrap_or(1.0);
+        match s {
+            Score::MaxProbability => max_log_odds(&o.logits, t),
+            Score::NegEnergy => neg_energy(&o.logits, t),
+            Score::Reconstruction => -o.recon_error.unwrap_or(f64::INFINITY).max(1e-12).ln(),
+            Score::Mahalanobis => self
+                .gaussian
+                .as_ref()
+                .map_or(f64::NEG_INFINITY, |g| g.score(&o.features)),
+            Score::Combined => f64::NAN,
+        }
+    }
+
+    /// The rule's score of `o` in band `b`.
+    fn in_band(&self, o: &Observation, b: usize) -> f64 {
+        if self.score != Score::Combined {
+            return self.single(self.score, o, b);
+        }
+        let stats = self.standardisation.get(b);
+        let z: Vec<f64> = self
+            .components
+            .iter()
+            .enumerate()
+            .map(|(j, &c)| {
+                let (m, s) = stats.and_then(|v| v.get(j)).copied().unwrap_or((0.0, 1.0));
+                (self.single(c, o, b) - m) / s.max(1e-12)
+            })
+            .collect();
+        z.iter().sum::<f64>() / z.len().max(1) as f64
+    }
+
+    /// The familiarity of `o` (higher = more familiar).
+    pub fn familiarity(&self, o: &Observation) -> f64 {
+        self.in_band(o, self.band(o.snr_db))
+    }
+
+    /// The threshold `o` is held to (its band's).
+    pub fn threshold(&self, o: &Observation) -> f64 {
+        self.thresholds
+            .get(self.band(o.snr_db))
+            .copied()
+            .unwrap_or(f64::NEG_INFINITY)
+    }
+
+    /// Whether `o` is called unknown: its familiarity below its band's threshold (a
+    /// non-finite familiarity is unknown).
+    pub fn is_unknown(&self, o: &Observation) -> bool {
+        let f = self.familiarity(o);
+        !f.is_finite() || f < self.threshold(o)
+    }
+}
+
+/// `ln(p / (1 − p))` of the largest probability `p` of `softmax(logits / t)`, computed
+/// without forming `1 − p`: `−ln Σ_{j≠best} exp((z_j − z_best) / t)`.
+pub fn max_log_odds(logits: &[f64], t: f64) -> f64 {
+    let t = if t > 0.0 && t.is_finite() { t } else { 1.0 };
+    let Some(best) = (0..logits.len()).max_by(|&a, &b| logits[a].total_cmp(&logits[b])) else {
+        return f64::NAN;
+    };
+    let rest: Vec<f64> = (0..logits.len())
+        .filter(|&j| j != best)
+        .map(|j| (logits[j] - logits[best]) / t)
+        .collect();
+    if rest.is_empty() {
+        return f64::INFINITY;
+    }
+    let m = rest.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b));
+    -(m + rest.iter().map(|v| (v - m).exp()).sum::<f64>().ln())
+}
+
+/// The band of `snr_db` under increasing upper edges `edges` (`edges.len() + 1` bands).
+fn band(edges: &[f64], snr_db: f64) -> usize {
+    edges.iter().filter(|&&e| snr_db >= e).count()
+}
+
+/// Mean and (population) standard deviation of the finite values of `v`.
+fn mean_std(v: &[f64]) -> (f64, f64) {
+    let f: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+    let n = f.len().max(1) as f64;
+    let m = f.iter().sum::<f64>() / n;
+    let var = f.iter().map(|x| (x - m).powi(2)).sum::<f64>() / n;
+    (m, var.sqrt())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn obs(logits: Vec<f64>, features: Vec<f64>, err: f64, snr: f64) -> Observation {
+        Observation {
+            logits,
+            features,
+            recon_error: Some(err),
+            snr_db: snr,
+        }
+    }
+
+    #[test]
+    fn mahalanobis_is_zero_on_a_mean_and_grows_away_from_it() {
+        let f = vec![
+            vec![0.0, 0.0],
+            vec![0.2, -0.1],
+            vec![-0.2, 0.1],
+            vec![5.0, 5.0],
+            vec![5.1, 4.8],
+            vec![4.9, 5.2],
+        ];
+        let g = Gaussian::fit(&f, &[0, 0, 0, 1, 1, 1], 2).unwrap();
+        assert!(g.score(&[0.0, 0.0]).abs() < 1e-9);
+        assert!(g.score(&[5.0, 5.0]).abs() < 1e-9);
+        assert!(g.score(&[2.5, 2.5]) < g.score(&[0.3, 0.3]));
+        assert_eq!(g.score(&[1.0]), f64::NEG_INFINITY);
+        // a class without bursts cannot be fitted
+        assert!(Gaussian::fit(&f, &[0, 0, 0, 0, 0, 0], 2).is_none());
+    }
+
+    #[test]
+    fn the_threshold_keeps_the_asked_fraction_per_band() {
+        // two bands (edge 0 dB): low-SNR bursts are unsure, high-SNR ones sure
+        let mut cal = Vec::new();
+        let mut labels = Vec::new();
+        for i in 0..200 {
+            let snr = if i % 2 == 0 { -5.0 } else { 10.0 };
+            let margin = if snr < 0.0 { 0.5 } else { 5.0 } + (i as f64) * 0.01;
+            cal.push(obs(vec![margin, 0.0, -margin], vec![], 0.1, snr));
+            labels.push(0);
+        }
+        let rule =
+            OpenSetRule::fit(&cal, &labels, 3, Score::MaxProbability, &[], 0.95, &[0.0]).unwrap();
+        for b in [-5.0, 10.0] {
+            let in_band: Vec<&Observation> = cal.iter().filter(|o| o.snr_db == b).collect();
+            let kept = in_band.iter().filter(|o| !rule.is_unknown(o)).count();
+            assert!((94..=96).contains(&kept), "band {b}: kept {kept} of 100");
+        }
+        // a flat burst at high SNR is unknown; the same at low SNR need not be
+        let flat_high = obs(vec![0.0, 0.0, 0.0], vec![], 0.1, 10.0);
+        assert!(rule.is_unknown(&flat_high));
+        assert!(rule.thresholds[1] > rule.thresholds[0]);
+        // survives JSON
+        let back: OpenSetRule =
+            serde_json::from_str(&serde_json::to_string(&rule).unwrap()).unwrap();
+        assert_eq!(back.is_unknown(&flat_high), rule.is_unknown(&flat_high));
+    }
+
+    #[test]
+    fn combined_scores_need_what_their_components_read() {
+        let cal = vec![Observation {
+            logits: vec![1.0, 0.0],
+            ..Default::default()
+        }];
+        let err = OpenSetRule::fit(
+            &cal,
+            &[0],
+            2,
+            Score::Combined,
+            &[Score::MaxProbability, Score::Reconstruction],
+            0.95,
+            &BAND_EDGES_DB,
+        );
+        assert_eq!(
+            err,
+            Err(OpenSetError::Missing("reconstruction", "an autoencoder"))
+        );
+        assert_eq!(
+            OpenSetRule::fit(&[], &[], 2, Score::NegEnergy, &[], 0.95, &[]),
+            Err(OpenSetError::Empty)
+        );
+    }
+
+    #[test]
+    fn max_log_odds_is_the_log_odds_of_the_top_probability_without_rounding() {
+        let z = [2.0, 0.5, -1.0];
+        let p = softmax(&z, 0.7)[0];
+        assert!((max_log_odds(&z, 0.7) - (p / (1.0 - p)).ln()).abs() < 1e-9);
+        // p rounds to 1 in f64; the log-odds still order the two
+        assert!(max_log_odds(&[60.0, 0.0], 1.0) > max_log_odds(&[50.0, 0.0], 1.0));
+        assert!(max_log_odds(&[], 1.0).is_nan());
+    }
+
+    #[test]
+    fn relative_error_is_zero_for_a_perfect_copy() {
+        assert_eq!(relative_error(&[1.0, 2.0], &[1.0, 2.0]), 0.0);
+        assert!((relative_error(&[1.0, 0.0], &[0.0, 0.0]) - 1.0).abs() < 1e-12);
+        assert_eq!(relative_error(&[0.0], &[1.0]), 0.0);
+    }
+}
