@@ -643,6 +643,7 @@ fn every_flag_of_every_subcommand_is_documented() {
         "eval",
         "compare",
         "classify",
+        "calibrate",
         "export",
         "import radioml2016",
         "info",
