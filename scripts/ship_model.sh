@@ -3,7 +3,8 @@
 #   bash scripts/ship_model.sh FINETUNE_RUN PRETRAIN_RUN EVAL_DIR
 # EVAL_DIR is `fipmae eval --model FINETUNE_RUN --pretrained PRETRAIN_RUN --out EVAL_DIR`'s
 # (the f32 run's report, kept beside the bundle's as the export's input). The shipped
-# report is then made from the bundle itself, as shipped (f16 weights):
+# report is then made from the bundle itself, as shipped (f16 weights), after `fipmae
+# calibrate --model static` fits its open-set rule (static/calibration.json):
 # `fipmae eval --model static --snr-max 20` writes static/report.json and static/report/. Then
 # checks the new weights against the browser's existing golden values
 # (tests/golden/studio.json, the `golden` test without FIPMAE_BLESS) and prints what
@@ -20,12 +21,15 @@ done
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/fipmae-target}"
 cargo run --release --locked -q -p trainer -- export --model "$ft" --pretrained "$pre" \
   --report "$ev" --half --out static
-# the shipped file scored as shipped: the report of the bundle, not of the f32 run
+# the "unknown" verdict and calibrated probabilities, fitted on the bundle as shipped
+cargo run --release --locked -q -p trainer -- calibrate --model static
+# the shipped file scored as shipped: the report of the bundle, not of the f32 run, with
+# its open-set figures (openset.md: every score, the stored rule first)
 scored=$(mktemp -d)
 cargo run --release --locked -q -p trainer -- eval --model static --snr-min -10 --snr-max 20 \
-  --per-class 20 --out "$scored"
+  --per-class 20 --open-set all --out "$scored"
 cp "$scored/report.json" static/report.json
-for f in report.md accuracy.svg confusion.svg reconstructions.png; do
+for f in report.md accuracy.svg confusion.svg reconstructions.png openset.md openset.json; do
   [ -f "$scored/$f" ] && cp "$scored/$f" static/report/
 done
 rm -rf "$scored"

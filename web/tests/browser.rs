@@ -25,6 +25,7 @@ const BUNDLE: &[u8] = include_bytes!("../../static/bundle.json");
 const CLASSIFIER: &[u8] = include_bytes!("../../static/classifier.fipmae");
 const AUTOENCODER: &[u8] = include_bytes!("../../static/autoencoder.fipmae");
 const REPORT: &[u8] = include_bytes!("../../static/report.json");
+const CALIBRATION: &[u8] = include_bytes!("../../static/calibration.json");
 const GOLDEN: &str = include_str!("../../tests/golden/studio.json");
 
 /// Browser CPU (Flex in wasm) vs native CPU (Flex, SIMD): same weights, same inputs
@@ -44,7 +45,7 @@ fn files() -> BundleFiles {
         classifier: CLASSIFIER.to_vec(),
         autoencoder: Some(AUTOENCODER.to_vec()),
         report: Some(REPORT.to_vec()),
-        calibration: None,
+        calibration: Some(CALIBRATION.to_vec()),
     }
 }
 
@@ -286,10 +287,24 @@ async fn uploads_are_classified_and_bad_uploads_get_messages() {
     assert_eq!(st, "ready");
     let bundle = model::bundle::Bundle::from_json(BUNDLE).unwrap();
     let n = bundle.render.num_samples;
-    // a good archive with two annotated bursts, one generated burst each
+    // a good archive with three annotated bursts, one generated burst each, the last a
+    // 16QAM burst (never trained on: the shipped calibration.json calls it unknown)
     let spec = model::DatasetSpec::new(3, model::SnrSpec::Fixed { db: 20.0 });
     let (a, b) = (spec.example(0), spec.example(1));
-    let samples: Vec<C32> = a.noisy.iter().chain(&b.noisy).copied().collect();
+    let qam = model::signal::synthesize_foreign(
+        model::signal::Foreign::Qam16,
+        &bundle.signal,
+        3,
+        0,
+        20.0,
+    );
+    let samples: Vec<C32> = a
+        .noisy
+        .iter()
+        .chain(&b.noisy)
+        .chain(&qam.noisy)
+        .copied()
+        .collect();
     let burst = |start: u64, class: &str| BurstAnnotation {
         sample_start: start,
         sample_count: n as u64,
@@ -302,7 +317,11 @@ async fn uploads_are_classified_and_bad_uploads_get_messages() {
         1e6,
         "test",
         "standard",
-        &[burst(0, a.class.name()), burst(n as u64, b.class.name())],
+        &[
+            burst(0, a.class.name()),
+            burst(n as u64, b.class.name()),
+            burst(2 * n as u64, "16QAM"),
+        ],
     );
     let data = encode_cf32_le(&samples);
     let archive = write_archive("rec", &[("two", &meta, &data)]);
@@ -336,9 +355,10 @@ async fn uploads_are_classified_and_bad_uploads_get_messages() {
         "{errors}"
     );
     assert!(errors.contains("lonely.sigmf-data"), "{errors}");
-    assert_eq!(count(&root, "#upload-table tbody tr"), 2);
+    assert_eq!(count(&root, "#upload-table tbody tr"), 3);
     let table = text(&root, "#upload-table");
     assert!(table.contains("good.sigmf:rec/two"), "{table}");
+    assert!(table.contains("unknown (closest "), "{table}");
 }
 
 #[wasm_bindgen_test]

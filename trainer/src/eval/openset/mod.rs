@@ -324,7 +324,8 @@ pub(super) fn measure(
     }
     let logits: Vec<Vec<f64>> = cal.iter().map(|o| o.logits.clone()).collect();
     let t = fit_temperature(&logits, &cal_labels);
-    let banded = &rules[usize::from(stored)];
+    // the probabilities a user sees: the stored rule's when there is one
+    let banded = &rules[0];
     let count = args.per_class * k as u64;
     let (mut all_one, mut all_banded) = (Vec::new(), Vec::new());
     let mut per_snr = Vec::new();
