@@ -1,8 +1,13 @@
 //! File helpers: atomic writes and reads that name the file on failure.
+//!
+//! Errors are typed ([`DatasetsError`]: the path, with the I/O error as its source) and stay
+//! here rather than in the trainer, because the importers write through them too; the
+//! trainer's `?` and `.context` turn them into `anyhow` as they are, so none of its callers
+//! changed.
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use crate::error::{DatasetsError, Result};
 
 /// Writes `bytes` to `path` atomically and durably: a temporary file in the same folder,
 /// flushed to disk (`fsync`), renamed over `path`, then the folder flushed, so a crash or a
@@ -14,9 +19,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .with_context(|| format!("`{}` has no file name", path.display()))?;
+    let name = path.file_name().ok_or_else(|| DatasetsError::NoFileName {
+        path: path.to_path_buf(),
+    })?;
     let tmp = dir.join(format!(
         ".{}.{}.tmp",
         name.to_string_lossy(),
@@ -29,16 +34,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     })();
     if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);
-        return Err(e).with_context(|| format!("cannot write `{}`", tmp.display()));
+        return Err(DatasetsError::io("write", &tmp, e));
     }
     if let Err(e) = std::fs::rename(&tmp, path) {
         let _ = std::fs::remove_file(&tmp);
-        return Err(e).with_context(|| {
-            format!(
-                "cannot move `{}` into place as `{}`",
-                tmp.display(),
-                path.display()
-            )
+        return Err(DatasetsError::Rename {
+            from: tmp,
+            to: path.to_path_buf(),
+            source: e,
         });
     }
     // the rename itself is durable once the folder is flushed (not possible everywhere:
@@ -51,7 +54,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Reads a whole file, naming it in the error.
 pub fn read(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))
+    std::fs::read(path).map_err(|e| DatasetsError::io("read", path, e))
 }
 
 /// The largest file a bundle or run folder may name (weights included), bytes.
@@ -60,25 +63,25 @@ pub const MAX_NAMED_FILE: u64 = 2 << 30;
 /// Reads a file that an index (`bundle.json`) names: it must be a regular file of at most
 /// `cap` bytes; the error names it.
 pub fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>> {
-    let meta =
-        std::fs::metadata(path).with_context(|| format!("cannot read `{}`", path.display()))?;
+    let meta = std::fs::metadata(path).map_err(|e| DatasetsError::io("read", path, e))?;
     if !meta.is_file() {
-        anyhow::bail!("`{}` is not a regular file", path.display());
+        return Err(DatasetsError::NotRegularFile {
+            path: path.to_path_buf(),
+        });
     }
     if meta.len() > cap {
-        anyhow::bail!(
-            "`{}` has {} bytes, more than the {cap} allowed",
-            path.display(),
-            meta.len()
-        );
+        return Err(DatasetsError::TooLarge {
+            path: path.to_path_buf(),
+            len: meta.len(),
+            cap,
+        });
     }
     read(path)
 }
 
 /// Creates a folder and its parents, naming it in the error.
 pub fn create_dir(path: &Path) -> Result<()> {
-    std::fs::create_dir_all(path)
-        .with_context(|| format!("cannot create folder `{}`", path.display()))
+    std::fs::create_dir_all(path).map_err(|e| DatasetsError::io("create folder", path, e))
 }
 
 /// Appends one line to a text file (logs such as `metrics.jsonl` only grow).
@@ -88,11 +91,11 @@ pub fn append_line(path: &Path, line: &str) -> Result<()> {
         .create(true)
         .append(true)
         .open(path)
-        .with_context(|| format!("cannot open `{}`", path.display()))?;
+        .map_err(|e| DatasetsError::io("open", path, e))?;
     // one write per line: several processes may append to the same file (a campaign's
     // `timings.jsonl`), and O_APPEND keeps whole writes apart
     f.write_all(format!("{line}\n").as_bytes())
-        .with_context(|| format!("cannot write `{}`", path.display()))
+        .map_err(|e| DatasetsError::io("write", path, e))
 }
 
 #[cfg(test)]
@@ -101,7 +104,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn atomic_write_replaces_and_leaves_no_temp() -> Result<()> {
+    fn atomic_write_replaces_and_leaves_no_temp() -> Result<(), Box<dyn std::error::Error>> {
         let dir = std::env::temp_dir().join(format!("fipmae-fsutil-{}", std::process::id()));
         create_dir(&dir)?;
         let f = dir.join("a.txt");
@@ -118,7 +121,8 @@ mod tests {
         assert_eq!(std::fs::read_dir(&dir)?.count(), 2);
         std::fs::remove_dir_all(&sub)?;
         let err = read(&dir.join("missing.bin")).unwrap_err();
-        assert!(format!("{err:#}").contains("missing.bin"));
+        assert!(err.to_string().contains("missing.bin"), "{err}");
+        assert!(matches!(err, DatasetsError::Io { action: "read", .. }));
         std::fs::remove_dir_all(&dir)?;
         Ok(())
     }

@@ -1,4 +1,5 @@
-//! `fipmae import radioml2016` and `radioml2018`: public datasets → SigMF recordings.
+//! Public datasets → SigMF recordings (what `fipmae import radioml2016` and `radioml2018`
+//! run; their flags and summary line live in the trainer).
 //!
 //! RadioML 2018.01a (an HDF5 file) is read by [`radioml2018`] with the `hdf5` feature;
 //! the rest of this module is RadioML 2016.10a.
@@ -14,12 +15,11 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
-use clap::Args;
 use serde_pickle::{DeOptions, HashableValue, Value};
 use signal::sigmf::{encode_cf32_le, write_metadata, BurstAnnotation};
 use signal::C32;
 
+use crate::error::{DatasetsError, Result};
 use crate::fsutil::{create_dir, read_capped, write_atomic};
 
 #[cfg(feature = "hdf5")]
@@ -30,17 +30,24 @@ pub const MAX_PICKLE_BYTES: u64 = 4 << 30;
 /// Longest modulation name accepted, bytes.
 const MAX_LABEL_BYTES: usize = 64;
 
-/// Options of `fipmae import radioml2016`.
-#[derive(Debug, Clone, Args)]
-pub struct RadioMl2016Args {
+/// What to import from a RadioML 2016 pickle, and where to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RadioMl2016Options {
     /// The pickle (`RML2016.10a_dict.pkl` or a file in its format).
     pub file: PathBuf,
     /// Output folder (created; existing recordings of the same names are replaced).
-    #[arg(long)]
     pub out: PathBuf,
-    /// Sample rate written into the recordings, Hz (RML2016.10a: 200 kHz nominal).
-    #[arg(long, default_value_t = 200e3)]
+    /// Sample rate written into the recordings, Hz.
     pub sample_rate: f64,
+}
+
+/// What an import wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportSummary {
+    /// The recordings written (their `.sigmf-meta` halves), in order.
+    pub recordings: Vec<PathBuf>,
+    /// The folder they were written to.
+    pub out: PathBuf,
 }
 
 /// One key of the dict: its frames, checked.
@@ -65,44 +72,17 @@ pub fn parse_radioml2016(bytes: &[u8]) -> Result<Vec<Frames>> {
     let opts = DeOptions::new()
         .replace_unresolved_globals()
         .keep_restore_state();
-    let value = serde_pickle::value_from_slice(bytes, opts)
-        .map_err(|e| anyhow::anyhow!("not a readable pickle: {e}"))?;
+    let value = serde_pickle::value_from_slice(bytes, opts).map_err(DatasetsError::Unpickle)?;
     let Value::Dict(dict) = value else {
-        bail!("the pickle holds no dict (RadioML 2016 files are {{(modulation, snr): array}})");
+        return Err(DatasetsError::NoDict);
     };
     if dict.is_empty() {
-        bail!("the dict is empty");
+        return Err(DatasetsError::EmptyDict);
     }
     let mut out = Vec::with_capacity(dict.len());
     for (key, array) in dict {
         let (label, snr_db) = key_of(&key)?;
-        let what = format!("key ({label}, {snr_db})");
-        let (shape, raw) = array_of(&array).with_context(|| what.clone())?;
-        let [n, two, len] = shape[..] else {
-            bail!("{what}: an array of shape {shape:?}, not [N, 2, L]");
-        };
-        if two != 2 || n == 0 || len == 0 {
-            bail!("{what}: an array of shape {shape:?}, not [N, 2, L] with N, L ≥ 1");
-        }
-        let want = n.checked_mul(2 * len).and_then(|v| v.checked_mul(4));
-        if want != Some(raw.len()) {
-            bail!(
-                "{what}: {} bytes of data for a float32 array of shape {shape:?} (truncated?)",
-                raw.len()
-            );
-        }
-        let values: Vec<f32> = raw
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect();
-        if let Some(i) = values.iter().position(|v| !v.is_finite()) {
-            bail!("{what}: value {i} is not finite");
-        }
-        let mut samples = Vec::with_capacity(n * len);
-        for frame in values.chunks_exact(2 * len) {
-            let (i, q) = frame.split_at(len);
-            samples.extend(i.iter().zip(q).map(|(&re, &im)| C32::new(re, im)));
-        }
+        let (len, samples) = frames_of(&array).map_err(|e| e.in_key(&label, snr_db))?;
         out.push(Frames {
             label,
             snr_db,
@@ -114,10 +94,44 @@ pub fn parse_radioml2016(bytes: &[u8]) -> Result<Vec<Frames>> {
     Ok(out)
 }
 
+/// A key's array as its frame length and its frames' samples, checked.
+fn frames_of(array: &Value) -> Result<(usize, Vec<C32>)> {
+    let (shape, raw) = array_of(array)?;
+    let [n, two, len] = shape[..] else {
+        return Err(DatasetsError::ArrayShape { shape });
+    };
+    if two != 2 || n == 0 || len == 0 {
+        return Err(DatasetsError::ArrayDims { shape });
+    }
+    let want = n.checked_mul(2 * len).and_then(|v| v.checked_mul(4));
+    if want != Some(raw.len()) {
+        return Err(DatasetsError::ArrayBytes {
+            bytes: raw.len(),
+            shape,
+        });
+    }
+    let values: Vec<f32> = raw
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    if let Some(index) = values.iter().position(|v| !v.is_finite()) {
+        return Err(DatasetsError::NonFinite { index });
+    }
+    let mut samples = Vec::with_capacity(n * len);
+    for frame in values.chunks_exact(2 * len) {
+        let (i, q) = frame.split_at(len);
+        samples.extend(i.iter().zip(q).map(|(&re, &im)| C32::new(re, im)));
+    }
+    Ok((len, samples))
+}
+
 /// `(modulation, snr)` from a dict key.
 fn key_of(key: &HashableValue) -> Result<(String, i64)> {
+    let not_a_key = || DatasetsError::Key {
+        key: format!("{key:?}"),
+    };
     let HashableValue::Tuple(parts) = key else {
-        bail!("a key that is not a (modulation, snr) tuple: {key:?}");
+        return Err(not_a_key());
     };
     let name = match parts.first() {
         Some(HashableValue::String(m)) => Some(m.clone()),
@@ -130,14 +144,20 @@ fn key_of(key: &HashableValue) -> Result<(String, i64)> {
                 && m.len() <= MAX_LABEL_BYTES
                 && m.chars().all(|c| c.is_ascii_graphic() || c == ' ');
             if !ok {
-                bail!("a modulation name that is empty, over {MAX_LABEL_BYTES} bytes or not printable: {m:?}");
+                return Err(DatasetsError::Label {
+                    name: m,
+                    max: MAX_LABEL_BYTES,
+                });
             }
             if !(-100..=100).contains(snr) {
-                bail!("key ({m}, {snr}): an SNR outside -100..100 dB");
+                return Err(DatasetsError::Snr {
+                    label: m,
+                    snr_db: *snr,
+                });
             }
             Ok((m, *snr))
         }
-        _ => bail!("a key that is not a (modulation, snr) tuple: {key:?}"),
+        _ => Err(not_a_key()),
     }
 }
 
@@ -145,18 +165,18 @@ fn key_of(key: &HashableValue) -> Result<(String, i64)> {
 /// `__setstate__` tuple).
 fn array_of(v: &Value) -> Result<(Vec<usize>, &[u8])> {
     let Value::Tuple(state) = v else {
-        bail!("the value is not a numpy array");
+        return Err(DatasetsError::NotAnArray);
     };
     let [_, Value::Tuple(shape), dtype, Value::Bool(fortran), data] = &state[..] else {
-        bail!("the value is not a numpy array");
+        return Err(DatasetsError::NotAnArray);
     };
     let raw: &[u8] = match data {
         Value::Bytes(b) => b,
         // a Python 3 `str` holding the data (latin-1) would need re-encoding: refuse
-        _ => bail!("the array's data is not a byte string"),
+        _ => return Err(DatasetsError::ArrayDataNotBytes),
     };
     if *fortran {
-        bail!("a Fortran-ordered array (not what RadioML files hold)");
+        return Err(DatasetsError::FortranOrder);
     }
     // the dtype is either its constructor arguments ("f4", ...) or its state
     // (version, byte order, ...), depending on whether the pickle memoised it
@@ -173,7 +193,9 @@ fn array_of(v: &Value) -> Result<(Vec<usize>, &[u8])> {
         _ => false,
     };
     if !float32 {
-        bail!("an array whose dtype is not little-endian float32 ({dtype:?})");
+        return Err(DatasetsError::Dtype {
+            dtype: format!("{dtype:?}"),
+        });
     }
     let shape = shape
         .iter()
@@ -182,7 +204,7 @@ fn array_of(v: &Value) -> Result<(Vec<usize>, &[u8])> {
             _ => None,
         })
         .collect::<Option<Vec<usize>>>()
-        .context("an array with a malformed shape")?;
+        .ok_or(DatasetsError::MalformedShape)?;
     Ok((shape, raw))
 }
 
@@ -208,22 +230,22 @@ pub fn stem(f: &Frames) -> String {
     format!("{label}_{}dB", f.snr_db)
 }
 
-/// Runs `fipmae import radioml2016`: parses and checks the whole file, then writes the
-/// recordings. Returns the recordings written.
-pub fn radioml2016(args: &RadioMl2016Args) -> Result<Vec<PathBuf>> {
+/// Imports a RadioML 2016 pickle: parses and checks the whole file, then writes one
+/// recording per key. Nothing is written when the file is refused.
+pub fn radioml2016(args: &RadioMl2016Options) -> Result<ImportSummary> {
     if !(args.sample_rate.is_finite() && args.sample_rate > 0.0) {
-        bail!("--sample-rate must be a finite number > 0");
+        return Err(DatasetsError::SampleRate);
     }
     let bytes = read_capped(&args.file, MAX_PICKLE_BYTES)?;
-    let keys = parse_radioml2016(&bytes)
-        .with_context(|| format!("`{}` is not a RadioML 2016 pickle", args.file.display()))?;
+    let keys = parse_radioml2016(&bytes).map_err(|e| DatasetsError::NotRadioMl2016 {
+        path: args.file.clone(),
+        source: Box::new(e),
+    })?;
     let mut stems: Vec<String> = keys.iter().map(stem).collect();
     stems.sort();
     stems.dedup();
     if stems.len() != keys.len() {
-        bail!(
-            "two keys map to the same file name (modulation names differing only in punctuation)"
-        );
+        return Err(DatasetsError::StemClash);
     }
     create_dir(&args.out)?;
     let mut written = Vec::new();
@@ -256,38 +278,27 @@ pub fn radioml2016(args: &RadioMl2016Args) -> Result<Vec<PathBuf>> {
         write_atomic(&path, &meta)?;
         written.push(path);
     }
-    Ok(written)
+    Ok(ImportSummary {
+        recordings: written,
+        out: args.out.clone(),
+    })
 }
 
-/// Runs `fipmae import radioml2016` and prints a summary.
-pub fn radioml2016_main(args: &RadioMl2016Args) -> Result<()> {
-    let written = radioml2016(args)?;
-    println!("{} recordings in {}", written.len(), args.out.display());
-    Ok(())
-}
-
-/// Options of `fipmae import radioml2018`.
-#[derive(Debug, Clone, Args)]
-pub struct RadioMl2018Args {
+/// What to import from a RadioML 2018 HDF5 file, and where to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RadioMl2018Options {
     /// The HDF5 file (`GOLD_XYZ_OSC.0001_1024.hdf5` or a file in its format: X float32
     /// [N, L, 2], Y one-hot [N, classes], Z SNR [N, 1]).
     pub file: PathBuf,
     /// Output folder (created; existing recordings of the same names are replaced).
-    #[arg(long)]
     pub out: PathBuf,
-    /// Names of Y's columns, comma-separated (default: RadioML 2018.01a's 24 classes in
-    /// the corrected order, [`CLASSES_2018`]).
-    #[arg(long, value_delimiter = ',')]
+    /// Names of Y's columns (`None`: [`CLASSES_2018`]).
     pub classes: Option<Vec<String>>,
     /// Frames per written recording (the file is streamed in blocks of this many rows).
-    #[arg(long, default_value_t = 4096)]
     pub frames_per_recording: usize,
-    /// Import only the first N frames (a quick look at the 20 GB file).
-    #[arg(long)]
+    /// Import only the first N frames.
     pub limit: Option<usize>,
-    /// Sample rate written into the recordings, Hz (RadioML 2018 states none; 1 MHz is a
-    /// placeholder).
-    #[arg(long, default_value_t = 1e6)]
+    /// Sample rate written into the recordings, Hz.
     pub sample_rate: f64,
 }
 
@@ -321,10 +332,10 @@ pub const CLASSES_2018: [&str; 24] = [
     "OQPSK",
 ];
 
-/// Runs `fipmae import radioml2018`: checks the whole file's labels and SNRs, then
-/// streams its frames into recordings of `--frames-per-recording` frames. Returns the
-/// recordings written. Without the `hdf5` feature it says how to build with it.
-pub fn radioml2018(args: &RadioMl2018Args) -> Result<Vec<PathBuf>> {
+/// Imports a RadioML 2018 HDF5 file: checks the whole file's labels and SNRs, then
+/// streams its frames into recordings of `frames_per_recording` frames. Without the
+/// `hdf5` feature it returns [`DatasetsError::NoHdf5`], which says how to build with it.
+pub fn radioml2018(args: &RadioMl2018Options) -> Result<ImportSummary> {
     #[cfg(feature = "hdf5")]
     {
         radioml2018::run(args)
@@ -332,16 +343,6 @@ pub fn radioml2018(args: &RadioMl2018Args) -> Result<Vec<PathBuf>> {
     #[cfg(not(feature = "hdf5"))]
     {
         let _ = args;
-        bail!(
-            "this fipmae was built without HDF5: install libhdf5-dev (Debian/Ubuntu) and \
-             build with `cargo build --release -p trainer --features hdf5`"
-        )
+        Err(DatasetsError::NoHdf5)
     }
-}
-
-/// Runs `fipmae import radioml2018` and prints a summary.
-pub fn radioml2018_main(args: &RadioMl2018Args) -> Result<()> {
-    let written = radioml2018(args)?;
-    println!("{} recordings in {}", written.len(), args.out.display());
-    Ok(())
 }

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use datasets::import::{radioml2018, RadioMl2018Args};
+use datasets::import::{radioml2018, RadioMl2018Options};
 use signal::sigmf::Recording;
 
 fn fixture(name: &str) -> PathBuf {
@@ -18,20 +18,19 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn args(file: &str, out: &Path, extra: &[&str]) -> RadioMl2018Args {
-    use clap::{Args, FromArgMatches};
-    let f = fixture(file);
-    let mut flags = vec![
-        "import",
-        f.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    flags.extend(extra);
-    let m = RadioMl2018Args::augment_args(clap::Command::new("import"))
-        .try_get_matches_from(flags)
-        .unwrap();
-    RadioMl2018Args::from_arg_matches(&m).unwrap()
+/// The options `fipmae import radioml2018 FILE --out OUT` gives (its defaults), changed
+/// by `set`.
+fn args(file: &str, out: &Path, set: impl FnOnce(&mut RadioMl2018Options)) -> RadioMl2018Options {
+    let mut o = RadioMl2018Options {
+        file: fixture(file),
+        out: out.to_path_buf(),
+        classes: None,
+        frames_per_recording: 4096,
+        limit: None,
+        sample_rate: 1e6,
+    };
+    set(&mut o);
+    o
 }
 
 fn read(dir: &Path, stem: &str) -> Recording {
@@ -45,13 +44,12 @@ fn frames_become_recordings_with_one_annotation_each() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("rml");
     // 6 frames, 4 per recording: two recordings, the second of 2 frames
-    let written = radioml2018(&args(
-        "rml2018_good.hdf5",
-        &out,
-        &["--frames-per-recording", "4"],
-    ))
+    let written = radioml2018(&args("rml2018_good.hdf5", &out, |o| {
+        o.frames_per_recording = 4;
+    }))
     .unwrap();
-    assert_eq!(written.len(), 2);
+    assert_eq!(written.recordings.len(), 2);
+    assert_eq!(written.out, out);
     let (a, b) = (read(&out, "frames_0000000"), read(&out, "frames_0000004"));
     assert_eq!((a.samples.len(), b.samples.len()), (4 * 1024, 2 * 1024));
     // value j of the flat X array is (j % 89) / 89 − 0.5 + row, I then Q per sample
@@ -90,8 +88,9 @@ fn frames_become_recordings_with_one_annotation_each() {
     // --limit takes the first frames only
     let few = tmp.path().join("few");
     assert_eq!(
-        radioml2018(&args("rml2018_good.hdf5", &few, &["--limit", "3"]))
+        radioml2018(&args("rml2018_good.hdf5", &few, |o| o.limit = Some(3)))
             .unwrap()
+            .recordings
             .len(),
         1
     );
@@ -102,29 +101,40 @@ fn frames_become_recordings_with_one_annotation_each() {
 fn malformed_files_are_refused_by_name_before_anything_is_written() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let err = |file: &str, extra: &[&str]| {
-        format!("{:#}", radioml2018(&args(file, &out, extra)).unwrap_err())
+    let err = |file: &str, set: &dyn Fn(&mut RadioMl2018Options)| {
+        let e = radioml2018(&args(file, &out, set)).unwrap_err();
+        // the chain, as the trainer's `anyhow` prints it
+        let mut text = e.to_string();
+        let mut cause = std::error::Error::source(&e);
+        while let Some(c) = cause {
+            text += &format!(": {c}");
+            cause = c.source();
+        }
+        text
     };
-    let e = err("rml2018_bad_shape.hdf5", &[]);
+    let none = |_: &mut RadioMl2018Options| {};
+    let e = err("rml2018_bad_shape.hdf5", &none);
     assert!(e.contains("X has shape [6, 1024, 3]"), "{e}");
-    let e = err("rml2018_not_onehot.hdf5", &[]);
+    let e = err("rml2018_not_onehot.hdf5", &none);
     assert!(e.contains("row 3 of Y is not one-hot"), "{e}");
-    let e = err("rml2018_short_z.hdf5", &[]);
+    let e = err("rml2018_short_z.hdf5", &none);
     assert!(e.contains("Z has shape [5, 1]"), "{e}");
-    let e = err("rml2018_no_z.hdf5", &[]);
+    let e = err("rml2018_no_z.hdf5", &none);
     assert!(e.contains("no dataset \"Z\""), "{e}");
-    let e = err("rml2018_truncated.hdf5", &[]);
+    let e = err("rml2018_truncated.hdf5", &none);
     assert!(e.contains("not a readable HDF5 file"), "{e}");
-    let e = err("rml2016_py3.pkl", &[]);
+    let e = err("rml2016_py3.pkl", &none);
     assert!(e.contains("not a readable HDF5 file"), "{e}");
-    let e = err("missing.hdf5", &[]);
+    let e = err("missing.hdf5", &none);
     assert!(e.contains("is not a file"), "{e}");
     // labels outside the class list: Y's columns must match the names
-    let e = err("rml2018_good.hdf5", &["--classes", "BPSK,QPSK"]);
+    let e = err("rml2018_good.hdf5", &|o| {
+        o.classes = Some(vec!["BPSK".into(), "QPSK".into()]);
+    });
     assert!(e.contains("Y has shape [6, 24], expected [6, 2]"), "{e}");
     assert!(!out.exists(), "a refused import wrote its folder");
     // a non-finite sample in X is found block by block: the blocks before it are whole
-    let e = err("rml2018_nan.hdf5", &["--frames-per-recording", "2"]);
+    let e = err("rml2018_nan.hdf5", &|o| o.frames_per_recording = 2);
     assert!(
         e.contains("row 4 of X holds a non-finite sample") && e.contains("rows before 4"),
         "{e}"

@@ -3,7 +3,7 @@
 //!
 //! One folder per stage over shared floors, from the ground up: [`backend`], [`flags`] →
 //! [`data`] (batches, recordings) and [`training`] (the epoch loop, the run folder) →
-//! [`pretrain`], [`finetune`] → [`eval`], [`generate`], [`classify`], [`export`] →
+//! [`pretrain`], [`finetune`] → [`eval`], [`generate`], [`classify`], [`export`], [`import`] →
 //! [`compare`], [`tools`]. A module imports only what stands below it.
 //!
 //! **Invariants:** all file I/O of the project happens here (the `model` crate only sees
@@ -20,7 +20,7 @@ pub mod finetune;
 pub mod flags;
 pub use datasets::fsutil;
 pub mod generate;
-pub use datasets::import;
+pub mod import;
 pub mod pretrain;
 pub mod tools;
 pub mod training;

@@ -28,7 +28,11 @@ fn pickles_in_the_radioml_format_become_annotated_recordings() {
     let tmp = common::Scratch::new();
     for (file, out) in [("rml2016_py2.pkl", "py2"), ("rml2016_py3.pkl", "py3")] {
         let written = radioml2016(&args(file, tmp.path(out))).unwrap();
-        assert_eq!(written.len(), 6, "{file}: 3 modulations × 2 SNRs");
+        assert_eq!(
+            written.recordings.len(),
+            6,
+            "{file}: 3 modulations × 2 SNRs"
+        );
     }
     // key number k of the script: QPSK, 8PSK, AM-DSB × −2, 18 dB; value j of its flat
     // [3, 2, 128] array is ((j % 97) / 97 − 0.5) + k, I in row 0 and Q in row 1

@@ -4,18 +4,16 @@
 //! numeric type) and `Z` (SNR in dB, `[N, 1]` or `[N]`). The file is about 20 GB, so it is
 //! never read whole: a first pass reads `Y` and `Z` (a few hundred MB) and checks every
 //! row; only then is the output folder created and `X` streamed (each block checked for
-//! non-finite samples before it is written), `--frames-per-recording`
+//! non-finite samples before it is written), `frames_per_recording`
 //! rows at a time, into `frames_<first row>.sigmf-meta/-data` with one annotation per frame
 //! (`core:label`, `fipmae:snr_db`, `fipmae:index` = the row, `fipmae:profile` =
 //! `radioml2018`).
 
-use std::path::PathBuf;
-
-use anyhow::{bail, Context, Result};
 use signal::sigmf::{encode_cf32_le, write_metadata, BurstAnnotation};
 use signal::C32;
 
-use super::{RadioMl2018Args, CLASSES_2018};
+use super::{ImportSummary, RadioMl2018Options, CLASSES_2018};
+use crate::error::{DatasetsError, Result};
 use crate::fsutil::{create_dir, write_atomic};
 
 /// Rows of `Y` and `Z` read at a time in the checking pass.
@@ -39,18 +37,21 @@ fn labels(y: &hdf5::Dataset, z: &hdf5::Dataset, n: usize, classes: usize) -> Res
     let z_2d = z.ndim() == 2;
     for a in (0..n).step_by(CHECK_ROWS) {
         let b = (a + CHECK_ROWS).min(n);
-        let rows = y
-            .read_slice_2d::<f64, _>((a..b, ..))
-            .with_context(|| format!("reading Y rows {a}..{b}"))?;
+        let rows =
+            y.read_slice_2d::<f64, _>((a..b, ..))
+                .map_err(|source| DatasetsError::Hdf5Read {
+                    dataset: "Y",
+                    rows: a..b,
+                    source,
+                })?;
         for (k, row) in rows.outer_iter().enumerate() {
             let ones: Vec<usize> = (0..row.len()).filter(|&j| row[j] == 1.0).collect();
             let zeros = row.iter().filter(|v| **v == 0.0).count();
             if ones.len() != 1 || zeros != classes - 1 {
-                bail!(
-                    "row {} of Y is not one-hot (a single 1 among 0s): {:?}",
-                    a + k,
-                    row.iter().take(classes).collect::<Vec<_>>()
-                );
+                return Err(DatasetsError::NotOneHot {
+                    row: a + k,
+                    values: row.iter().take(classes).copied().collect(),
+                });
             }
             out.class.push(ones[0] as u16);
         }
@@ -59,10 +60,17 @@ fn labels(y: &hdf5::Dataset, z: &hdf5::Dataset, n: usize, classes: usize) -> Res
         } else {
             z.read_slice_1d::<f64, _>(a..b)
         }
-        .with_context(|| format!("reading Z rows {a}..{b}"))?;
+        .map_err(|source| DatasetsError::Hdf5Read {
+            dataset: "Z",
+            rows: a..b,
+            source,
+        })?;
         for (k, s) in snr.iter().enumerate() {
             if !s.is_finite() {
-                bail!("row {} of Z holds the SNR {s}, not a finite number", a + k);
+                return Err(DatasetsError::NonFiniteSnr {
+                    row: a + k,
+                    snr_db: *s,
+                });
             }
             out.snr_db.push(*s);
         }
@@ -70,63 +78,70 @@ fn labels(y: &hdf5::Dataset, z: &hdf5::Dataset, n: usize, classes: usize) -> Res
     Ok(out)
 }
 
-/// The class names: `--classes`, or RadioML 2018.01a's; each non-empty and short.
-fn class_names(args: &RadioMl2018Args) -> Result<Vec<String>> {
+/// The class names: `classes`, or RadioML 2018.01a's; each non-empty and short.
+fn class_names(args: &RadioMl2018Options) -> Result<Vec<String>> {
     let names: Vec<String> = match &args.classes {
         Some(c) => c.iter().map(|s| s.trim().to_string()).collect(),
         None => CLASSES_2018.iter().map(|s| s.to_string()).collect(),
     };
     if names.len() < 2 || names.len() > u16::MAX as usize {
-        bail!("--classes: {} names, need 2 to 65535", names.len());
+        return Err(DatasetsError::ClassCount { count: names.len() });
     }
     if let Some(bad) = names
         .iter()
         .find(|n| n.is_empty() || n.len() > MAX_LABEL_BYTES)
     {
-        bail!("--classes: the name {bad:?} is empty or longer than {MAX_LABEL_BYTES} bytes");
+        return Err(DatasetsError::ClassName {
+            name: bad.clone(),
+            max: MAX_LABEL_BYTES,
+        });
     }
     Ok(names)
 }
 
 /// See the module documentation.
-pub fn run(args: &RadioMl2018Args) -> Result<Vec<PathBuf>> {
+pub fn run(args: &RadioMl2018Options) -> Result<ImportSummary> {
     if !(args.sample_rate.is_finite() && args.sample_rate > 0.0) {
-        bail!("--sample-rate must be a finite number > 0");
+        return Err(DatasetsError::SampleRate);
     }
     if args.frames_per_recording == 0 {
-        bail!("--frames-per-recording must be at least 1");
+        return Err(DatasetsError::FramesPerRecording);
     }
     let classes = class_names(args)?;
-    let what = || format!("`{}`", args.file.display());
     if !args.file.is_file() {
-        bail!("{} is not a file", what());
+        return Err(DatasetsError::NotAFile {
+            path: args.file.clone(),
+        });
     }
-    let file = hdf5::File::open(&args.file)
-        .with_context(|| format!("{} is not a readable HDF5 file", what()))?;
-    let dataset = |name: &str| {
-        file.dataset(name).with_context(|| {
-            format!(
-                "{} has no dataset {name:?} (RadioML 2018 files hold X, Y and Z)",
-                what()
-            )
-        })
+    let file = hdf5::File::open(&args.file).map_err(|source| DatasetsError::Hdf5Open {
+        path: args.file.clone(),
+        source,
+    })?;
+    let dataset = |name: &'static str| {
+        file.dataset(name)
+            .map_err(|source| DatasetsError::Hdf5Dataset {
+                path: args.file.clone(),
+                name,
+                source,
+            })
     };
     let (x, y, z) = (dataset("X")?, dataset("Y")?, dataset("Z")?);
     let (xs, ys, zs) = (x.shape(), y.shape(), z.shape());
     let [n, len, two] = xs[..] else {
-        bail!("X has shape {xs:?}, not [N, L, 2]");
+        return Err(DatasetsError::XShape { shape: xs });
     };
     if two != 2 || n == 0 || len < 16 {
-        bail!("X has shape {xs:?}, not [N, L, 2] with N ≥ 1 and L ≥ 16");
+        return Err(DatasetsError::XDims { shape: xs });
     }
     if ys != [n, classes.len()] {
-        bail!(
-            "Y has shape {ys:?}, expected [{n}, {}] (one column per class name)",
-            classes.len()
-        );
+        return Err(DatasetsError::YShape {
+            shape: ys,
+            rows: n,
+            classes: classes.len(),
+        });
     }
     if zs != [n, 1] && zs != [n] {
-        bail!("Z has shape {zs:?}, expected [{n}, 1]");
+        return Err(DatasetsError::ZShape { shape: zs, rows: n });
     }
     let n = args.limit.map_or(n, |l| l.min(n));
     let labels = labels(&y, &z, n, classes.len())?;
@@ -136,20 +151,17 @@ pub fn run(args: &RadioMl2018Args) -> Result<Vec<PathBuf>> {
         let b = (a + args.frames_per_recording).min(n);
         let frames = x
             .read_slice::<f32, _, ndarray::Ix3>((a..b, .., ..))
-            .with_context(|| format!("reading X rows {a}..{b}"))?;
+            .map_err(|source| DatasetsError::Hdf5Read {
+                dataset: "X",
+                rows: a..b,
+                source,
+            })?;
         if let Some(k) = frames.iter().position(|v| !v.is_finite()) {
-            let row = a + k / (len * 2);
-            bail!(
-                "row {row} of X holds a non-finite sample{}",
-                if a > 0 {
-                    format!(
-                        "; rows before {a} were written to `{}` and are sound",
-                        args.out.display()
-                    )
-                } else {
-                    String::new()
-                }
-            );
+            return Err(DatasetsError::NonFiniteFrame {
+                row: a + k / (len * 2),
+                block_start: a,
+                out: args.out.clone(),
+            });
         }
         let samples: Vec<C32> = frames
             .outer_iter()
@@ -184,5 +196,8 @@ pub fn run(args: &RadioMl2018Args) -> Result<Vec<PathBuf>> {
         write_atomic(&path, &meta)?;
         written.push(path);
     }
-    Ok(written)
+    Ok(ImportSummary {
+        recordings: written,
+        out: args.out.clone(),
+    })
 }

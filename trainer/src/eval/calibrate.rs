@@ -146,7 +146,8 @@ fn write(dir: &Path, rule: &OpenSetRule) -> Result<()> {
     let bytes = serde_json::to_vec_pretty(rule)?;
     if dir.join(RUN_JSON).is_file() {
         let _lock = lock(dir)?;
-        return write_atomic(&dir.join(CALIBRATION_JSON), &bytes);
+        write_atomic(&dir.join(CALIBRATION_JSON), &bytes)?;
+        return Ok(());
     }
     let index = dir.join("bundle.json");
     let mut bundle = model::bundle::Bundle::from_json(&crate::fsutil::read(&index)?)
@@ -154,7 +155,8 @@ fn write(dir: &Path, rule: &OpenSetRule) -> Result<()> {
     bundle.calibration = Some(CALIBRATION_JSON.to_string());
     let index_bytes = serde_json::to_vec_pretty(&bundle)?;
     write_atomic(&dir.join(CALIBRATION_JSON), &bytes)?;
-    write_atomic(&index, &index_bytes)
+    write_atomic(&index, &index_bytes)?;
+    Ok(())
 }
 
 /// Runs `fipmae calibrate` and says what it wrote.

@@ -74,7 +74,8 @@ pub(super) fn write(
         &serde_json::to_vec_pretty(report)?,
     )?;
     write_atomic(&out.join("report.md"), markdown(report).as_bytes())?;
-    write_atomic(&out.join("accuracy.svg"), accuracy_svg(report).as_bytes())
+    write_atomic(&out.join("accuracy.svg"), accuracy_svg(report).as_bytes())?;
+    Ok(())
 }
 
 /// The report as Markdown tables.

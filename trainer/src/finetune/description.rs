@@ -184,6 +184,7 @@ impl FinetuneRun {
             .as_ref()
             .map(|dir| read(&dir.join(AUTOENCODER_WEIGHTS)))
             .transpose()
+            .map_err(Into::into)
     }
 }
 

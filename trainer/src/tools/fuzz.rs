@@ -252,7 +252,7 @@ fn file_targets(spec: &DatasetSpec, render: &RenderConfig) -> Result<Vec<Target>
                 include_bytes!("../../../tests/radioml/rml2016_py3.pkl").to_vec(),
             ],
             sealed: None,
-            read: Box::new(|b| of(crate::import::parse_radioml2016(b).map(|_| ()))),
+            read: Box::new(|b| of(datasets::import::parse_radioml2016(b).map(|_| ()))),
         },
         Target {
             name: "bundle.json",

@@ -132,7 +132,8 @@ where
         model,
         optim,
     };
-    write_atomic(path, &encode(&c))
+    write_atomic(path, &encode(&c))?;
+    Ok(())
 }
 
 /// Reads the checkpoint at `path`, checks it against the run (`hash`, at most `epochs`
