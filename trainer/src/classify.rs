@@ -12,7 +12,7 @@ use model::bundle::Bundle;
 use model::classifier::AmcClassifier;
 use model::openset::OpenSetRule;
 use model::segment::segments;
-use model::verdict::{segment_batches, window_snr_estimates, Votes};
+use model::verdict::{segment_batches, window_facts, Votes};
 use model::{Modality, RenderConfig, Renderer};
 use serde::Serialize;
 
@@ -107,12 +107,14 @@ pub(crate) fn read_rule(dir: &Path, name: &str, classes: usize) -> Result<OpenSe
     Ok(rule)
 }
 
-/// Loads a fine-tuning run folder or an exported bundle folder; errors name the file.
-pub fn load(dir: &Path, device: &burn::tensor::Device<Backend>) -> Result<Loaded> {
+/// Loads a fine-tuning run folder or an exported bundle folder, with its open-set rule
+/// when `with_rule` (`calibrate` replaces the rule, so it does not read the old one);
+/// errors name the file.
+pub fn load(dir: &Path, device: &burn::tensor::Device<Backend>, with_rule: bool) -> Result<Loaded> {
     if dir.join(RUN_JSON).is_file() {
         let (ft, model) = crate::finetune::load_run::<Backend>(dir, device)?;
         let classes = ft.class_names();
-        let rule = match dir.join(CALIBRATION_JSON).is_file() {
+        let rule = match with_rule && dir.join(CALIBRATION_JSON).is_file() {
             true => Some(read_rule(dir, CALIBRATION_JSON, classes.len())?),
             false => None,
         };
@@ -141,8 +143,8 @@ pub fn load(dir: &Path, device: &burn::tensor::Device<Backend>) -> Result<Loaded
         .check(&model.config)
         .with_context(|| format!("`{}` does not fit `{}`", w.display(), index.display()))?;
     let rule = match &bundle.calibration {
-        Some(name) => Some(read_rule(dir, name, bundle.classes.len())?),
-        None => None,
+        Some(name) if with_rule => Some(read_rule(dir, name, bundle.classes.len())?),
+        _ => None,
     };
     Ok(Loaded {
         classes: bundle.classes,
@@ -156,7 +158,7 @@ pub fn load(dir: &Path, device: &burn::tensor::Device<Backend>) -> Result<Loaded
 /// Runs `classify` and returns every segment's verdict (printing is the caller's).
 pub fn run(args: &ClassifyArgs) -> Result<Vec<Segment>> {
     let device = backend::device()?;
-    let mut loaded = load(&args.model, &device)?;
+    let mut loaded = load(&args.model, &device, true)?;
     if let Some(t) = args.samples_per_symbol {
         loaded.render.samples_per_symbol = t as usize;
     }
@@ -170,11 +172,12 @@ pub fn run(args: &ClassifyArgs) -> Result<Vec<Segment>> {
                 .with_context(|| format!("`{}`", name.display()))?;
             for seg in segs {
                 // fixed-size batches of windows: memory does not grow with a burst's length
-                let snr = match &loaded.rule {
-                    Some(_) => window_snr_estimates(&renderer, &seg),
+                let facts = match &loaded.rule {
+                    Some(rule) => window_facts(&renderer, &seg, rule)
+                        .with_context(|| format!("`{}`", name.display()))?,
                     None => Vec::new(),
                 };
-                let mut votes = Votes::with_rule(k, loaded.rule.clone(), snr);
+                let mut votes = Votes::with_rule(k, loaded.rule.clone(), facts);
                 let features = loaded.rule.as_ref().is_some_and(|r| r.needs_features());
                 for images in segment_batches::<Backend>(&renderer, loaded.target, &seg, &device)? {
                     let pooled = loaded.model.embed(images?)?;

@@ -774,7 +774,7 @@ fn a_calibrated_bundle_calls_out_of_set_recordings_unknown() {
     let rule: serde_json::Value =
         serde_json::from_slice(&std::fs::read(bundle.join("calibration.json")).unwrap()).unwrap();
     assert_eq!(rule["calibration_bursts"].as_u64(), Some(6 * 10 * 16));
-    assert_eq!(rule["thresholds"].as_array().unwrap().len(), 9);
+    assert_eq!(rule["thresholds"].as_array().unwrap().len(), 10);
     let (foreign, known) = (tmpdir.path("16qam"), tmpdir.path("known"));
     let (f, k) = (foreign.to_str().unwrap(), known.to_str().unwrap());
     let g = ["generate", "--snr-db", "18", "--count", "20", "--out"];

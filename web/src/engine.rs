@@ -15,7 +15,7 @@ use model::report::Report;
 use model::segment::{mean_probabilities, segments};
 use model::sigmf::Recording;
 use model::studio::{classifier_input, StudioError, StudioRequest};
-use model::verdict::{segment_batches, window_snr_estimates, Votes};
+use model::verdict::{segment_batches, window_facts, Votes};
 use model::weights::{autoencoder_from_bytes, classifier_from_bytes};
 use model::{Modality, Renderer};
 
@@ -287,12 +287,12 @@ async fn classify_on<B: Backend>(
     let mut out = Vec::with_capacity(segs.len());
     for seg in segs {
         // fixed-size batches of windows: memory does not grow with a burst's length
-        let snr = match rule {
-            Some(_) => window_snr_estimates(renderer, &seg),
+        let facts = match rule {
+            Some(rule) => window_facts(renderer, &seg, rule)?,
             None => Vec::new(),
         };
         let features = rule.is_some_and(OpenSetRule::needs_features);
-        let mut votes = Votes::with_rule(classes.len(), rule.cloned(), snr);
+        let mut votes = Votes::with_rule(classes.len(), rule.cloned(), facts);
         for images in segment_batches::<B>(renderer, target, &seg, device)? {
             let pooled = model.embed(images?)?;
             let logits = read(model.head(pooled.clone())).await?;

@@ -31,6 +31,9 @@ pub struct Observation {
     pub recon_error: Option<f64>,
     /// Blind SNR estimate, dB.
     pub snr_db: f64,
+    /// Classical statistics of the burst (`Renderer::statistics`), `[STATISTICS]`; empty
+    /// when not computed.
+    pub statistics: Vec<f64>,
 }
 
 /// A familiarity score: higher for bursts like the training classes.
@@ -48,18 +51,25 @@ pub enum Score {
     /// The smallest squared Mahalanobis distance of the encoder's features to a class
     /// mean under one shared covariance (Lee et al. 2018), negated.
     Mahalanobis,
+    /// The same distance on the burst's classical statistics (envelope and phase-step
+    /// spread, kurtosis, power-line coherences), with class Gaussians per SNR band.
+    Statistics,
     /// The mean of the rule's components, each standardised by its band's calibration
     /// mean and standard deviation.
     Combined,
+    /// The lowest of the rule's standardised components: a burst is as familiar as its
+    /// least familiar aspect (any one detector can flag it).
+    Weakest,
 }
 
 impl Score {
     /// Every single (not combined) score.
-    pub const SINGLE: [Score; 4] = [
+    pub const SINGLE: [Score; 5] = [
         Score::MaxProbability,
         Score::NegEnergy,
         Score::Reconstruction,
         Score::Mahalanobis,
+        Score::Statistics,
     ];
 
     /// A name for tables.
@@ -69,7 +79,9 @@ impl Score {
             Score::NegEnergy => "negative energy",
             Score::Reconstruction => "reconstruction",
             Score::Mahalanobis => "Mahalanobis",
+            Score::Statistics => "statistics",
             Score::Combined => "combined",
+            Score::Weakest => "weakest",
         }
     }
 }
@@ -199,7 +211,7 @@ fn cholesky(a: &[f64], d: usize) -> Option<Vec<f64>> {
 /// Fewest calibration bursts a band needs for values of its own (else the global ones).
 pub const BAND_MIN: usize = 20;
 /// The default upper edges of the estimated-SNR bands, dB (the last band is open).
-pub const BAND_EDGES_DB: [f64; 8] = [-8.0, -6.0, -4.0, -2.0, 0.0, 2.0, 5.0, 10.0];
+pub const BAND_EDGES_DB: [f64; 9] = [-8.0, -6.0, -4.0, -2.0, 0.0, 2.0, 5.0, 10.0, 15.0];
 /// The default fraction of in-set bursts whose verdict stands.
 pub const KEEP: f64 = 0.95;
 
@@ -223,9 +235,25 @@ pub struct OpenSetRule {
     pub keep: f64,
     /// The class Gaussians, when the score uses [`Score::Mahalanobis`].
     pub gaussian: Option<Gaussian>,
+    /// The class Gaussians of the statistics per band, `[bands]`, when the score uses
+    /// [`Score::Statistics`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub statistics: Vec<Gaussian>,
     /// Calibration bursts the rule was fitted on.
     pub calibration_bursts: u64,
+    /// The lowest blind SNR estimate of a burst with a signal in it, dB: below it a burst
+    /// is unknown whatever its score (noise alone). The [`FLOOR_QUANTILE`] quantile of the
+    /// lowest band's calibration estimates; `None` in rules fitted before it existed.
+    #[serde(default)]
+    pub min_snr_db: Option<f64>,
 }
+
+/// The quantile of the lowest band's calibration SNR estimates below which a burst holds
+/// no signal the rule knows (that band's threshold then keeps `keep` of it in all).
+pub const FLOOR_QUANTILE: f64 = 0.02;
+/// A band temperature at or below this is the NLL search's bound, not a fit (the band is
+/// classified without error): the global temperature is used instead.
+const MIN_BAND_TEMPERATURE: f64 = 0.051;
 
 /// Why a rule could not be fitted.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -261,26 +289,21 @@ impl OpenSetRule {
             return Err(OpenSetError::Bands);
         }
         let components: Vec<Score> = match score {
-            Score::Combined => components.to_vec(),
+            Score::Combined | Score::Weakest => components.to_vec(),
             _ => Vec::new(),
         };
         let uses = |s: Score| score == s || components.contains(&s);
         if uses(Score::Reconstruction) && cal.iter().any(|o| o.recon_error.is_none()) {
             return Err(OpenSetError::Missing("reconstruction", "an autoencoder"));
         }
-        let gaussian = if uses(Score::Mahalanobis) {
-            let f: Vec<Vec<f64>> = cal.iter().map(|o| o.features.clone()).collect();
-            Some(
-                Gaussian::fit(&f, labels, classes).ok_or(OpenSetError::Missing(
-                    "Mahalanobis",
-                    "features of every class",
-                ))?,
-            )
-        } else {
-            None
-        };
         let bands = band_edges_db.len() + 1;
         let band_of = |o: &Observation| band(band_edges_db, o.snr_db);
+        if uses(Score::Statistics) && cal.iter().any(|o| o.statistics.is_empty()) {
+            return Err(OpenSetError::Missing(
+                "statistics",
+                "the bursts' statistics",
+            ));
+        }
         // per band, the indices of its calibration bursts (all of them when too few)
         let all: Vec<usize> = (0..cal.len()).collect();
         let members: Vec<Vec<usize>> = (0..bands)
@@ -297,6 +320,31 @@ impl OpenSetRule {
                 }
             })
             .collect();
+        // a fitted score (Gaussians, standardisation) is fitted on one half of each band
+        // and thresholded on the other, so the threshold sees distances as a new burst
+        // has them; each half holds every class (halves by round of `classes` bursts)
+        let fitted = uses(Score::Mahalanobis)
+            || uses(Score::Statistics)
+            || matches!(score, Score::Combined | Score::Weakest);
+        let half = |m: &[usize], h: usize| -> Vec<usize> {
+            if !fitted {
+                return m.to_vec();
+            }
+            let v: Vec<usize> = m
+                .iter()
+                .copied()
+                .filter(|&i| (i / classes.max(1)) % 2 == h)
+                .collect();
+            if v.is_empty() {
+                m.to_vec()
+            } else {
+                v
+            }
+        };
+        let fit_members: Vec<Vec<usize>> = members.iter().map(|m| half(m, 0)).collect();
+        let threshold_members: Vec<Vec<usize>> = members.iter().map(|m| half(m, 1)).collect();
+        let all_logits: Vec<Vec<f64>> = cal.iter().map(|o| o.logits.clone()).collect();
+        let global_t = fit_temperature(&all_logits, labels);
         let temperatures: Vec<f64> = members
             .iter()
             .map(|m| {
@@ -305,10 +353,64 @@ impl OpenSetRule {
                     .iter()
                     .map(|&i| labels.get(i).copied().unwrap_or(0))
                     .collect();
-                fit_temperature(&z, &l)
+                // a band it classifies without error drives the NLL's optimum to the
+                // search's lower bound (any sharpening helps): use the global one there
+                let t = fit_temperature(&z, &l);
+                if t <= MIN_BAND_TEMPERATURE {
+                    global_t
+                } else {
+                    t
+                }
             })
             .collect();
+        let gaussian = if uses(Score::Mahalanobis) {
+            let first: Vec<usize> = half(&all, 0);
+            let f: Vec<Vec<f64>> = first.iter().map(|&i| cal[i].features.clone()).collect();
+            let l: Vec<usize> = first
+                .iter()
+                .map(|&i| labels.get(i).copied().unwrap_or(0))
+                .collect();
+            Some(Gaussian::fit(&f, &l, classes).ok_or(OpenSetError::Missing(
+                "Mahalanobis",
+                "features of every class",
+            ))?)
+        } else {
+            None
+        };
+        let statistics = if uses(Score::Statistics) {
+            fit_members
+                .iter()
+                .map(|m| {
+                    let f: Vec<Vec<f64>> = m.iter().map(|&i| with_snr(&cal[i])).collect();
+                    let l: Vec<usize> = m
+                        .iter()
+                        .map(|&i| labels.get(i).copied().unwrap_or(0))
+                        .collect();
+                    // a band without every class falls back to all bands' bursts
+                    Gaussian::fit(&f, &l, classes).or_else(|| {
+                        let f: Vec<Vec<f64>> = cal.iter().map(with_snr).collect();
+                        Gaussian::fit(&f, labels, classes)
+                    })
+                })
+                .collect::<Option<Vec<_>>>()
+                .ok_or(OpenSetError::Missing(
+                    "statistics",
+                    "statistics of every class",
+                ))?
+        } else {
+            Vec::new()
+        };
+        // the floor: a low quantile of the lowest band's estimates (the band of the
+        // weakest bursts the rule knows), whatever the calibration grid's spacing
+        let lowest: Vec<f64> = cal
+            .iter()
+            .filter(|o| band_of(o) == 0)
+            .map(|o| o.snr_db)
+            .collect();
+        let min_snr_db = quantile(&lowest, FLOOR_QUANTILE);
         let mut rule = Self {
+            min_snr_db: min_snr_db.is_finite().then_some(min_snr_db),
+            statistics,
             score,
             band_edges_db: band_edges_db.to_vec(),
             temperatures,
@@ -319,7 +421,7 @@ impl OpenSetRule {
             gaussian,
             calibration_bursts: cal.len() as u64,
         };
-        rule.standardisation = members
+        rule.standardisation = fit_members
             .iter()
             .enumerate()
             .map(|(b, m)| {
@@ -332,12 +434,24 @@ impl OpenSetRule {
                     .collect()
             })
             .collect();
-        rule.thresholds = members
+        rule.thresholds = threshold_members
             .iter()
             .enumerate()
             .map(|(b, m)| {
-                let v: Vec<f64> = m.iter().map(|&i| rule.in_band(&cal[i], b)).collect();
-                quantile(&v, 1.0 - keep)
+                // the floor already rejects some of the band: keep `keep` of all of it
+                let passing: Vec<usize> = m
+                    .iter()
+                    .copied()
+                    .filter(|&i| !rule.below_floor(&cal[i]))
+                    .collect();
+                let v: Vec<f64> = passing.iter().map(|&i| rule.in_band(&cal[i], b)).collect();
+                let share = passing.len() as f64 / m.len().max(1) as f64;
+                if share <= keep || v.is_empty() {
+                    // finite, so calibration.json holds a number
+                    f64::MIN
+                } else {
+                    quantile(&v, 1.0 - keep / share)
+                }
             })
             .collect();
         Ok(rule)
@@ -346,6 +460,11 @@ impl OpenSetRule {
     /// Whether the rule reads the encoder's pooled features.
     pub fn needs_features(&self) -> bool {
         self.score == Score::Mahalanobis || self.components.contains(&Score::Mahalanobis)
+    }
+
+    /// Whether the rule reads the burst's classical statistics.
+    pub fn needs_statistics(&self) -> bool {
+        self.score == Score::Statistics || self.components.contains(&Score::Statistics)
     }
 
     /// Whether the rule reads the autoencoder's reconstruction error.
@@ -382,13 +501,17 @@ impl OpenSetRule {
                 .gaussian
                 .as_ref()
                 .map_or(f64::NEG_INFINITY, |g| g.score(&o.features)),
-            Score::Combined => f64::NAN,
+            Score::Statistics => self
+                .statistics
+                .get(b)
+                .map_or(f64::NEG_INFINITY, |g| g.score(&with_snr(o))),
+            Score::Combined | Score::Weakest => f64::NAN,
         }
     }
 
     /// The rule's score of `o` in band `b`.
     fn in_band(&self, o: &Observation, b: usize) -> f64 {
-        if self.score != Score::Combined {
+        if !matches!(self.score, Score::Combined | Score::Weakest) {
             return self.single(self.score, o, b);
         }
         let stats = self.standardisation.get(b);
@@ -401,7 +524,10 @@ impl OpenSetRule {
                 (self.single(c, o, b) - m) / s.max(1e-12)
             })
             .collect();
-        z.iter().sum::<f64>() / z.len().max(1) as f64
+        match self.score {
+            Score::Weakest => z.iter().copied().fold(f64::INFINITY, f64::min),
+            _ => z.iter().sum::<f64>() / z.len().max(1) as f64,
+        }
     }
 
     /// The familiarity of `o` (higher = more familiar).
@@ -417,11 +543,25 @@ impl OpenSetRule {
             .unwrap_or(f64::NEG_INFINITY)
     }
 
-    /// Whether `o` is called unknown: its familiarity below its band's threshold (a
-    /// non-finite familiarity is unknown).
+    /// Whether `o`'s SNR estimate is below the rule's signal floor.
+    fn below_floor(&self, o: &Observation) -> bool {
+        self.min_snr_db.is_some_and(|f| o.snr_db < f)
+    }
+
+    /// How far `o` is from being unknown: its familiarity minus its band's threshold, or,
+    /// below the signal floor, its SNR estimate minus the floor (dB, negative). Negative
+    /// or NaN: unknown.
+    pub fn margin(&self, o: &Observation) -> f64 {
+        match self.min_snr_db {
+            Some(f) if o.snr_db < f => o.snr_db - f,
+            _ => self.familiarity(o) - self.threshold(o),
+        }
+    }
+
+    /// Whether `o` is called unknown: a negative or NaN [`Self::margin`].
     pub fn is_unknown(&self, o: &Observation) -> bool {
-        let f = self.familiarity(o);
-        !f.is_finite() || f < self.threshold(o)
+        let m = self.margin(o);
+        m.is_nan() || m < 0.0
     }
 }
 
@@ -448,6 +588,14 @@ fn band(edges: &[f64], snr_db: f64) -> usize {
     edges.iter().filter(|&&e| snr_db >= e).count()
 }
 
+/// A burst's statistics with its SNR estimate appended (in units of 10 dB): within a band
+/// the statistics move with the SNR, and the shared covariance then models that.
+fn with_snr(o: &Observation) -> Vec<f64> {
+    let mut v = o.statistics.clone();
+    v.push(o.snr_db / 10.0);
+    v
+}
+
 /// Mean and (population) standard deviation of the finite values of `v`.
 fn mean_std(v: &[f64]) -> (f64, f64) {
     let f: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
@@ -468,6 +616,7 @@ mod tests {
             features,
             recon_error: Some(err),
             snr_db: snr,
+            statistics: Vec::new(),
         }
     }
 

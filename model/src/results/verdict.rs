@@ -67,16 +67,40 @@ pub fn segment_batches<'a, B: Backend>(
         }))
 }
 
-/// Blind SNR estimates of a segment's consecutive whole windows (the windows
-/// [`segment_batches`] renders), in window order, dB.
-pub fn window_snr_estimates(renderer: &Renderer, segment: &Segment<'_>) -> Vec<f64> {
+/// What the open-set rule reads of one window besides the network's outputs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct WindowFacts {
+    /// Blind SNR estimate, dB.
+    pub snr_db: f64,
+    /// The window's classical statistics (`Renderer::statistics`), when the rule reads
+    /// them; else empty.
+    pub statistics: Vec<f64>,
+}
+
+/// The facts of a segment's consecutive whole windows (the windows [`segment_batches`]
+/// renders), in window order: each one's blind SNR estimate, and its statistics when
+/// `rule` reads them.
+pub fn window_facts(
+    renderer: &Renderer,
+    segment: &Segment<'_>,
+    rule: &OpenSetRule,
+) -> Result<Vec<WindowFacts>, VerdictError> {
     let c = renderer.config();
     let n = c.num_samples.max(1);
     let estimator = OffsetEstimator::new(n, c.samples_per_symbol);
     segment
         .samples
         .chunks_exact(n)
-        .map(|w| estimator.snr_estimate_db(w))
+        .map(|w| {
+            Ok(WindowFacts {
+                snr_db: estimator.snr_estimate_db(w),
+                statistics: if rule.needs_statistics() {
+                    renderer.statistics(w)?
+                } else {
+                    Vec::new()
+                },
+            })
+        })
         .collect()
 }
 
@@ -87,7 +111,7 @@ pub struct Votes {
     sums: Vec<f64>,
     windows: usize,
     rule: Option<OpenSetRule>,
-    snr_db: Vec<f64>,
+    facts: Vec<WindowFacts>,
     margin: f64,
 }
 
@@ -98,13 +122,13 @@ impl Votes {
     }
 
     /// No window seen yet, over `classes` classes, judged by `rule` (if any) with the
-    /// windows' blind SNR estimates `snr_db` (dB, window order: [`window_snr_estimates`]).
-    pub fn with_rule(classes: usize, rule: Option<OpenSetRule>, snr_db: Vec<f64>) -> Self {
+    /// windows' facts (window order: [`window_facts`]).
+    pub fn with_rule(classes: usize, rule: Option<OpenSetRule>, facts: Vec<WindowFacts>) -> Self {
         Self {
             sums: vec![0.0; classes.max(1)],
             windows: 0,
             rule,
-            snr_db,
+            facts,
             margin: 0.0,
         }
     }
@@ -139,16 +163,20 @@ impl Votes {
                     .and_then(|f| f.get(r * d..(r + 1) * d))
                     .map_or(Vec::new(), |f| f.iter().map(|&x| f64::from(x)).collect()),
                 recon_error: None,
-                snr_db: self
-                    .snr_db
+                statistics: self
+                    .facts
                     .get(self.windows + r)
-                    .copied()
+                    .map_or(Vec::new(), |f| f.statistics.clone()),
+                snr_db: self
+                    .facts
+                    .get(self.windows + r)
+                    .map(|f| f.snr_db)
                     .unwrap_or(f64::NAN),
             };
             for (s, p) in self.sums.iter_mut().zip(rule.probabilities(&o)) {
                 *s += p;
             }
-            let m = rule.familiarity(&o) - rule.threshold(&o);
+            let m = rule.margin(&o);
             self.margin += if m.is_nan() { f64::NEG_INFINITY } else { m };
         }
         self.windows += rows;
@@ -295,7 +323,14 @@ mod tests {
             label: None,
         };
         let judge = |logits: &[f32]| {
-            let mut v = Votes::with_rule(3, Some(rule.clone()), vec![15.0, 15.0]);
+            let facts = vec![
+                WindowFacts {
+                    snr_db: 15.0,
+                    statistics: Vec::new(),
+                };
+                2
+            ];
+            let mut v = Votes::with_rule(3, Some(rule.clone()), facts);
             v.add_windows(logits, None);
             v.verdict(&seg)
         };

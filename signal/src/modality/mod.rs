@@ -23,6 +23,8 @@ pub mod constellation;
 mod image;
 pub mod resample;
 pub mod scalogram;
+mod statistics;
+pub use statistics::STATISTICS;
 
 use serde::{Deserialize, Serialize};
 

@@ -46,9 +46,10 @@ pub struct CalibrateArgs {
     /// SNR step of the calibration grid, dB.
     #[arg(long, default_value_t = 1)]
     pub snr_step: i32,
-    /// The familiarity score: `max-probability`, `negative-energy`, `mahalanobis`, or
-    /// several joined by `+` (their standardised mean), e.g. `max-probability+mahalanobis`.
-    #[arg(long, default_value = "max-probability", value_parser = parse_score)]
+    /// The familiarity score: `max-probability`, `negative-energy`, `mahalanobis`,
+    /// `statistics` (the burst's envelope, phase-step and cumulant statistics), or several
+    /// joined by `+` (their standardised mean), e.g. `max-probability+mahalanobis`.
+    #[arg(long, default_value = "max-probability+statistics", value_parser = parse_score)]
     pub score: (Score, Vec<Score>),
     /// Fraction of in-set bursts whose verdict stands, per SNR band (0.5..1).
     #[arg(long, default_value_t = model::openset::KEEP)]
@@ -64,15 +65,16 @@ pub fn parse_score(s: &str) -> Result<(Score, Vec<Score>), String> {
         "max-probability" => Ok(Score::MaxProbability),
         "negative-energy" => Ok(Score::NegEnergy),
         "mahalanobis" => Ok(Score::Mahalanobis),
+        "statistics" => Ok(Score::Statistics),
         "reconstruction" => Err(
             "the reconstruction score is measured by `eval --open-set` but neither `classify` \
              nor the page computes it (it separates worst there); choose max-probability, \
-             negative-energy or mahalanobis"
+             negative-energy, mahalanobis or statistics"
                 .to_string(),
         ),
         other => Err(format!(
-            "unknown score {other:?}: expected max-probability, negative-energy, mahalanobis \
-             or several joined by +"
+            "unknown score {other:?}: expected max-probability, negative-energy, mahalanobis, \
+             statistics, or several joined by +"
         )),
     };
     let parts: Vec<Score> = s.split('+').map(one).collect::<Result<_, _>>()?;

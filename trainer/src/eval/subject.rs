@@ -101,7 +101,8 @@ impl Subject {
                 (None, None) => None,
             };
             let calibration = super::calibrate::CALIBRATION_JSON;
-            let rule = match dir.join(calibration).is_file() {
+            // the rule is measured by --open-set only (and `calibrate` replaces it)
+            let rule = match args.open_set.is_some() && dir.join(calibration).is_file() {
                 true => Some(crate::classify::read_rule(
                     dir,
                     calibration,
@@ -121,7 +122,7 @@ impl Subject {
                 recordings: ft.recordings.clone(),
             });
         }
-        let loaded = crate::classify::load(dir, device)?;
+        let loaded = crate::classify::load(dir, device, args.open_set.is_some())?;
         let index = dir.join("bundle.json");
         let bundle = model::bundle::Bundle::from_json(&crate::fsutil::read(&index)?)
             .with_context(|| format!("`{}` is not a bundle index", index.display()))?;

@@ -37,11 +37,22 @@ pub(crate) const CALIBRATION_SALT: u64 = 0xCA11_B4A7;
 const BINS: usize = 10;
 
 /// The scores measured: each single one, then standardised means of several.
-pub const CANDIDATES: [(Score, &[Score]); 7] = [
+pub const CANDIDATES: [(Score, &[Score]); 12] = [
     (Score::MaxProbability, &[]),
     (Score::NegEnergy, &[]),
     (Score::Reconstruction, &[]),
     (Score::Mahalanobis, &[]),
+    (Score::Statistics, &[]),
+    (Score::Combined, &[Score::MaxProbability, Score::Statistics]),
+    (Score::Weakest, &[Score::MaxProbability, Score::Statistics]),
+    (
+        Score::Weakest,
+        &[Score::MaxProbability, Score::Mahalanobis, Score::Statistics],
+    ),
+    (
+        Score::Combined,
+        &[Score::MaxProbability, Score::Mahalanobis, Score::Statistics],
+    ),
     (
         Score::Combined,
         &[Score::MaxProbability, Score::Mahalanobis],
@@ -62,14 +73,17 @@ pub const CANDIDATES: [(Score, &[Score]); 7] = [
 
 /// A rule's name: its score, or its components joined by `+`.
 pub fn rule_name(rule: &OpenSetRule) -> String {
-    if rule.components.is_empty() {
-        rule.score.name().to_string()
-    } else {
+    let join = |sep: &str| {
         rule.components
             .iter()
             .map(|c| c.name())
             .collect::<Vec<_>>()
-            .join(" + ")
+            .join(sep)
+    };
+    match rule.score {
+        Score::Combined => join(" + "),
+        Score::Weakest => format!("weakest of {}", join(", ")),
+        s => s.name().to_string(),
     }
 }
 
@@ -271,7 +285,7 @@ fn score_at_snr(
     kinds: usize,
 ) -> ScoreAtSnr {
     let margin = |o: &Observation| {
-        let f = rule.familiarity(o) - rule.threshold(o);
+        let f = rule.margin(o);
         if f.is_finite() {
             f
         } else {

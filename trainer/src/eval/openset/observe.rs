@@ -93,6 +93,7 @@ impl<'a> Observer<'a> {
                     features: features[j].clone(),
                     recon_error: errors.as_ref().map(|e| e[j]),
                     snr_db: self.estimator.snr_estimate_db(&bursts[p as usize]),
+                    statistics: self.renderer.statistics(&bursts[p as usize])?,
                 });
             }
         }
