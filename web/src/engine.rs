@@ -10,7 +10,7 @@ use model::bundle::Bundle;
 use model::classifier::AmcClassifier;
 use model::mae::FipMae;
 use model::metrics::Views;
-use model::openset::OpenSetRule;
+use model::openset::{Observation, OpenSetRule};
 use model::report::Report;
 use model::segment::{mean_probabilities, segments};
 use model::sigmf::Recording;
@@ -120,9 +120,11 @@ pub struct ModalityViews {
 pub struct StudioResult {
     /// Per modality (empty without an autoencoder).
     pub views: Vec<ModalityViews>,
-    /// Class probabilities, in the bundle's class order.
+    /// Class probabilities, in the bundle's class order (calibrated under a rule).
     pub probabilities: Vec<f64>,
-    /// The burst's true class.
+    /// With the bundle's open-set rule: whether it calls the burst unknown.
+    pub unknown: Option<bool>,
+    /// The burst's true class (or out-of-set modulation).
     pub true_class: String,
     /// Reconstruction + classification time, ms (including reading results back).
     pub ms: f64,
@@ -131,7 +133,9 @@ pub struct StudioResult {
 }
 
 impl StudioResult {
-    /// "predicted X (p %), true class Y: right|wrong", with `classes` in the bundle's order.
+    /// "predicted X (p %), true class Y: right|wrong" (or "predicted unknown (closest X,
+    /// p %)…"), with `classes` in the bundle's order: an unknown verdict is right for a
+    /// modulation outside them.
     pub fn prediction_line(&self, classes: &[String]) -> String {
         let best = self
             .probabilities
@@ -139,19 +143,25 @@ impl StudioResult {
             .enumerate()
             .max_by(|a, b| a.1.total_cmp(b.1))
             .map(|(k, p)| (classes.get(k).cloned().unwrap_or_default(), *p));
-        match best {
-            Some((name, p)) => format!(
-                "predicted {name} ({:.1} %), true class {}: {}",
-                100.0 * p,
-                self.true_class,
-                if name == self.true_class {
-                    "right"
-                } else {
-                    "wrong"
-                }
-            ),
-            None => "no prediction".to_string(),
-        }
+        let Some((name, p)) = best else {
+            return "no prediction".to_string();
+        };
+        let unknown = self.unknown == Some(true);
+        let right = if unknown {
+            !classes.contains(&self.true_class)
+        } else {
+            name == self.true_class
+        };
+        let said = if unknown {
+            format!("unknown (closest {name}, {:.1} %)", 100.0 * p)
+        } else {
+            format!("{name} ({:.1} %)", 100.0 * p)
+        };
+        format!(
+            "predicted {said}, true class {}: {}",
+            self.true_class,
+            if right { "right" } else { "wrong" }
+        )
     }
 }
 
@@ -222,13 +232,15 @@ pub async fn read<B: Backend, const D: usize>(t: Tensor<B, D>) -> Result<Vec<f32
 }
 
 /// Runs one studio request on one backend.
+#[allow(clippy::type_complexity)]
 async fn studio_on<B: Backend>(
     models: &Models<B>,
     renderer: &Renderer,
     bundle: &Bundle,
+    rule: Option<&OpenSetRule>,
     req: &StudioRequest,
     device: &B::Device,
-) -> Result<(Vec<ModalityViews>, Vec<f64>), WebError> {
+) -> Result<(Vec<ModalityViews>, Vec<f64>, Option<bool>), WebError> {
     let example = req.example(&bundle.signal)?;
     let target = models.classifier.config.mae.target;
     let mut views = Vec::new();
@@ -263,21 +275,47 @@ async fn studio_on<B: Backend>(
             .map_err(StudioError::from)?],
     };
     let images = classifier_input::<B>(&pairs, target, device)?;
-    let logits = models.classifier.forward(images)?;
+    let pooled = models.classifier.embed(images)?;
+    let logits = read(models.classifier.head(pooled.clone())).await?;
     let k = bundle.classes.len();
-    Ok((views, mean_probabilities(&read(logits).await?, k)))
+    let Some(rule) = rule else {
+        return Ok((views, mean_probabilities(&logits, k), None));
+    };
+    // the open-set rule on this burst, as `classify` applies it to a recording's window
+    let c = renderer.config();
+    let estimator =
+        model::signal::offset::OffsetEstimator::new(c.num_samples, c.samples_per_symbol);
+    let o = Observation {
+        logits: logits.iter().map(|&x| f64::from(x)).collect(),
+        features: match rule.needs_features() {
+            true => read(pooled).await?.iter().map(|&x| f64::from(x)).collect(),
+            false => Vec::new(),
+        },
+        recon_error: None,
+        snr_db: estimator.snr_estimate_db(&example.noisy),
+        statistics: match rule.needs_statistics() {
+            true => renderer
+                .statistics(&example.noisy)
+                .map_err(StudioError::from)?,
+            false => Vec::new(),
+        },
+    };
+    Ok((views, rule.probabilities(&o), Some(rule.is_unknown(&o))))
 }
 
 /// Classifies every segment of one recording on one backend.
 async fn classify_on<B: Backend>(
     model: &AmcClassifier<B>,
-    renderer: &Renderer,
-    rule: Option<&OpenSetRule>,
-    classes: &[String],
+    engine: &Engine,
     name: &str,
     rec: &Recording,
     device: &B::Device,
 ) -> Result<Vec<Verdict>, WebError> {
+    let (renderer, rule, classes) = (
+        &engine.renderer,
+        engine.rule.as_ref(),
+        &engine.bundle.classes[..],
+    );
     let segs =
         segments(rec, renderer.config().num_samples).map_err(|source| WebError::Segment {
             name: name.to_string(),
@@ -412,17 +450,35 @@ impl Engine {
     /// the page's backend whatever the masking strategy.
     pub async fn studio(&self, req: &StudioRequest) -> Result<StudioResult, WebError> {
         let start = now_ms();
-        let (views, probabilities) = match &self.models {
+        let rule = self.rule.as_ref();
+        let (views, probabilities, unknown) = match &self.models {
             OnBackend::Gpu(m) => {
-                studio_on(m, &self.renderer, &self.bundle, req, &WgpuDevice::default()).await?
+                studio_on(
+                    m,
+                    &self.renderer,
+                    &self.bundle,
+                    rule,
+                    req,
+                    &WgpuDevice::default(),
+                )
+                .await?
             }
             OnBackend::Cpu(m) => {
-                studio_on(m, &self.renderer, &self.bundle, req, &Default::default()).await?
+                studio_on(
+                    m,
+                    &self.renderer,
+                    &self.bundle,
+                    rule,
+                    req,
+                    &Default::default(),
+                )
+                .await?
             }
         };
         Ok(StudioResult {
             views,
             probabilities,
+            unknown,
             true_class: req.class.clone(),
             ms: now_ms() - start,
             backend: self.backend.describe(),
@@ -431,31 +487,12 @@ impl Engine {
 
     /// Classifies each annotated burst (or window) of a recording.
     pub async fn classify(&self, name: &str, rec: &Recording) -> Result<Vec<Verdict>, WebError> {
-        let classes = &self.bundle.classes;
         match &self.models {
             OnBackend::Gpu(m) => {
-                classify_on(
-                    &m.classifier,
-                    &self.renderer,
-                    self.rule.as_ref(),
-                    classes,
-                    name,
-                    rec,
-                    &WgpuDevice::default(),
-                )
-                .await
+                classify_on(&m.classifier, self, name, rec, &WgpuDevice::default()).await
             }
             OnBackend::Cpu(m) => {
-                classify_on(
-                    &m.classifier,
-                    &self.renderer,
-                    self.rule.as_ref(),
-                    classes,
-                    name,
-                    rec,
-                    &Default::default(),
-                )
-                .await
+                classify_on(&m.classifier, self, name, rec, &Default::default()).await
             }
         }
     }

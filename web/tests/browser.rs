@@ -230,6 +230,25 @@ async fn the_page_loads_the_bundle_reconstructs_and_predicts_on_the_cpu() {
         .unwrap()
         .is_some());
     assert!(text(&root, "#studio-time").contains(" ms "));
+    // a modulation it never saw: the shipped calibration.json calls it unknown
+    let select: web_sys::HtmlSelectElement = root
+        .query_selector("#studio-class")
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    select.set_value("16QAM");
+    select
+        .dispatch_event(&web_sys::Event::new("change").unwrap())
+        .unwrap();
+    let p = wait_for(&root, "#prediction", 60, |e| {
+        e.text_content()
+            .is_some_and(|t| t.contains("true class 16QAM"))
+    })
+    .await;
+    let line = p.text_content().unwrap();
+    assert!(line.starts_with("predicted unknown (closest "), "{line}");
+    assert!(line.ends_with("right"), "{line}");
 }
 
 #[wasm_bindgen_test]

@@ -14,7 +14,9 @@ use crate::config::{check_mask_ratio, FipMaeConfig, MaskingConfig, MaskingStrate
 use crate::mae::{FipMae, ModalityInput};
 use crate::masking::masking_noise;
 use crate::modality::{Modality, ModalityPair, Renderer};
-use crate::signal::{DatasetSpec, Example, Modulation, SignalConfig, SnrSpec};
+use crate::signal::{
+    synthesize_foreign, DatasetSpec, Example, Foreign, Modulation, SignalConfig, SnrSpec,
+};
 
 /// Lowest SNR the studio offers, dB.
 pub const MIN_SNR_DB: f64 = -20.0;
@@ -36,6 +38,15 @@ pub struct StudioRequest {
     pub strategy: MaskingStrategy,
     /// Mask ratio per modality, in `[0, MAX_MASK_RATIO]` (others keep the model's own).
     pub mask_ratios: Vec<(Modality, f64)>,
+}
+
+/// What a studio request asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StudioClass {
+    /// One of the generator's classes.
+    Known(Modulation),
+    /// A modulation outside the class set (never trained on).
+    OutOfSet(Foreign),
 }
 
 /// Why a studio request cannot run.
@@ -67,12 +78,21 @@ pub enum StudioError {
 }
 
 impl StudioRequest {
-    /// Checks the ranges and returns the class.
-    pub fn validate(&self) -> Result<Modulation, StudioError> {
+    /// Checks the ranges and returns the class: one of ours, or a modulation outside the
+    /// class set ([`Foreign`], by name).
+    pub fn validate(&self) -> Result<StudioClass, StudioError> {
         let class = Modulation::ALL
             .iter()
             .copied()
             .find(|m| m.name() == self.class)
+            .map(StudioClass::Known)
+            .or_else(|| {
+                Foreign::ALL
+                    .iter()
+                    .copied()
+                    .find(|f| f.name() == self.class)
+                    .map(StudioClass::OutOfSet)
+            })
             .ok_or_else(|| StudioError::Class(self.class.clone()))?;
         if !(MIN_SNR_DB..=MAX_SNR_DB).contains(&self.snr_db) {
             return Err(StudioError::Snr(self.snr_db));
@@ -85,13 +105,30 @@ impl StudioRequest {
         Ok(class)
     }
 
-    /// The burst: example 0 of a one-class dataset with this seed and SNR.
+    /// The burst: example 0 of a one-class dataset with this seed and SNR; for an
+    /// out-of-set modulation, its burst through the same channel (the example's `class`
+    /// and `label` then mean nothing: the request's name is the truth).
     pub fn example(&self, signal: &SignalConfig) -> Result<Example, StudioError> {
-        let class = self.validate()?;
-        let mut spec = DatasetSpec::new(self.seed, SnrSpec::Fixed { db: self.snr_db });
-        spec.classes = vec![class];
-        spec.signal = signal.clone();
-        Ok(spec.example(0))
+        match self.validate()? {
+            StudioClass::Known(class) => {
+                let mut spec = DatasetSpec::new(self.seed, SnrSpec::Fixed { db: self.snr_db });
+                spec.classes = vec![class];
+                spec.signal = signal.clone();
+                Ok(spec.example(0))
+            }
+            StudioClass::OutOfSet(kind) => {
+                let b = synthesize_foreign(kind, signal, self.seed, 0, self.snr_db);
+                Ok(Example {
+                    index: 0,
+                    class: Modulation::ALL[0],
+                    label: 0,
+                    snr_db: self.snr_db,
+                    clean: b.clean,
+                    noise: b.noise,
+                    noisy: b.noisy,
+                })
+            }
+        }
     }
 
     /// Every modality `mae` knows (present ones), rendered as (input, target) pairs.

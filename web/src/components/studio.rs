@@ -1,6 +1,7 @@
-//! The signal studio: pick a class, SNR, seed, masking strategy and mask ratios; see each
-//! modality's noisy input, masked input, reconstruction and clean target, and the
-//! classifier's ranked probabilities on the noisy constellation with the inference time.
+//! The signal studio: pick a class (or a modulation the model never saw), SNR, seed,
+//! masking strategy and mask ratios; see each modality's noisy input, masked input,
+//! reconstruction and clean target, and the classifier's ranked probabilities on the noisy
+//! constellation — or its "unknown" verdict — with the inference time.
 
 use leptos::prelude::*;
 use model::config::MaskingStrategy;
@@ -42,6 +43,13 @@ pub fn Studio(
         .classes
         .iter()
         .map(|c| view! { <option value=c.clone()>{c.clone()}</option> })
+        .collect_view();
+    // modulations the model never saw: what its "unknown" verdict is for
+    let foreign_options = model::signal::Foreign::ALL
+        .iter()
+        .map(|f| f.name().to_string())
+        .filter(|n| !info.classes.contains(n))
+        .map(|n| view! { <option value=n.clone()>{n.clone()}</option> })
         .collect_view();
     let ratio_sliders = info
         .ratios
@@ -87,6 +95,7 @@ pub fn Studio(
                         on:change=move |ev| class.set(event_target_value(&ev))
                     >
                         {class_options}
+                        <optgroup label="never trained on">{foreign_options}</optgroup>
                     </select>
                 </label>
                 <label>
