@@ -215,13 +215,15 @@ def write(out, name, samples, notes, condition):
 
 def verdicts(path):
     """(condition, SNR, label, predicted) of each `fipmae classify --json` line; the condition
-    and SNR from the recording's name (<condition>_snr<S>.sigmf-meta)."""
+    and SNR from the recording's name (<condition>_snr<S>.sigmf-meta). `predicted` is the
+    closest class (`best_class`), as `eval`'s accuracy counts it: a model with an open-set
+    rule may call a burst `unknown`, which `eval --open-set` measures apart."""
     with open(path) as f:
         for line in f:
             v = json.loads(line)
             name = os.path.basename(v["recording"]).split(".sigmf")[0]
             cond, snr = name.rsplit("_snr", 1)
-            yield cond, float(snr), v["label"], v["predicted"]
+            yield cond, float(snr), v["label"], v.get("best_class", v["predicted"])
 
 
 def score(path):

@@ -931,14 +931,22 @@ fn classify_renders_at_the_recordings_symbol_rate_when_told() {
         args.extend_from_slice(extra);
         args.extend(metas.iter().map(String::as_str));
         let out = fipmae(&args);
+        // the closest class: the rendering rate is what is tested, not the open-set rule
         let n = out
             .lines()
             .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-            .filter(|v| v["label"] == v["predicted"])
+            .filter(|v| v["label"] == v["best_class"])
             .count();
         (n, out)
     };
-    let (told, _) = correct(&["--samples-per-symbol", "16"]);
+    let (told, told_out) = correct(&["--samples-per-symbol", "16"]);
+    // the rule was fitted at 8 samples per symbol: at 16 (half the symbols per window)
+    // more bursts look unfamiliar, most keep their verdict
+    let unknown = told_out.matches("\"predicted\":\"unknown\"").count();
+    assert!(
+        unknown <= 14,
+        "{unknown}/40 unknown at 16 samples per symbol"
+    );
     let (untold, _) = correct(&[]);
     assert!(told >= 34, "{told}/40 right when told the rate");
     assert!(told > untold, "told {told}, not told {untold}");
