@@ -67,15 +67,41 @@ pub mod limits {
     pub const PARAMETERS: u128 = 2_000_000_000;
 }
 
+/// The error for `field`, with `reason`.
+fn bad(field: &str, reason: String) -> Result<(), ConfigError> {
+    Err(ConfigError::Invalid {
+        field: field.to_string(),
+        reason,
+    })
+}
+
 impl FipMaeConfig {
     /// Checks the settings; returns the first impossible one.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let bad = |field: &str, reason: String| {
-            Err(ConfigError::Invalid {
-                field: field.to_string(),
-                reason,
-            })
-        };
+        self.validate_sizes()?;
+        self.validate_modalities()?;
+        let k = &self.masking;
+        if !(0.0..0.5).contains(&k.amr_spread) {
+            return bad("masking.amr_spread", "must be in [0, 0.5)".into());
+        }
+        if !(0.0..=1.0).contains(&k.amr_threshold) {
+            return bad("masking.amr_threshold", "must be in [0, 1]".into());
+        }
+        if self.num_params() > limits::PARAMETERS {
+            return bad(
+                "encoder_dim",
+                format!(
+                    "the network would have {} parameters, above the limit of {}",
+                    self.num_params(),
+                    limits::PARAMETERS
+                ),
+            );
+        }
+        Ok(())
+    }
+
+    /// The sizes: limits, patch and head divisibility, depth, MLP ratio, widths.
+    fn validate_sizes(&self) -> Result<(), ConfigError> {
         let bounds = [
             ("image_size", self.image_size, limits::IMAGE_SIZE),
             ("encoder_dim", self.encoder_dim, limits::WIDTH),
@@ -145,6 +171,11 @@ impl FipMaeConfig {
                 "widths must be multiples of 4 (2-D sin-cos positions)".into(),
             );
         }
+        Ok(())
+    }
+
+    /// The modalities: one present, the target configured, each one's knobs, no repeats.
+    fn validate_modalities(&self) -> Result<(), ConfigError> {
         if !self.modalities.iter().any(|m| m.present) {
             return bad("modalities", "no modality is present".into());
         }
@@ -177,23 +208,6 @@ impl FipMaeConfig {
                     format!("{:?} is configured twice", m.modality),
                 );
             }
-        }
-        let k = &self.masking;
-        if !(0.0..0.5).contains(&k.amr_spread) {
-            return bad("masking.amr_spread", "must be in [0, 0.5)".into());
-        }
-        if !(0.0..=1.0).contains(&k.amr_threshold) {
-            return bad("masking.amr_threshold", "must be in [0, 1]".into());
-        }
-        if self.num_params() > limits::PARAMETERS {
-            return bad(
-                "encoder_dim",
-                format!(
-                    "the network would have {} parameters, above the limit of {}",
-                    self.num_params(),
-                    limits::PARAMETERS
-                ),
-            );
         }
         Ok(())
     }

@@ -32,42 +32,7 @@ pub fn read_archive_within(
         if h.iter().all(|&b| b == 0) {
             break;
         }
-        let text = |r: std::ops::Range<usize>| -> String {
-            let f = &h[r];
-            let end = f.iter().position(|&b| b == 0).unwrap_or(f.len());
-            String::from_utf8_lossy(&f[..end]).into_owned()
-        };
-        // the checksum counts its own field as spaces; old tars summed signed bytes
-        let (mut unsigned, mut signed) = (0u32, 0i32);
-        for (i, &b) in h.iter().enumerate() {
-            let b = if (148..156).contains(&i) { b' ' } else { b };
-            unsigned += u32::from(b);
-            signed += i32::from(b as i8);
-        }
-        let want = u32::from_str_radix(text(148..156).trim(), 8).map_err(|_| {
-            bad(format!(
-                "header at byte {at} has no checksum (not a tar file?)"
-            ))
-        })?;
-        if unsigned != want && i64::from(signed) != i64::from(want) {
-            return Err(bad(format!(
-                "header at byte {at} fails its checksum (not a tar file?)"
-            )));
-        }
-        let size = match pax_size.take() {
-            Some(s) => s,
-            None => u64::from_str_radix(text(124..136).trim(), 8)
-                .map_err(|_| bad(format!("header at byte {at} has an invalid size")))?,
-        };
-        let size =
-            usize::try_from(size).map_err(|_| bad(format!("entry at byte {at} is too large")))?;
-        let mut name = text(0..100);
-        if &h[257..262] == b"ustar" {
-            let prefix = text(345..500);
-            if !prefix.is_empty() {
-                name = format!("{prefix}/{name}");
-            }
-        }
+        let (name, size) = parse_header(h, at, pax_size.take())?;
         let start = at + BLOCK;
         let end = start
             .checked_add(size)
@@ -117,7 +82,17 @@ pub fn read_archive_within(
     if metas.is_empty() {
         return Err(bad("it holds no .sigmf-meta file".into()));
     }
-    // a refused archive keeps none of its recordings, so it spends nothing
+    decode_pairs(metas, &datas, budget)
+}
+
+/// Each `.sigmf-meta` with its `.sigmf-data`, decoded, spending their samples from
+/// `budget`; a refused archive keeps none of its recordings, so it spends nothing.
+fn decode_pairs(
+    metas: Vec<(String, &[u8])>,
+    datas: &[(String, &[u8])],
+    budget: &mut SampleBudget,
+) -> Result<Vec<(String, Recording)>, SigmfError> {
+    let bad = |m: String| SigmfError::Archive(m);
     let before = *budget;
     let read: Result<Vec<_>, _> = metas
         .into_iter()
@@ -141,6 +116,49 @@ pub fn read_archive_within(
         *budget = before;
     }
     read
+}
+
+/// The entry name and data size of the tar header block `h` at byte `at` (checksum
+/// checked; `pax_size`, from a preceding PAX header, overrides the header's size).
+fn parse_header(h: &[u8], at: usize, pax_size: Option<u64>) -> Result<(String, usize), SigmfError> {
+    let bad = |m: String| SigmfError::Archive(m);
+    let text = |r: std::ops::Range<usize>| -> String {
+        let f = &h[r];
+        let end = f.iter().position(|&b| b == 0).unwrap_or(f.len());
+        String::from_utf8_lossy(&f[..end]).into_owned()
+    };
+    // the checksum counts its own field as spaces; old tars summed signed bytes
+    let (mut unsigned, mut signed) = (0u32, 0i32);
+    for (i, &b) in h.iter().enumerate() {
+        let b = if (148..156).contains(&i) { b' ' } else { b };
+        unsigned += u32::from(b);
+        signed += i32::from(b as i8);
+    }
+    let want = u32::from_str_radix(text(148..156).trim(), 8).map_err(|_| {
+        bad(format!(
+            "header at byte {at} has no checksum (not a tar file?)"
+        ))
+    })?;
+    if unsigned != want && i64::from(signed) != i64::from(want) {
+        return Err(bad(format!(
+            "header at byte {at} fails its checksum (not a tar file?)"
+        )));
+    }
+    let size = match pax_size {
+        Some(s) => s,
+        None => u64::from_str_radix(text(124..136).trim(), 8)
+            .map_err(|_| bad(format!("header at byte {at} has an invalid size")))?,
+    };
+    let size =
+        usize::try_from(size).map_err(|_| bad(format!("entry at byte {at} is too large")))?;
+    let mut name = text(0..100);
+    if &h[257..262] == b"ustar" {
+        let prefix = text(345..500);
+        if !prefix.is_empty() {
+            name = format!("{prefix}/{name}");
+        }
+    }
+    Ok((name, size))
 }
 
 /// The `path` and `size` records of a PAX extended header (`"<len> <key>=<value>\n"`
