@@ -18,9 +18,8 @@ use serde::Serialize;
 
 use crate::backend::{self, Backend};
 use crate::data::recordings::files::recordings_in_file;
-use crate::eval::calibrate::CALIBRATION_JSON;
 use crate::fsutil::read;
-use crate::training::run_folder::RUN_JSON;
+use crate::training::run_folder::{CALIBRATION_JSON, RUN_JSON};
 
 /// Options of `fipmae classify`.
 #[derive(Debug, Clone, Args)]

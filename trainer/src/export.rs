@@ -95,7 +95,7 @@ pub fn run(args: &ExportArgs) -> Result<Bundle> {
         half_precision: args.half,
         calibration: calibration
             .as_ref()
-            .map(|_| crate::eval::calibrate::CALIBRATION_JSON.to_string()),
+            .map(|_| crate::training::run_folder::CALIBRATION_JSON.to_string()),
     };
     let index = serde_json::to_vec_pretty(&bundle)?;
     // everything checked: now write, the index last
@@ -112,7 +112,7 @@ pub fn run(args: &ExportArgs) -> Result<Bundle> {
     }
     if let Some(bytes) = &calibration {
         write_atomic(
-            &args.out.join(crate::eval::calibrate::CALIBRATION_JSON),
+            &args.out.join(crate::training::run_folder::CALIBRATION_JSON),
             bytes,
         )?;
     }
@@ -123,7 +123,7 @@ pub fn run(args: &ExportArgs) -> Result<Bundle> {
 /// The run's `calibration.json` (from `fipmae calibrate`), checked against its class
 /// count, if it has one.
 fn calibration(run: &std::path::Path, classes: usize) -> Result<Option<Vec<u8>>> {
-    let path = run.join(crate::eval::calibrate::CALIBRATION_JSON);
+    let path = run.join(crate::training::run_folder::CALIBRATION_JSON);
     if !path.is_file() {
         return Ok(None);
     }

@@ -24,8 +24,7 @@ use crate::backend;
 use crate::fsutil::write_atomic;
 use crate::training::run_folder::{lock, RUN_JSON};
 
-/// The file the rule is written to, in a run or bundle folder.
-pub const CALIBRATION_JSON: &str = "calibration.json";
+pub use crate::training::run_folder::CALIBRATION_JSON;
 
 /// Options of `fipmae calibrate`.
 #[derive(Debug, Clone, Args)]

@@ -100,7 +100,7 @@ impl Subject {
                 }
                 (None, None) => None,
             };
-            let calibration = super::calibrate::CALIBRATION_JSON;
+            let calibration = crate::training::run_folder::CALIBRATION_JSON;
             // the rule is measured by --open-set only (and `calibrate` replaces it)
             let rule = match args.open_set.is_some() && dir.join(calibration).is_file() {
                 true => Some(crate::classify::read_rule(

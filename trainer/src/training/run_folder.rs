@@ -29,6 +29,8 @@ use crate::fsutil::{append_line, create_dir, read, write_atomic};
 
 /// The run's description: everything that defines it.
 pub const RUN_JSON: &str = "run.json";
+/// A classifier's open-set rule (`fipmae calibrate`), in its run or bundle folder.
+pub const CALIBRATION_JSON: &str = "calibration.json";
 /// Model and optimizer state after the last finished epoch.
 pub const CHECKPOINT: &str = "checkpoint.bin";
 /// One metrics line per finished epoch.
