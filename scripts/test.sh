@@ -8,8 +8,10 @@
 # (scripts/browser_tests.sh), builds the page with trunk and checks that the served page
 # reaches "ready" (scripts/build_web.sh, scripts/e2e.sh), has the reference Python
 # `sigmf` package validate generated recordings, checks the shipped model on the
-# independent bursts (scripts/independent_check.sh), and checks that every path the README
-# names as a number table's source exists (scripts/readme_sources.py). Ends with one line:
+# independent bursts (scripts/independent_check.sh), dry-runs the one-call GPU training
+# script on the CPU with tiny counts (scripts/gpu_train.sh, GPU_TRAIN_DRY=1), and checks
+# that every path the README names as a number table's source exists
+# (scripts/readme_sources.py). Ends with one line:
 # "tests: N passed, M failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -71,6 +73,17 @@ readme_check() {
   fi
 }
 
+# The one-call GPU training script's steps on the CPU binary with tiny counts; it checks
+# its files and the device tool's limits (8 files, 16 MiB each). Prints one count line.
+gpu_train_dry() {
+  if cargo build --release --locked -q -p trainer && GPU_TRAIN_DRY=1 bash scripts/gpu_train.sh; then
+    echo "gpu_train dry run: 1 passed, 0 failed"
+  else
+    echo "gpu_train dry run: 0 passed, 1 failed"
+    return 1
+  fi
+}
+
 step "native tests (release)"
 logged cargo test --release --locked --workspace --exclude fipmae-web
 
@@ -91,6 +104,9 @@ logged sigmf_check
 
 step "independent bursts (scripts/independent_bursts.py, numpy) judged by the shipped model"
 logged bash scripts/independent_check.sh
+
+step "GPU training call, dry run on the CPU (scripts/gpu_train.sh with GPU_TRAIN_DRY=1)"
+logged gpu_train_dry
 
 step "README: the sources named for its number tables exist (scripts/readme_sources.py)"
 logged readme_check
