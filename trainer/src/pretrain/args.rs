@@ -36,8 +36,9 @@ pub struct PretrainArgs {
     #[arg(long, default_value = "standard")]
     pub profile: Profile,
     /// Largest carrier frequency offset of the generated data, cycles/sample, drawn
-    /// U[−max, max] (default: the profile's, 5e-5 for `standard`); wider ranges make the
-    /// model hold up on recordings with more offset.
+    /// U[−max, max] (default: the profile's, 0.05 for `standard`, removed before rendering
+    /// by the offset correction; 5e-5 was the standard generator's before parameter
+    /// ranges); wider ranges make the model hold up on recordings with more offset.
     #[arg(long, value_parser = parse_non_negative)]
     pub max_freq_offset: Option<f64>,
     /// Burst length and samples per symbol.
