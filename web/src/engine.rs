@@ -10,7 +10,7 @@ use model::bundle::Bundle;
 use model::classifier::AmcClassifier;
 use model::mae::FipMae;
 use model::metrics::Views;
-use model::openset::{Observation, OpenSetRule};
+use model::openset::OpenSetRule;
 use model::report::Report;
 use model::segment::{mean_probabilities, segments};
 use model::sigmf::Recording;
@@ -281,26 +281,22 @@ async fn studio_on<B: Backend>(
     let Some(rule) = rule else {
         return Ok((views, mean_probabilities(&logits, k), None));
     };
-    // the open-set rule on this burst, as `classify` applies it to a recording's window
-    let c = renderer.config();
-    let estimator =
-        model::signal::offset::OffsetEstimator::new(c.num_samples, c.samples_per_symbol);
-    let o = Observation {
-        logits: logits.iter().map(|&x| f64::from(x)).collect(),
-        features: match rule.needs_features() {
-            true => read(pooled).await?.iter().map(|&x| f64::from(x)).collect(),
-            false => Vec::new(),
-        },
-        recon_error: None,
-        snr_db: estimator.snr_estimate_db(&example.noisy),
-        statistics: match rule.needs_statistics() {
-            true => renderer
-                .statistics(&example.noisy)
-                .map_err(StudioError::from)?,
-            false => Vec::new(),
-        },
+    // the open-set rule on this burst, through the very steps `classify` takes for a
+    // recording's window
+    let seg = model::segment::Segment {
+        sample_start: 0,
+        samples: &example.noisy,
+        label: None,
     };
-    Ok((views, rule.probabilities(&o), Some(rule.is_unknown(&o))))
+    let facts = window_facts(renderer, &seg, rule)?;
+    let mut votes = Votes::with_rule(k, Some(rule.clone()), facts);
+    let features = match rule.needs_features() {
+        true => Some(read(pooled).await?),
+        false => None,
+    };
+    votes.add_windows(&logits, features.as_deref());
+    let v = votes.verdict(&seg);
+    Ok((views, v.probabilities, Some(v.unknown)))
 }
 
 /// Classifies every segment of one recording on one backend.

@@ -68,15 +68,6 @@ pub enum Score {
 }
 
 impl Score {
-    /// Every single (not combined) score.
-    pub const SINGLE: [Score; 5] = [
-        Score::MaxProbability,
-        Score::NegEnergy,
-        Score::Reconstruction,
-        Score::Mahalanobis,
-        Score::Statistics,
-    ];
-
     /// A name for tables.
     pub fn name(self) -> &'static str {
         match self {
@@ -176,11 +167,6 @@ impl OpenSetRule {
     /// Whether the rule reads the burst's classical statistics.
     pub fn needs_statistics(&self) -> bool {
         self.score == Score::Statistics || self.components.contains(&Score::Statistics)
-    }
-
-    /// Whether the rule reads the autoencoder's reconstruction error.
-    pub fn needs_autoencoder(&self) -> bool {
-        self.score == Score::Reconstruction || self.components.contains(&Score::Reconstruction)
     }
 
     /// The band of an estimated SNR (dB).
