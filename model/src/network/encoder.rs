@@ -12,8 +12,9 @@
 //! attention runs over the token axis of `[batch, tokens, dim]`, never across the batch.
 
 use burn::module::{Module, Param};
-use burn::nn::attention::{MhaInput, MultiHeadAttention, MultiHeadAttentionConfig};
+use burn::nn::attention::{MultiHeadAttention, MultiHeadAttentionConfig};
 use burn::nn::{Gelu, Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig};
+use burn::tensor::activation::softmax;
 use burn::tensor::{backend::Backend, Bool, Int, Tensor, TensorData};
 
 use crate::config::FipMaeConfig;
@@ -79,6 +80,56 @@ pub(crate) fn linear<B: Backend>(d_in: usize, d_out: usize, device: &B::Device) 
         .init(device)
 }
 
+/// Applies `layer` to every token as one 2-D product.
+///
+/// Burn 0.21's `Linear` on a 3-D input runs a batched product against the weight
+/// broadcast over the batch, and its backward pass sums a `[batch, d_in, d_out]` weight
+/// gradient; flattening the tokens first makes both passes single 2-D products (the
+/// `small` pretraining step: see README "Against PyTorch on the CPU"). Same numbers, up to
+/// the order of float additions.
+///
+/// # Shapes
+/// - `x`: `[batch, tokens, d_in]`
+/// - output: `[batch, tokens, d_out]`
+pub(crate) fn per_token<B: Backend>(layer: &Linear<B>, x: Tensor<B, 3>) -> Tensor<B, 3> {
+    let [batch, tokens, d_in] = x.dims();
+    let y = layer.forward(x.reshape([batch * tokens, d_in]));
+    let d_out = y.dims()[1];
+    y.reshape([batch, tokens, d_out])
+}
+
+/// Multi-head self-attention with `attn`'s weights, its projections as [`per_token`]
+/// products: what `MultiHeadAttention::forward` computes (softmax of the scaled scores,
+/// padding keys masked; dropout is 0 in this network), without its batched projections.
+///
+/// # Shapes
+/// - `x`: `[batch, tokens, dim]`
+/// - `pad`: `[batch, tokens]`, true where a token is padding (attended by nobody)
+/// - output: `[batch, tokens, dim]`
+pub(crate) fn self_attention<B: Backend>(
+    attn: &MultiHeadAttention<B>,
+    x: Tensor<B, 3>,
+    pad: Option<Tensor<B, 2, Bool>>,
+) -> Tensor<B, 3> {
+    let [batch, tokens, dim] = x.dims();
+    let (heads, d_k) = (attn.n_heads, attn.d_k);
+    let split = |layer: &Linear<B>| {
+        per_token(layer, x.clone())
+            .reshape([batch, tokens, heads, d_k])
+            .swap_dims(1, 2)
+    };
+    let (q, k, v) = (split(&attn.query), split(&attn.key), split(&attn.value));
+    let mut scores = q.matmul(k.transpose()).div_scalar((d_k as f32).sqrt());
+    if let Some(pad) = pad {
+        scores = scores.mask_fill(pad.reshape([batch, 1, 1, tokens]), attn.min_float);
+    }
+    let context = softmax(scores, 3)
+        .matmul(v)
+        .swap_dims(1, 2)
+        .reshape([batch, tokens, dim]);
+    per_token(&attn.output, context)
+}
+
 /// A learned token drawn from N(0, 0.02), as the reference initialises CLS and mask tokens.
 pub(crate) fn token<B: Backend, const D: usize>(
     shape: [usize; D],
@@ -132,13 +183,9 @@ impl<B: Backend> Block<B> {
     /// - `pad`: `[batch, tokens]`, true where a token is padding (attended by nobody)
     /// - output: `[batch, tokens, dim]`
     pub fn forward(&self, x: Tensor<B, 3>, pad: Option<Tensor<B, 2, Bool>>) -> Tensor<B, 3> {
-        let mut input = MhaInput::self_attn(self.norm1.forward(x.clone()));
-        if let Some(pad) = pad {
-            input = input.mask_pad(pad);
-        }
-        let x = x + self.attn.forward(input).context;
-        let h = self.fc1.forward(self.norm2.forward(x.clone()));
-        x.clone() + self.fc2.forward(self.act.forward(h))
+        let x = x.clone() + self_attention(&self.attn, self.norm1.forward(x), pad);
+        let h = per_token(&self.fc1, self.norm2.forward(x.clone()));
+        x + per_token(&self.fc2, self.act.forward(h))
     }
 }
 
@@ -194,7 +241,7 @@ impl<B: Backend> Encoder<B> {
     /// - output: `[batch, L, dim]`
     pub fn embed(&self, idx: usize, images: Tensor<B, 4>, patch_size: usize) -> Tensor<B, 3> {
         let d = self.dim();
-        let x = self.patch_embeds[idx].forward(patchify(images, patch_size));
+        let x = per_token(&self.patch_embeds[idx], patchify(images, patch_size));
         let kind = self
             .modality_embed
             .val()

@@ -20,7 +20,7 @@ use burn::tensor::{backend::Backend, Int, Tensor};
 pub use crate::encoder::{patchify, unpatchify};
 
 use crate::config::{check_mask_ratio, ConfigError, FipMaeConfig, MaskingConfig};
-use crate::encoder::{linear, materialize, positions, token, Block, Encoder};
+use crate::encoder::{linear, materialize, per_token, positions, token, Block, Encoder};
 use crate::masking::{mask_tokens, Masked};
 use crate::modality::Modality;
 
@@ -275,7 +275,7 @@ impl<B: Backend> FipMae<B> {
         let l = self.config.num_patches();
         let dd = self.config.decoder_dim;
         let seg = latent.clone().slice([0..b, offset..offset + k, 0..d]);
-        let mut y = dec.embed.forward(seg);
+        let mut y = per_token(&dec.embed, seg);
         let mask_token = dec.mask_token.val();
         if let Some(pad) = &masked.pad {
             let fill = mask_token.clone().repeat_dim(0, b).repeat_dim(1, k);
@@ -294,7 +294,7 @@ impl<B: Backend> FipMae<B> {
         for block in &dec.blocks {
             y = block.forward(y, None);
         }
-        dec.pred.forward(dec.norm.forward(y))
+        per_token(&dec.pred, dec.norm.forward(y))
     }
 
     /// The loss of one modality: MSE against the clean target's patches, on masked patches
