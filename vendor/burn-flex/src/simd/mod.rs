@@ -28,7 +28,8 @@ pub use portable::{
     bool_xor_inplace_u8, bool_xor_u8, cmp_f32, cmp_scalar_f32, div_inplace_f32,
     div_shared_row_inplace_f32, mask_fill_f32, mask_fill_f64, mask_fill_i64, mask_fill_u8,
     mask_where_f32, mask_where_f64, mask_where_i64, mask_where_u8, mul_inplace_f32,
-    mul_shared_row_inplace_f32, recip_inplace_f32, sub_inplace_f32, sub_shared_row_inplace_f32,
+    mul_shared_row_inplace_f32, rdiv_inplace_f32, recip_inplace_f32, rsub_inplace_f32,
+    sub_inplace_f32, sub_shared_row_inplace_f32,
 };
 
 // When simd feature disabled: use scalar fallback (bool ops + CmpOp only)
