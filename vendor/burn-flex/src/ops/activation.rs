@@ -19,6 +19,17 @@ use crate::ops::binary::binary_op;
 use crate::ops::unary::unary_op;
 use crate::{Flex, FlexTensor, Layout};
 
+/// fipmae: the elements of a uniquely owned, contiguous f32 tensor at offset 0, to
+/// overwrite in place; `None` otherwise.
+fn contiguous_f32_mut(tensor: &mut FlexTensor) -> Option<&mut [f32]> {
+    let layout = tensor.layout();
+    if !(tensor.is_unique() && layout.is_contiguous() && layout.start_offset() == 0) {
+        return None;
+    }
+    let n = layout.num_elements();
+    tensor.try_storage_mut::<f32>().map(|s| &mut s[..n])
+}
+
 impl ActivationOps<Flex> for Flex {
     fn relu(tensor: FloatTensor<Flex>) -> FloatTensor<Flex> {
         unary_op(tensor, |x: f32| x.max(0.0), |x: f64| x.max(0.0))
@@ -56,7 +67,20 @@ impl ActivationOps<Flex> for Flex {
         )
     }
 
-    fn gelu(tensor: FloatTensor<Flex>) -> FloatTensor<Flex> {
+    fn gelu(mut tensor: FloatTensor<Flex>) -> FloatTensor<Flex> {
+        // fipmae: contiguous f32 through the vectorised, multi-threaded kernel.
+        if tensor.dtype() == DType::F32 {
+            if let Some(data) = contiguous_f32_mut(&mut tensor) {
+                crate::fipmae_par::gelu_in_place(data);
+                return tensor;
+            }
+            if let Some(src) = tensor.as_slice::<f32>() {
+                let mut out = src.to_vec();
+                crate::fipmae_par::gelu_in_place(&mut out);
+                let shape = tensor.layout().shape().clone();
+                return FlexTensor::new(Bytes::from_elems(out), Layout::contiguous(shape), DType::F32);
+            }
+        }
         // 0.5 * x * (1 + erf(x / sqrt(2)))
         use crate::ops::unary::{erf_f32, erf_f64};
         let sqrt2_f32: f32 = core::f32::consts::SQRT_2;
@@ -68,7 +92,25 @@ impl ActivationOps<Flex> for Flex {
         )
     }
 
-    fn gelu_backward(x: FloatTensor<Flex>, grad: FloatTensor<Flex>) -> FloatTensor<Flex> {
+    fn gelu_backward(x: FloatTensor<Flex>, mut grad: FloatTensor<Flex>) -> FloatTensor<Flex> {
+        // fipmae: contiguous f32 of one shape through the vectorised, multi-threaded kernel.
+        if x.dtype() == DType::F32
+            && grad.dtype() == DType::F32
+            && x.layout().shape() == grad.layout().shape()
+        {
+            if let Some(xs) = x.as_slice::<f32>() {
+                if let Some(g) = contiguous_f32_mut(&mut grad) {
+                    crate::fipmae_par::gelu_backward_in_place(g, xs);
+                    return grad;
+                }
+                if let Some(gs) = grad.as_slice::<f32>() {
+                    let mut out = gs.to_vec();
+                    crate::fipmae_par::gelu_backward_in_place(&mut out, xs);
+                    let shape = grad.layout().shape().clone();
+                    return FlexTensor::new(Bytes::from_elems(out), Layout::contiguous(shape), DType::F32);
+                }
+            }
+        }
         // d/dx[gelu(x)] = 0.5 * (1 + erf(x/sqrt(2))) + x * (1/sqrt(2*pi)) * exp(-x^2/2)
         use crate::ops::unary::{erf_f32, erf_f64};
         let sqrt2_f32: f32 = core::f32::consts::SQRT_2;

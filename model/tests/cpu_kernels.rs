@@ -1,0 +1,76 @@
+//! The kernels this project changed in its copy of Burn's CPU backend (vendor/burn-flex,
+//! issue #26) against the published ones they replace: GELU forward and backward (a
+//! vectorised, multi-threaded erf) against `erf`, which still runs libm.
+#![allow(clippy::unwrap_used)]
+
+use burn::backend::{Autodiff, Flex};
+use burn::tensor::{activation::gelu, Distribution, Tensor, TensorData};
+use burn_flex::fipmae_par::{exp_f32, normal_cdf_pdf, PAR_CHUNK};
+
+type B = Flex;
+type AD = Autodiff<Flex>;
+
+fn max_abs_diff<const D: usize>(a: Tensor<B, D>, b: Tensor<B, D>) -> f32 {
+    (a - b).abs().max().into_scalar()
+}
+
+/// GELU through libm's erf: 0.5·x·(1 + erf(x/√2)).
+fn reference_gelu<const D: usize>(x: Tensor<B, D>) -> Tensor<B, D> {
+    x.clone().mul_scalar(0.5) * (x.div_scalar(std::f32::consts::SQRT_2).erf() + 1.0)
+}
+
+#[test]
+fn exp_matches_std_within_a_few_ulp() {
+    for i in -8700..8800 {
+        let x = i as f32 / 100.0;
+        let (got, want) = (exp_f32(x), x.exp());
+        assert!(((got - want) / want).abs() < 4e-7, "exp({x}) = {got}, want {want}");
+    }
+}
+
+#[test]
+fn normal_cdf_and_pdf_match_their_definitions() {
+    let xs: Vec<f32> = (-1000..1000).map(|i| i as f32 / 100.0).collect();
+    let t = Tensor::<B, 1>::from_data(TensorData::new(xs.clone(), [xs.len()]), &Default::default());
+    let want = (t.div_scalar(std::f32::consts::SQRT_2).erf() + 1.0).mul_scalar(0.5);
+    let want = want.into_data().to_vec::<f32>().unwrap();
+    for (x, want) in xs.iter().zip(want) {
+        let (cdf, pdf) = normal_cdf_pdf(*x);
+        let want_pdf = (-0.5 * x * x).exp() / (2.0 * std::f32::consts::PI).sqrt();
+        assert!((cdf - want).abs() < 3e-7, "Φ({x}) = {cdf}, want {want}");
+        assert!((pdf - want_pdf).abs() < 1e-7, "φ({x}) = {pdf}, want {want_pdf}");
+    }
+}
+
+#[test]
+fn gelu_matches_the_erf_formula_on_one_thread_and_many() {
+    let device = Default::default();
+    // below and above the size at which the kernel splits over threads; also a view that
+    // is not contiguous (the published path)
+    for n in [1000, 3 * PAR_CHUNK + 17] {
+        let x = Tensor::<B, 2>::random([n / 10, 10], Distribution::Normal(0.0, 3.0), &device);
+        assert!(max_abs_diff(gelu(x.clone()), reference_gelu(x.clone())) < 5e-6);
+        let t = x.clone().transpose();
+        assert!(max_abs_diff(gelu(t.clone()), reference_gelu(t)) < 5e-6);
+    }
+}
+
+#[test]
+fn gelu_backward_matches_the_derivative_of_the_formula() {
+    let device = Default::default();
+    for n in [1000, 3 * PAR_CHUNK + 17] {
+        let x = Tensor::<B, 1>::random([n], Distribution::Normal(0.0, 3.0), &device);
+        let w = Tensor::<B, 1>::random([n], Distribution::Normal(0.0, 1.0), &device);
+        let grad_of = |f: &dyn Fn(Tensor<AD, 1>) -> Tensor<AD, 1>| {
+            let xa = Tensor::<AD, 1>::from_inner(x.clone()).require_grad();
+            let loss = (f(xa.clone()) * Tensor::from_inner(w.clone())).sum();
+            xa.grad(&loss.backward()).unwrap()
+        };
+        let fast = grad_of(&|x| gelu(x));
+        // the formula's own autodiff: erf's backward is 2/√π·e^{-u²}, no GELU kernel involved
+        let slow = grad_of(&|x| {
+            x.clone().mul_scalar(0.5) * (x.div_scalar(std::f32::consts::SQRT_2).erf() + 1.0)
+        });
+        assert!(max_abs_diff(fast, slow) < 5e-6);
+    }
+}
