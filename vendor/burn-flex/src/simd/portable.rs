@@ -11,10 +11,12 @@ use rayon::prelude::*;
 /// Threshold for parallel execution (elements).
 /// For memory-bound operations, parallelism helps when data exceeds L3 cache.
 #[cfg(feature = "rayon")]
-const PARALLEL_THRESHOLD: usize = 4 * 1024 * 1024;
+// fipmae: was 4 Mi elements (never reached by a network of this size, so these kernels ran
+// on one thread); now the project's element-wise threshold.
+const PARALLEL_THRESHOLD: usize = 2 * crate::fipmae_par::PAR_CHUNK;
 
 #[cfg(feature = "rayon")]
-const CHUNK_SIZE: usize = 4096;
+const CHUNK_SIZE: usize = crate::fipmae_par::PAR_CHUNK; // fipmae: was 4096
 
 // ============================================================================
 // f32 in-place binary ops
