@@ -1,7 +1,8 @@
 //! The one place that picks the Burn backend, by cargo feature:
-//! `cuda` → burn-cuda, else `wgpu` → burn-wgpu, else `ndarray` → burn-ndarray (kept only to
-//! compare CPU backends), else the Flex CPU backend (default: the faster CPU backend here,
-//! see the README's benchmarks).
+//! `cuda` → burn-cuda, else `wgpu` → burn-wgpu, else `ndarray` → burn-ndarray, else
+//! `candle` → burn-candle, else `tch` → burn-tch (LibTorch) (those three kept only to
+//! compare CPU backends, `scripts/bench_backends.sh`), else the Flex CPU backend (default:
+//! the faster pure-Rust CPU backend here, see the README's benchmarks).
 
 use anyhow::{Context, Result};
 use burn::tensor::{backend::Backend as _, Tensor};
@@ -16,7 +17,23 @@ pub type Backend = burn::backend::Wgpu;
 #[cfg(all(feature = "ndarray", not(any(feature = "wgpu", feature = "cuda"))))]
 pub type Backend = burn::backend::NdArray;
 /// The inference backend chosen at build time.
-#[cfg(not(any(feature = "wgpu", feature = "cuda", feature = "ndarray")))]
+#[cfg(all(feature = "candle", not(any(feature = "wgpu", feature = "cuda", feature = "ndarray"))))]
+#[allow(deprecated)] // burn-candle is deprecated upstream; kept here only as a comparison row
+pub type Backend = burn::backend::Candle;
+/// The inference backend chosen at build time.
+#[cfg(all(
+    feature = "tch",
+    not(any(feature = "wgpu", feature = "cuda", feature = "ndarray", feature = "candle"))
+))]
+pub type Backend = burn::backend::LibTorch;
+/// The inference backend chosen at build time.
+#[cfg(not(any(
+    feature = "wgpu",
+    feature = "cuda",
+    feature = "ndarray",
+    feature = "candle",
+    feature = "tch"
+)))]
 pub type Backend = burn::backend::Flex;
 
 /// The training backend: [`Backend`] with automatic differentiation.
@@ -33,6 +50,10 @@ pub fn name() -> &'static str {
         "wgpu (burn-wgpu)"
     } else if cfg!(feature = "ndarray") {
         "cpu (burn-ndarray)"
+    } else if cfg!(feature = "candle") {
+        "cpu (burn-candle)"
+    } else if cfg!(feature = "tch") {
+        "cpu (burn-tch, LibTorch)"
     } else {
         "cpu (burn-flex)"
     }
