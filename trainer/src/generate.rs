@@ -33,13 +33,13 @@ pub struct GenerateArgs {
     #[arg(long, default_value_t = 0)]
     pub start: u64,
     /// Fixed SNR for every example, dB (overrides --snr-min/--snr-max).
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(long, value_parser = crate::flags::parse_snr_db, allow_hyphen_values = true)]
     pub snr_db: Option<f64>,
     /// Lower end of the uniform SNR range, dB.
-    #[arg(long, default_value_t = -10.0, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = -10.0, value_parser = crate::flags::parse_snr_db, allow_hyphen_values = true)]
     pub snr_min: f64,
     /// Upper end of the uniform SNR range, dB.
-    #[arg(long, default_value_t = 10.0, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = 10.0, value_parser = crate::flags::parse_snr_db, allow_hyphen_values = true)]
     pub snr_max: f64,
     /// Generator profile: `standard` (default) or `denomae` (the reference's definitions).
     #[arg(long, default_value = "standard")]

@@ -44,10 +44,10 @@ pub struct EvalArgs {
     #[arg(long, default_value_t = 20)]
     pub per_class: u64,
     /// Lowest SNR, dB.
-    #[arg(long, default_value_t = -10, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = -10, value_parser = crate::flags::parse_snr_db_whole, allow_hyphen_values = true)]
     pub snr_min: i32,
     /// Highest SNR, dB.
-    #[arg(long, default_value_t = 10, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = 10, value_parser = crate::flags::parse_snr_db_whole, allow_hyphen_values = true)]
     pub snr_max: i32,
     /// SNR step, dB.
     #[arg(long, default_value_t = 1)]
