@@ -74,3 +74,62 @@ fn gelu_backward_matches_the_derivative_of_the_formula() {
         assert!(max_abs_diff(fast, slow) < 5e-6);
     }
 }
+
+#[test]
+fn layer_norm_gradients_match_the_decomposed_formula() {
+    // vendor/burn-autodiff records layer norm as one operation with its own backward pass;
+    // the same function written out in tensor operations gives the reference gradients
+    use burn::module::Param;
+    use burn::nn::LayerNormConfig;
+    let device = Default::default();
+    let gamma = Tensor::<B, 1>::random([24], Distribution::Normal(1.0, 0.3), &device);
+    let beta = Tensor::<B, 1>::random([24], Distribution::Normal(0.0, 0.3), &device);
+    let x = Tensor::<B, 3>::random([4, 7, 24], Distribution::Normal(0.5, 2.0), &device);
+    let w = Tensor::<B, 3>::random([4, 7, 24], Distribution::Normal(0.0, 1.0), &device);
+    let grads_of = |fused: bool| {
+        let xa = Tensor::<AD, 3>::from_inner(x.clone()).require_grad();
+        let mut norm = LayerNormConfig::new(24).with_epsilon(1e-6).init::<AD>(&device);
+        norm.gamma = Param::from_tensor(Tensor::from_inner(gamma.clone()));
+        norm.beta = Some(Param::from_tensor(Tensor::from_inner(beta.clone())));
+        let (ga, ba) = (norm.gamma.val(), norm.beta.as_ref().unwrap().val());
+        let y = if fused {
+            norm.forward(xa.clone())
+        } else {
+            let mean = xa.clone().mean_dim(2);
+            let centered = xa.clone() - mean;
+            let var = (centered.clone() * centered.clone()).mean_dim(2);
+            let xhat = centered / (var + 1e-6).sqrt();
+            xhat * ga.clone().reshape([1, 1, 24]) + ba.clone().reshape([1, 1, 24])
+        };
+        let g = (y * Tensor::from_inner(w.clone())).sum().backward();
+        (xa.grad(&g).unwrap(), ga.grad(&g).unwrap(), ba.grad(&g).unwrap())
+    };
+    let (fx, fg, fb) = grads_of(true);
+    let (sx, sg, sb) = grads_of(false);
+    assert!(max_abs_diff(fx, sx) < 1e-4);
+    assert!(max_abs_diff(fg, sg) < 1e-4);
+    assert!(max_abs_diff(fb, sb) < 1e-4);
+}
+
+#[test]
+fn softmax_gradients_match_the_decomposed_formula() {
+    // vendor/burn-autodiff records softmax as one operation with its own backward pass
+    use burn::tensor::activation::softmax;
+    let device = Default::default();
+    let x = Tensor::<B, 4>::random([2, 3, 5, 7], Distribution::Normal(0.0, 3.0), &device);
+    let w = Tensor::<B, 4>::random([2, 3, 5, 7], Distribution::Normal(0.0, 1.0), &device);
+    for dim in [3, 1] {
+        let grad_of = |fused: bool| {
+            let xa = Tensor::<AD, 4>::from_inner(x.clone()).require_grad();
+            let y = if fused {
+                softmax(xa.clone(), dim)
+            } else {
+                let e = (xa.clone() - xa.clone().max_dim(dim).detach()).exp();
+                e.clone() / e.sum_dim(dim)
+            };
+            let g = (y * Tensor::from_inner(w.clone())).sum().backward();
+            xa.grad(&g).unwrap()
+        };
+        assert!(max_abs_diff(grad_of(true), grad_of(false)) < 1e-5);
+    }
+}
