@@ -3,8 +3,9 @@
 //! loops the element-wise operations run on.
 
 /// Elements per task when an element-wise loop is split over rayon's threads; loops under
-/// twice this run on the calling thread (a task costs a few microseconds to hand out).
-pub const PAR_CHUNK: usize = 1 << 14;
+/// twice this run on the calling thread. Measured (vendor/README.md): 16 Ki made AdamW's
+/// step 2.5× slower on 2 cores (waking threads for every parameter tensor); 128 Ki did not.
+pub const PAR_CHUNK: usize = 1 << 17;
 
 /// Runs `f` on `data` in `PAR_CHUNK` pieces, on rayon's threads when it is large enough.
 #[inline]

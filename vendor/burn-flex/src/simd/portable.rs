@@ -12,7 +12,7 @@ use rayon::prelude::*;
 /// For memory-bound operations, parallelism helps when data exceeds L3 cache.
 #[cfg(feature = "rayon")]
 // fipmae: was 4 Mi elements (never reached by a network of this size, so these kernels ran
-// on one thread); now the project's element-wise threshold.
+// on one thread); now the project's element-wise threshold (256 Ki).
 const PARALLEL_THRESHOLD: usize = 2 * crate::fipmae_par::PAR_CHUNK;
 
 #[cfg(feature = "rayon")]
