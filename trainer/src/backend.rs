@@ -17,13 +17,21 @@ pub type Backend = burn::backend::Wgpu;
 #[cfg(all(feature = "ndarray", not(any(feature = "wgpu", feature = "cuda"))))]
 pub type Backend = burn::backend::NdArray;
 /// The inference backend chosen at build time.
-#[cfg(all(feature = "candle", not(any(feature = "wgpu", feature = "cuda", feature = "ndarray"))))]
+#[cfg(all(
+    feature = "candle",
+    not(any(feature = "wgpu", feature = "cuda", feature = "ndarray"))
+))]
 #[allow(deprecated)] // burn-candle is deprecated upstream; kept here only as a comparison row
 pub type Backend = burn::backend::Candle;
 /// The inference backend chosen at build time.
 #[cfg(all(
     feature = "tch",
-    not(any(feature = "wgpu", feature = "cuda", feature = "ndarray", feature = "candle"))
+    not(any(
+        feature = "wgpu",
+        feature = "cuda",
+        feature = "ndarray",
+        feature = "candle"
+    ))
 ))]
 pub type Backend = burn::backend::LibTorch;
 /// The inference backend chosen at build time.
