@@ -24,7 +24,10 @@ fn exp_matches_std_within_a_few_ulp() {
     for i in -8700..8800 {
         let x = i as f32 / 100.0;
         let (got, want) = (exp_f32(x), x.exp());
-        assert!(((got - want) / want).abs() < 4e-7, "exp({x}) = {got}, want {want}");
+        assert!(
+            ((got - want) / want).abs() < 4e-7,
+            "exp({x}) = {got}, want {want}"
+        );
     }
 }
 
@@ -38,7 +41,10 @@ fn normal_cdf_and_pdf_match_their_definitions() {
         let (cdf, pdf) = normal_cdf_pdf(*x);
         let want_pdf = (-0.5 * x * x).exp() / (2.0 * std::f32::consts::PI).sqrt();
         assert!((cdf - want).abs() < 3e-7, "Φ({x}) = {cdf}, want {want}");
-        assert!((pdf - want_pdf).abs() < 1e-7, "φ({x}) = {pdf}, want {want_pdf}");
+        assert!(
+            (pdf - want_pdf).abs() < 1e-7,
+            "φ({x}) = {pdf}, want {want_pdf}"
+        );
     }
 }
 
@@ -88,7 +94,9 @@ fn layer_norm_gradients_match_the_decomposed_formula() {
     let w = Tensor::<B, 3>::random([4, 7, 24], Distribution::Normal(0.0, 1.0), &device);
     let grads_of = |fused: bool| {
         let xa = Tensor::<AD, 3>::from_inner(x.clone()).require_grad();
-        let mut norm = LayerNormConfig::new(24).with_epsilon(1e-6).init::<AD>(&device);
+        let mut norm = LayerNormConfig::new(24)
+            .with_epsilon(1e-6)
+            .init::<AD>(&device);
         norm.gamma = Param::from_tensor(Tensor::from_inner(gamma.clone()));
         norm.beta = Some(Param::from_tensor(Tensor::from_inner(beta.clone())));
         let (ga, ba) = (norm.gamma.val(), norm.beta.as_ref().unwrap().val());
@@ -102,7 +110,11 @@ fn layer_norm_gradients_match_the_decomposed_formula() {
             xhat * ga.clone().reshape([1, 1, 24]) + ba.clone().reshape([1, 1, 24])
         };
         let g = (y * Tensor::from_inner(w.clone())).sum().backward();
-        (xa.grad(&g).unwrap(), ga.grad(&g).unwrap(), ba.grad(&g).unwrap())
+        (
+            xa.grad(&g).unwrap(),
+            ga.grad(&g).unwrap(),
+            ba.grad(&g).unwrap(),
+        )
     };
     let (fx, fg, fb) = grads_of(true);
     let (sx, sg, sb) = grads_of(false);
