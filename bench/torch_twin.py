@@ -196,24 +196,12 @@ def rss_mib(field="VmRSS:"):
     return None
 
 
-# The matrix products of one `small` pretraining step at batch 32, as in
-# trainer/src/bench.rs::MATMUL_SHAPES: (name, batch, m, k, n).
-MATMUL_SHAPES = [
-    ("encoder q/k/v/out projection", 1, 32 * 59, 192, 192),
-    ("encoder MLP up", 1, 32 * 59, 192, 768),
-    ("encoder MLP down", 1, 32 * 59, 768, 192),
-    ("encoder attention QKᵀ", 32 * 3, 59, 64, 59),
-    ("encoder attention AV", 32 * 3, 59, 59, 64),
-    ("decoder MLP up", 1, 32 * 64, 128, 512),
-    ("decoder MLP down", 1, 32 * 64, 512, 128),
-    ("decoder attention QKᵀ", 32 * 4, 64, 32, 64),
-]
-
-
-def matmul_bench(reps):
-    """GFLOP/s of torch.bmm on each shape, one JSON line each (as `fipmae bench matmul`)."""
+def matmul_bench(path, reps):
+    """GFLOP/s of torch.bmm on each shape that `fipmae bench matmul --json` wrote to `path`
+    (its one table of shapes, trainer/src/tools/bench.rs::MATMUL_SHAPES), one JSON line each."""
+    rows = [json.loads(l) for l in open(path) if l.startswith("{")]
     with torch.inference_mode():
-        for name, batch, m, k, n in MATMUL_SHAPES:
+        for name, (batch, m, k, n) in ((r["name"], r["shape"]) for r in rows if r["side"] == "burn"):
             a, b = torch.rand(batch, m, k), torch.rand(batch, k, n)
             for _ in range(3):
                 torch.bmm(a, b)
@@ -233,12 +221,13 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--profile", action="store_true",
                     help="also profile the pretraining steps (torch.profiler) to stderr")
-    ap.add_argument("--matmul", action="store_true",
-                    help="time the matrix products alone (as `fipmae bench matmul --json`)")
+    ap.add_argument("--matmul", metavar="JSONL",
+                    help="time the matrix products alone, with the shapes that "
+                         "`fipmae bench matmul --json` wrote to this file")
     args = ap.parse_args()
     if args.matmul:
         torch.set_num_threads(args.threads)
-        matmul_bench(20)
+        matmul_bench(args.matmul, 20)
         return
     start_rss = rss_mib()  # after importing torch (its CUDA libraries are mapped, unused)
     torch.set_num_threads(args.threads)

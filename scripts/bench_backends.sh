@@ -16,17 +16,7 @@ source "$(dirname "$0")/tools.sh"
 cd "$fipmae_root"
 
 preset=small rounds=3 steps=10 batch=32 threads="1 2 $(nproc)" backends="flex ndarray ndarray-openblas candle tch"
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --preset) preset="$2"; shift 2 ;;
-    --rounds) rounds="$2"; shift 2 ;;
-    --steps) steps="$2"; shift 2 ;;
-    --batch) batch="$2"; shift 2 ;;
-    --threads) threads="$2"; shift 2 ;;
-    --backends) backends="$2"; shift 2 ;;
-    *) echo "bench_backends.sh: unknown option $1" >&2; exit 2 ;;
-  esac
-done
+parse_options "$(basename "$0")" "preset rounds steps batch threads backends" "$@"
 threads=$(echo "$threads" | tr ' ' '\n' | awk '!seen[$0]++' | tr '\n' ' ')
 
 venv="$(ensure_torch_venv)"

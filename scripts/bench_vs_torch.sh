@@ -16,17 +16,7 @@ source "$(dirname "$0")/tools.sh"
 cd "$fipmae_root"
 
 threads=2 rounds=3 steps=10 batch=32 presets="tiny small" method=fip
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --threads) threads="$2"; shift 2 ;;
-    --rounds) rounds="$2"; shift 2 ;;
-    --steps) steps="$2"; shift 2 ;;
-    --batch) batch="$2"; shift 2 ;;
-    --presets) presets="$2"; shift 2 ;;
-    --method) method="$2"; shift 2 ;;
-    *) echo "bench_vs_torch.sh: unknown option $1" >&2; exit 2 ;;
-  esac
-done
+parse_options "$(basename "$0")" "threads rounds steps batch presets method" "$@"
 
 venv="$(ensure_torch_venv)"
 cargo build -q --release -p trainer

@@ -12,13 +12,7 @@ set -euo pipefail
 source "$(dirname "$0")/tools.sh"
 cd "$fipmae_root"
 threads=2 steps=5
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --threads) threads="$2"; shift 2 ;;
-    --steps) steps="$2"; shift 2 ;;
-    *) echo "profile_step.sh: unknown option $1" >&2; exit 2 ;;
-  esac
-done
+parse_options "$(basename "$0")" "threads steps" "$@"
 venv="$(ensure_torch_venv)"
 if ! command -v perf >/dev/null; then
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
@@ -61,7 +55,8 @@ echo
 echo "## The step's matrix products alone (GFLOP/s)"
 echo
 "$fipmae" bench matmul --json >"$work/mm"
-"$venv/bin/python" bench/torch_twin.py --matmul --threads "$threads" >>"$work/mm"
+"$venv/bin/python" bench/torch_twin.py --matmul "$work/mm" --threads "$threads" >>"$work/mm.torch"
+cat "$work/mm.torch" >>"$work/mm"
 python3 - "$work/mm" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]

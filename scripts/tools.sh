@@ -8,6 +8,22 @@ fipmae_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # One target directory outside the clone, shared by every build, so a rerun is warm.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/fipmae-target}"
 
+# parse_options SCRIPT "NAME..." "$@": each `--NAME VALUE` pair whose NAME is in the list
+# sets the shell variable NAME to VALUE; anything else stops with an error naming SCRIPT.
+parse_options() {
+  local script="$1" allowed=" $2 " name
+  shift 2
+  while [ $# -gt 0 ]; do
+    name="${1#--}"
+    if [ "$name" = "$1" ] || [[ "$allowed" != *" $name "* ]] || [ $# -lt 2 ]; then
+      echo "$script: unknown option or missing value: $1 (options:${allowed% })" >&2
+      exit 2
+    fi
+    printf -v "$name" '%s' "$2"
+    shift 2
+  done
+}
+
 ensure_wasm_target() {
   if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
     rustup target add wasm32-unknown-unknown

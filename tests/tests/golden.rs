@@ -85,23 +85,11 @@ fn record(class: &str, snr_db: f64, seed: u64) -> Golden {
 fn golden_values_for_the_browser_match_the_native_run() {
     let path = root().join("tests/golden/studio.json");
     let now = record("8ASK", 5.0, 7);
-    let bless = std::env::var("FIPMAE_BLESS").is_ok_and(|v| v == "1");
-    // in CI a golden file is only ever compared with, never written: a missing file or a
-    // bless request there is a failure, not a test that passes against itself
-    if std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false") {
-        assert!(
-            path.exists() && !bless,
-            "CI is set: `{}` must exist and FIPMAE_BLESS must not be 1 (bless on a development machine and commit the file)",
-            path.display()
-        );
-    }
-    if bless || !path.exists() {
-        let tmp = path.with_extension("json.tmp");
-        std::fs::write(&tmp, serde_json::to_vec(&now).unwrap()).unwrap();
-        std::fs::rename(&tmp, &path).unwrap();
-        eprintln!("wrote {}", path.display());
-    }
-    let saved: Golden = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let saved: Golden = serde_json::from_slice(&fipmae_tests::recorded(
+        &path,
+        &serde_json::to_vec(&now).unwrap(),
+    ))
+    .unwrap();
     assert_eq!((saved.class.as_str(), saved.seed), ("8ASK", 7));
     assert_eq!(saved.modalities.len(), now.modalities.len());
     for (a, b) in saved.modalities.iter().zip(&now.modalities) {

@@ -11,26 +11,25 @@ use trainer::generate::{run, GenerateArgs};
 #[test]
 fn recording_renders_like_its_regeneration() -> anyhow::Result<()> {
     let out = std::env::temp_dir().join(format!("fipmae-x-{}", std::process::id()));
-    let args = GenerateArgs {
-        out: out.clone(),
-        count: 4,
-        seed: 77,
-        start: 10,
-        snr_db: Some(3.0),
-        snr_min: -10.0,
-        snr_max: 10.0,
-        profile: model::Profile::Standard,
-        classes: "all".into(),
-        out_of_set: None,
-        samples: None,
-        sps: None,
-        class_parameters: None,
-        max_freq_offset: None,
-        sample_rate: 2e6,
-        previews: false,
-        image_size: 32,
-        threads: Some(1),
-    };
+    let dir = out.to_string_lossy();
+    let args: GenerateArgs = trainer::args_from(&[
+        "--out",
+        &dir,
+        "--count",
+        "4",
+        "--seed",
+        "77",
+        "--start",
+        "10",
+        "--snr-db",
+        "3",
+        "--sample-rate",
+        "2e6",
+        "--image-size",
+        "32",
+        "--threads",
+        "1",
+    ])?;
     run(&args)?;
     let spec = args.dataset()?;
     let r = Renderer::new(RenderConfig::for_signal(&spec.signal, 32))?;

@@ -1,7 +1,8 @@
 //! Flags that several commands share, defined once and flattened into each
 //! (`#[command(flatten)]`): a training run's folder, seed and schedule of reads
 //! ([`RunFlags`]), the FIP knobs ([`FipKnobs`], also set by `compare --sweep`), the
-//! generator's burst settings ([`BurstFlags`]); and the parsers that keep non-finite or
+//! generator's burst settings ([`BurstFlags`]), the SNRs of training ([`SnrRange`]) and of
+//! measuring ([`SnrGrid`]); and the parsers that keep non-finite or
 //! out-of-range numbers (`NaN`, `inf`) out of every numeric flag. Every FIP knob goes
 //! through the model's own range checks (`model::config::check_*`), which the config and
 //! the page use too.
@@ -41,6 +42,99 @@ pub struct RunFlags {
     /// Results do not depend on it.
     #[arg(long, default_value_t = DEFAULT_SYNC_EVERY)]
     pub sync_every: usize,
+}
+
+/// The SNR range that generated or labelled bursts are drawn from, uniformly in dB;
+/// flattened into `generate` and `finetune` (and set per SNR by `compare`).
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct SnrRange {
+    /// Lowest SNR of the bursts, dB.
+    #[arg(long, default_value_t = -10.0, value_parser = parse_snr_db, allow_hyphen_values = true)]
+    pub snr_min: f64,
+    /// Highest SNR of the bursts, dB (≥ --snr-min).
+    #[arg(long, default_value_t = 10.0, value_parser = parse_snr_db, allow_hyphen_values = true)]
+    pub snr_max: f64,
+}
+
+impl SnrRange {
+    /// One SNR, `db` dB, as a range.
+    pub fn at(db: f64) -> Self {
+        Self {
+            snr_min: db,
+            snr_max: db,
+        }
+    }
+
+    /// Refuses a range whose lowest SNR is above its highest.
+    pub fn check(&self) -> anyhow::Result<()> {
+        if self.snr_min > self.snr_max {
+            anyhow::bail!(
+                "--snr-min {} dB is above --snr-max {} dB",
+                self.snr_min,
+                self.snr_max
+            );
+        }
+        Ok(())
+    }
+
+    /// The generator's SNR law: uniform in dB over the range.
+    pub fn spec(&self) -> model::SnrSpec {
+        model::SnrSpec::Uniform {
+            min_db: self.snr_min,
+            max_db: self.snr_max,
+        }
+    }
+}
+
+/// The grid of SNRs a model is measured on, whole dB from `--snr-min` to `--snr-max` in
+/// steps of `--snr-step`; flattened into `eval` (−10..10) and `calibrate` (−10..20, its
+/// own default through `#[command(mut_arg(..))]`: clap keeps one default per field, so a
+/// const-generic default would be shared by both).
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct SnrGrid {
+    /// Lowest SNR of the grid, dB.
+    #[arg(long, default_value_t = -10, value_parser = parse_snr_db_whole, allow_hyphen_values = true)]
+    pub snr_min: i32,
+    /// Highest SNR of the grid, dB.
+    #[arg(long, default_value_t = 10, value_parser = parse_snr_db_whole, allow_hyphen_values = true)]
+    pub snr_max: i32,
+    /// SNR step of the grid, dB.
+    #[arg(long, default_value_t = 1)]
+    pub snr_step: i32,
+}
+
+impl SnrGrid {
+    /// Refuses a grid without a point: a step ≤ 0 or `--snr-min` above `--snr-max`.
+    pub fn check(&self) -> anyhow::Result<()> {
+        if self.snr_step <= 0 || self.snr_min > self.snr_max {
+            anyhow::bail!(
+                "need --snr-step > 0 and --snr-min ≤ --snr-max (got {}..{} dB in steps of {})",
+                self.snr_min,
+                self.snr_max,
+                self.snr_step
+            );
+        }
+        Ok(())
+    }
+
+    /// The grid's SNRs, dB, lowest first (empty when [`Self::check`] refuses it).
+    pub fn values(&self) -> Vec<i32> {
+        if self.snr_step <= 0 {
+            return Vec::new();
+        }
+        (self.snr_min..=self.snr_max)
+            .step_by(self.snr_step as usize)
+            .collect()
+    }
+
+    /// One SNR, `db` dB, as a grid.
+    pub fn at(db: i32) -> Self {
+        Self {
+            snr_min: db,
+            snr_max: db,
+            snr_step: 1,
+        }
+    }
 }
 
 /// Burst-length, symbol-rate, class-parameter and offset-correction overrides of the
@@ -301,5 +395,28 @@ mod tests {
             assert!(err.contains(flag), "{flag} {value}: {err}");
         }
         assert!(args_from::<FinetuneArgs>(&["--out", "x", "--lr", "2e-3"]).is_ok());
+    }
+
+    #[test]
+    fn snr_flags_keep_each_commands_defaults_and_refuse_empty_ranges() -> anyhow::Result<()> {
+        use crate::eval::calibrate::CalibrateArgs;
+        use crate::eval::EvalArgs;
+        let refusal = |r: anyhow::Result<()>| r.err().map(|e| e.to_string()).unwrap_or_default();
+        let e: EvalArgs = args_from(&["--model", "m", "--out", "o"])?;
+        let c: CalibrateArgs = args_from(&["--model", "m"])?;
+        assert_eq!((e.snr.snr_min, e.snr.snr_max, e.snr.snr_step), (-10, 10, 1));
+        assert_eq!((c.snr.snr_min, c.snr.snr_max, c.snr.snr_step), (-10, 20, 1));
+        assert_eq!(e.snr.values().len(), 21);
+        let g: EvalArgs = args_from(&["--model=m", "--out=o", "--snr-min=4", "--snr-max=0"])?;
+        assert!(refusal(g.snr.check()).contains("--snr-min ≤ --snr-max"));
+        let f: FinetuneArgs = args_from(&["--out", "o"])?;
+        assert_eq!((f.snr.snr_min, f.snr.snr_max), (-10.0, 10.0));
+        assert!(super::SnrRange::at(3.0).check().is_ok());
+        let bad = super::SnrRange {
+            snr_min: 5.0,
+            snr_max: -5.0,
+        };
+        assert!(refusal(bad.check()).contains("is above --snr-max"));
+        Ok(())
     }
 }

@@ -35,12 +35,9 @@ pub struct GenerateArgs {
     /// Fixed SNR for every example, dB (overrides --snr-min/--snr-max).
     #[arg(long, value_parser = crate::flags::parse_snr_db, allow_hyphen_values = true)]
     pub snr_db: Option<f64>,
-    /// Lower end of the uniform SNR range, dB.
-    #[arg(long, default_value_t = -10.0, value_parser = crate::flags::parse_snr_db, allow_hyphen_values = true)]
-    pub snr_min: f64,
-    /// Upper end of the uniform SNR range, dB.
-    #[arg(long, default_value_t = 10.0, value_parser = crate::flags::parse_snr_db, allow_hyphen_values = true)]
-    pub snr_max: f64,
+    /// The uniform SNR range (without --snr-db).
+    #[command(flatten)]
+    pub snr: crate::flags::SnrRange,
     /// Generator profile: `standard` (default) or `denomae` (the reference's definitions).
     #[arg(long, default_value = "standard")]
     pub profile: Profile,
@@ -102,10 +99,7 @@ impl GenerateArgs {
         }
         let snr = match self.snr_db {
             Some(db) => SnrSpec::Fixed { db },
-            None => SnrSpec::Uniform {
-                min_db: self.snr_min,
-                max_db: self.snr_max,
-            },
+            None => self.snr.spec(),
         };
         let spec = DatasetSpec {
             seed: self.seed,

@@ -6,7 +6,7 @@ mod common;
 use std::path::PathBuf;
 use std::process::Command;
 
-fn fipmae(args: &[&str]) -> String {
+fn fipmae<S: AsRef<std::ffi::OsStr> + std::fmt::Debug>(args: &[S]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_fipmae"))
         .args(args)
         .output()
@@ -20,6 +20,38 @@ fn fipmae(args: &[&str]) -> String {
     text
 }
 
+/// The flags of `fipmae eval` of the shipped bundle (`static/`) into `out`, plus the flags in
+/// `extra` (separated by spaces).
+fn eval_shipped(out: &std::path::Path, extra: &str) -> Vec<String> {
+    let bundle = common::repo_root().join("static");
+    let (bundle, out) = (bundle.to_string_lossy(), out.to_string_lossy());
+    ["eval", "--model", &bundle, "--out", &out]
+        .into_iter()
+        .chain(extra.split_whitespace())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The JSON file at `path`, parsed (the test fails naming the file when it cannot be).
+fn read_json(path: &std::path::Path) -> serde_json::Value {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Runs `fipmae args`, which must fail with `needle` in its error output; returns that output.
+fn fipmae_fails<S: AsRef<std::ffi::OsStr> + std::fmt::Debug>(args: &[S], needle: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_fipmae"))
+        .args(args)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "fipmae {args:?} succeeded");
+    assert!(
+        err.contains(needle),
+        "fipmae {args:?}: no `{needle}` in\n{err}"
+    );
+    err
+}
 #[test]
 fn pretrain_finetune_eval_on_the_tiny_preset() {
     let tmpdir = common::Scratch::new();
@@ -72,8 +104,7 @@ fn pretrain_finetune_eval_on_the_tiny_preset() {
         "5",
     ]);
     assert!(out.contains("accuracy"), "{out}");
-    let report: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(rep.join("report.json")).unwrap()).unwrap();
+    let report = read_json(&rep.join("report.json"));
     assert_eq!(report["per_snr"].as_array().map(Vec::len), Some(5));
     assert_eq!(report["confusion"].as_array().map(Vec::len), Some(10));
     let total: u64 = report["confusion"]
@@ -154,8 +185,7 @@ fn pretrain_finetune_eval_on_the_tiny_preset() {
         "--snr-max",
         "10",
     ]);
-    let report: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(rep2.join("report.json")).unwrap()).unwrap();
+    let report = read_json(&rep2.join("report.json"));
     let acc = report["overall"].as_f64().unwrap();
     assert!(acc > 0.2, "accuracy at 10 dB {acc}");
 
@@ -205,12 +235,10 @@ fn pretrain_finetune_eval_on_the_tiny_preset() {
         "{table}"
     );
     std::fs::write(&data, b"short").unwrap();
-    let bad = Command::new(env!("CARGO_BIN_EXE_fipmae"))
-        .args(["classify", "--model", &s(&scratch), &s(&data)])
-        .output()
-        .unwrap();
-    assert!(!bad.status.success());
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("truncated"));
+    fipmae_fails(
+        &["classify", "--model", &s(&scratch), &s(&data)],
+        "truncated",
+    );
 
     // export the pretrained + fine-tuned pair with its report, in half precision
     let bundle = tmpdir.path("static");
@@ -226,8 +254,7 @@ fn pretrain_finetune_eval_on_the_tiny_preset() {
         "--out",
         &s(&bundle),
     ]);
-    let index: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(bundle.join("bundle.json")).unwrap()).unwrap();
+    let index = read_json(&bundle.join("bundle.json"));
     assert_eq!(index["classes"].as_array().map(Vec::len), Some(10));
     for f in ["classifier.fipmae", "autoencoder.fipmae", "report.json"] {
         assert!(bundle.join(f).exists(), "export wrote no {f}");
@@ -240,13 +267,16 @@ fn pretrain_finetune_eval_on_the_tiny_preset() {
         .iter()
         .map(|f| std::fs::read(bundle.join(f)).unwrap())
         .collect();
-    let bad = Command::new(env!("CARGO_BIN_EXE_fipmae"))
-        .args(["export", "--model", &s(&ft), "--report", &s(&pre)])
-        .args(["--out", &s(&bundle)])
-        .output()
-        .unwrap();
-    assert!(!bad.status.success());
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("report.json"));
+    let bad_export = [
+        "export",
+        "--model",
+        &s(&ft),
+        "--report",
+        &s(&pre),
+        "--out",
+        &s(&bundle),
+    ];
+    fipmae_fails(&bad_export, "report.json");
     let after: Vec<Vec<u8>> = ["classifier.fipmae", "bundle.json", "report.json"]
         .iter()
         .map(|f| std::fs::read(bundle.join(f)).unwrap())
@@ -300,29 +330,35 @@ fn pretrain_finetune_eval_on_the_tiny_preset() {
     assert_eq!(lines[3]["sample_start"].as_u64(), Some(1024));
     assert!(lines[3]["label"].is_null());
     std::fs::write(rec.join("bad.sigmf"), b"not a tar file at all").unwrap();
-    let bad = Command::new(env!("CARGO_BIN_EXE_fipmae"))
-        .args([
+    fipmae_fails(
+        &[
             "classify",
             "--model",
             &s(&bundle),
             &s(&rec.join("bad.sigmf")),
-        ])
-        .output()
-        .unwrap();
-    assert!(!bad.status.success());
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("bad.sigmf"));
+        ],
+        "bad.sigmf",
+    );
 
     // errors name what is wrong
-    let bad = Command::new(env!("CARGO_BIN_EXE_fipmae"))
-        .args(["eval", "--model", "/nonexistent/run", "--out", &s(&rep2)])
-        .output()
-        .unwrap();
-    assert!(!bad.status.success());
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("/nonexistent/run/run.json"));
+    fipmae_fails(
+        &["eval", "--model", "/nonexistent/run", "--out", &s(&rep2)],
+        "/nonexistent/run/run.json",
+    );
 }
 
-/// `compare` on a budget that only proves the plumbing, into `out`, plus `extra`.
-fn tiny_compare<'a>(out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+/// A scratch folder (kept alive by the first value) and the path `name` inside it, as a
+/// path and as a flag's text.
+fn scratch_out(name: &str) -> (common::Scratch, std::path::PathBuf, String) {
+    let tmp = common::Scratch::new();
+    let out = tmp.path(name);
+    let s = out.to_string_lossy().into_owned();
+    (tmp, out, s)
+}
+
+/// `compare` on a budget that only proves the plumbing, into `out`, plus the flags in
+/// `extra` (separated by spaces).
+fn tiny_compare<'a>(out: &'a str, extra: &'a str) -> Vec<&'a str> {
     let mut a = vec![
         "compare",
         "--preset",
@@ -342,23 +378,20 @@ fn tiny_compare<'a>(out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
         "--out",
         out,
     ];
-    a.extend_from_slice(extra);
+    a.extend(extra.split_whitespace());
     a
 }
 
 #[test]
 fn compare_runs_the_three_methods_and_writes_table_and_plot() {
-    let tmpdir = common::Scratch::new();
-    let out = tmpdir.path("compare");
-    let s = out.to_string_lossy().to_string();
-    let small = tiny_compare(&s, &["--seeds", "1"]);
+    let (_tmp, out, s) = scratch_out("compare");
+    let small = tiny_compare(&s, "--seeds 1");
     let text = fipmae(&small);
     assert!(
         text.contains("| SNR (dB) | vit (n = 1) | denomae (n = 1) | fip (n = 1) |"),
         "{text}"
     );
-    let curves: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("compare.json")).unwrap()).unwrap();
+    let curves = read_json(&out.join("compare.json"));
     let curves = curves.as_array().unwrap();
     assert_eq!(curves.len(), 3);
     for c in curves {
@@ -372,12 +405,7 @@ fn compare_runs_the_three_methods_and_writes_table_and_plot() {
     assert_eq!(timings.lines().count(), 3 + 2 + 3, "{timings}");
 
     // a second start is refused; --resume keeps what is finished and redoes what is gone
-    let again = Command::new(env!("CARGO_BIN_EXE_fipmae"))
-        .args(&small)
-        .output()
-        .unwrap();
-    assert!(!again.status.success());
-    assert!(String::from_utf8_lossy(&again.stderr).contains("--resume"));
+    fipmae_fails(&small, "--resume");
     std::fs::remove_dir_all(out.join("seed-0/fip-eval")).unwrap();
     fipmae(&[&small[..], &["--resume"]].concat());
     assert_eq!(std::fs::read(out.join("compare.json")).unwrap(), first);
@@ -426,46 +454,28 @@ fn compare_runs_the_three_methods_and_writes_table_and_plot() {
         })
         .collect();
     assert_eq!(target, vec![(2.0, 0.75)]);
-    let bad = Command::new(env!("CARGO_BIN_EXE_fipmae"))
-        .args(["compare", "--sweep", "p_other=0.5", "--out", &s])
-        .output()
-        .unwrap();
-    assert!(!bad.status.success());
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown knob `p_other`"));
+    fipmae_fails(
+        &["compare", "--sweep", "p_other=0.5", "--out", &s],
+        "unknown knob `p_other`",
+    );
 }
 
 #[test]
 fn compare_per_snr_fine_tunes_validates_and_tests_at_each_snr() {
-    let tmpdir = common::Scratch::new();
-    let out = tmpdir.path("per-snr");
-    let s = out.to_string_lossy().to_string();
-    let args = tiny_compare(
-        &s,
-        &[
-            "--protocol",
-            "per-snr",
-            "--snrs=-10,5",
-            "--methods",
-            "vit,fip",
-            "--encoder",
-            "full,frozen",
-            "--seeds",
-            "1",
-        ],
-    );
+    let (tmp, out, s) = scratch_out("per-snr");
+    let per_snr =
+        "--protocol per-snr --snrs=-10,5 --methods vit,fip --encoder full,frozen --seeds 1";
+    let args = tiny_compare(&s, per_snr);
     let text = fipmae(&args);
     assert!(text.contains("per-snr protocol"), "{text}");
     assert!(
         text.contains("| SNR (dB) | vit (n = 1) | fip (n = 1) | fip-frozen (n = 1) |"),
         "{text}"
     );
-    let json = |p: std::path::PathBuf| -> serde_json::Value {
-        serde_json::from_slice(&std::fs::read(&p).unwrap_or_else(|e| panic!("{p:?}: {e}"))).unwrap()
-    };
     for (snr, folder) in [(-10.0, "snr_-10dB"), (5.0, "snr_5dB")] {
         for name in ["vit", "fip", "fip-frozen"] {
             // labels and validation come from one dataset whose SNR is this one alone
-            let run = json(out.join(format!("seed-0/{folder}/{name}/run.json")));
+            let run = read_json(&out.join(format!("seed-0/{folder}/{name}/run.json")));
             let spec = &run["dataset"]["snr"];
             assert_eq!(
                 (spec["min_db"].as_f64(), spec["max_db"].as_f64()),
@@ -479,7 +489,7 @@ fn compare_per_snr_fine_tunes_validates_and_tests_at_each_snr() {
                 "{name}"
             );
             // tested at this SNR alone
-            let report = json(out.join(format!("seed-0/{folder}/{name}-eval/report.json")));
+            let report = read_json(&out.join(format!("seed-0/{folder}/{name}-eval/report.json")));
             let per_snr = report["per_snr"].as_array().unwrap();
             assert_eq!(per_snr.len(), 1, "{name} at {snr} dB");
             assert_eq!(per_snr[0]["snr_db"].as_f64(), Some(snr));
@@ -498,12 +508,12 @@ fn compare_per_snr_fine_tunes_validates_and_tests_at_each_snr() {
         (1, 6, 6),
         "{timings}"
     );
-    let frozen = json(out.join("seed-0/snr_5dB/fip-frozen/run.json"));
+    let frozen = read_json(&out.join("seed-0/snr_5dB/fip-frozen/run.json"));
     assert_eq!(
         frozen["pretrained"],
-        json(out.join("seed-0/snr_-10dB/fip/run.json"))["pretrained"]
+        read_json(&out.join("seed-0/snr_-10dB/fip/run.json"))["pretrained"]
     );
-    let curves = json(out.join("compare.json"));
+    let curves = read_json(&out.join("compare.json"));
     for c in curves.as_array().unwrap() {
         assert_eq!(c["snr_db"], serde_json::json!([-10.0, 5.0]), "{c}");
         assert_eq!(c["n"], serde_json::json!([1, 1]), "{c}");
@@ -532,36 +542,16 @@ fn compare_per_snr_fine_tunes_validates_and_tests_at_each_snr() {
             "no --encoder frozen",
         ),
     ] {
-        let bad_out = tmpdir.path("bad");
+        let bad_out = tmp.path("bad");
         let b = bad_out.to_string_lossy().to_string();
-        let bad = Command::new(env!("CARGO_BIN_EXE_fipmae"))
-            .args(tiny_compare(&b, &extra))
-            .output()
-            .unwrap();
-        assert!(!bad.status.success(), "{extra:?}");
-        assert!(
-            String::from_utf8_lossy(&bad.stderr).contains(needle),
-            "{extra:?}: {}",
-            String::from_utf8_lossy(&bad.stderr)
-        );
+        fipmae_fails(&tiny_compare(&b, &extra.join(" ")), needle);
     }
 }
 
 #[test]
 fn compare_seeds_run_apart_merge_with_collect() {
-    let tmpdir = common::Scratch::new();
-    let out = tmpdir.path("camp");
-    let s = out.to_string_lossy().to_string();
-    let base = tiny_compare(
-        &s,
-        &[
-            "--profile",
-            "denomae",
-            "--methods",
-            "fip,vit",
-            "--embeddings",
-        ],
-    );
+    let (tmpdir, out, s) = scratch_out("camp");
+    let base = tiny_compare(&s, "--profile denomae --methods fip,vit --embeddings");
     // seed 1 alone (as a separate process would run it): nothing of seed 0 is made
     fipmae(&[&base[..], &["--first-seed", "1", "--seeds", "1"]].concat());
     assert!(out.join("seed-1/fip-eval/report.json").exists());
@@ -575,18 +565,13 @@ fn compare_seeds_run_apart_merge_with_collect() {
         1 + 11 * 10,
         "one row per test example at 0..10 dB"
     );
-    let report: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("seed-1/vit-eval/report.json")).unwrap())
-            .unwrap();
+    let report = read_json(&out.join("seed-1/vit-eval/report.json"));
     let knn = report["embeddings"]["knn_accuracy"].as_f64().unwrap();
     assert!((0.0..=1.0).contains(&knn) && report["embeddings"]["dim"] == 64);
-    let run: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("seed-1/fip-pre/run.json")).unwrap())
-            .unwrap();
+    let run = read_json(&out.join("seed-1/fip-pre/run.json"));
     assert_eq!(run["dataset"]["signal"]["profile"], "denomae");
     // the fine-tuned run inherits the profile, and so does its evaluation
-    let ft: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("seed-1/fip/run.json")).unwrap()).unwrap();
+    let ft = read_json(&out.join("seed-1/fip/run.json"));
     assert_eq!(ft["dataset"]["signal"]["profile"], "denomae");
 
     // --collect over seeds 0..2 trains nothing and counts the seeds it found
@@ -622,15 +607,7 @@ fn compare_seeds_run_apart_merge_with_collect() {
             "at most once",
         ),
     ] {
-        let bad = Command::new(env!("CARGO_BIN_EXE_fipmae"))
-            .args(&args)
-            .output()
-            .unwrap();
-        assert!(!bad.status.success());
-        assert!(
-            String::from_utf8_lossy(&bad.stderr).contains(needle),
-            "{args:?}"
-        );
+        fipmae_fails(&args, needle);
     }
 }
 
@@ -683,30 +660,12 @@ fn every_flag_of_every_subcommand_is_documented() {
 
 #[test]
 fn eval_open_set_scores_never_trained_modulations_against_the_classes() {
-    let tmpdir = common::Scratch::new();
-    let out = tmpdir.path("open-set");
-    let bundle = common::repo_root().join("static");
-    fipmae(&[
-        "eval",
-        "--model",
-        bundle.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--per-class",
-        "4",
-        "--snr-min",
-        "10",
-        "--snr-max",
-        "20",
-        "--snr-step",
-        "10",
-        "--recon-per-class",
-        "0",
-        "--open-set",
-        "qpsk,16qam,noise",
-    ]);
-    let r: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("openset.json")).unwrap()).unwrap();
+    let (_tmp, out, _) = scratch_out("open-set");
+    fipmae(&eval_shipped(
+        &out,
+        "--per-class 4 --snr-min 10 --snr-max 20 --snr-step 10 --recon-per-class 0 --open-set qpsk,16qam,noise",
+    ));
+    let r = read_json(&out.join("openset.json"));
     assert_eq!(r["kinds"], serde_json::json!(["QPSK", "16QAM", "noise"]));
     let t = r["temperature"].as_f64().unwrap();
     assert!((0.05..=20.0).contains(&t), "{t}");
@@ -732,15 +691,9 @@ fn eval_open_set_scores_never_trained_modulations_against_the_classes() {
         .unwrap()
         .contains("| 20 |"));
     // an unknown kind is named, before anything is written
-    let bad = Command::new(env!("CARGO_BIN_EXE_fipmae"))
-        .args(["eval", "--model", bundle.to_str().unwrap(), "--out"])
-        .arg(tmpdir.path("bad"))
-        .args(["--open-set", "qpsk,qam256"])
-        .output()
-        .unwrap();
-    assert!(!bad.status.success());
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("qam256"));
-    assert!(!tmpdir.path("bad").exists());
+    let bad_out = out.with_file_name("bad");
+    fipmae_fails(&eval_shipped(&bad_out, "--open-set qpsk,qam256"), "qam256");
+    assert!(!bad_out.exists());
 }
 
 #[test]
@@ -768,11 +721,9 @@ fn a_calibrated_bundle_calls_out_of_set_recordings_unknown() {
         "2",
     ]);
     assert!(said.contains("calibration.json"), "{said}");
-    let index: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(bundle.join("bundle.json")).unwrap()).unwrap();
+    let index = read_json(&bundle.join("bundle.json"));
     assert_eq!(index["calibration"], "calibration.json");
-    let rule: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(bundle.join("calibration.json")).unwrap()).unwrap();
+    let rule = read_json(&bundle.join("calibration.json"));
     assert_eq!(rule["calibration_bursts"].as_u64(), Some(6 * 10 * 16));
     assert_eq!(rule["thresholds"].as_array().unwrap().len(), 10);
     let (foreign, known) = (tmpdir.path("16qam"), tmpdir.path("known"));
@@ -843,34 +794,15 @@ fn a_calibrated_bundle_calls_out_of_set_recordings_unknown() {
 fn eval_scores_the_shipped_bundle_as_shipped() {
     // the f16 bundle in static/ on a small test set of its own: each SNR's accuracy lies
     // within the sampling error of static/report.json's (which `eval --model static` wrote)
-    let tmpdir = common::Scratch::new();
-    let out = tmpdir.path("static-eval");
+    let (_tmp, out, _) = scratch_out("static-eval");
     let bundle = common::repo_root().join("static");
-    let text = fipmae(&[
-        "eval",
-        "--model",
-        bundle.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--per-class",
-        "8",
-        "--snr-min",
-        "0",
-        "--snr-max",
-        "20",
-        "--snr-step",
-        "10",
-        "--recon-per-class",
-        "1",
-        "--seed",
-        "77",
-    ]);
+    let text = fipmae(&eval_shipped(
+        &out,
+        "--per-class 8 --snr-min 0 --snr-max 20 --snr-step 10 --recon-per-class 1 --seed 77",
+    ));
     assert!(text.contains("report in"), "{text}");
-    let read = |p: std::path::PathBuf| -> serde_json::Value {
-        serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
-    };
-    let small = read(out.join("report.json"));
-    let shipped = read(bundle.join("report.json"));
+    let small = read_json(&out.join("report.json"));
+    let shipped = read_json(&bundle.join("report.json"));
     let at = |r: &serde_json::Value, snr: f64| {
         r["per_snr"]
             .as_array()
@@ -953,17 +885,14 @@ fn classify_renders_at_the_recordings_symbol_rate_when_told() {
     // the training rate itself changes nothing
     assert_eq!(correct(&["--samples-per-symbol", "8"]).1, correct(&[]).1);
     // and a rate of 0 is refused before anything is read
-    let out = Command::new(env!("CARGO_BIN_EXE_fipmae"))
-        .args([
-            "classify",
-            "--model",
-            &s(&bundle),
-            "--samples-per-symbol",
-            "0",
-        ])
-        .args(&metas[..1])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("samples-per-symbol"));
+    let zero_rate = [
+        "classify",
+        "--model",
+        &s(&bundle),
+        "--samples-per-symbol",
+        "0",
+    ];
+    let mut zero_rate: Vec<String> = zero_rate.iter().map(|a| a.to_string()).collect();
+    zero_rate.push(metas[0].clone());
+    fipmae_fails(&zero_rate, "samples-per-symbol");
 }

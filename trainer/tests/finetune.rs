@@ -237,25 +237,11 @@ fn init_from_starts_from_the_kept_classifier_and_refuses_a_changed_one() -> anyh
 
     // one epoch at a vanishing learning rate: the weights it keeps are the source's
     let next = tmpdir.path("next");
-    let a: FinetuneArgs = trainer::args_from(&[
-        "--init-from",
-        &source.to_string_lossy(),
-        "--fresh-labels",
-        "--labels-per-class",
-        "4",
-        "--val-per-class",
-        "2",
-        "--epochs",
-        "1",
-        "--batch-size",
-        "8",
-        "--lr",
-        "1e-12",
-        "--seed",
-        "5",
-        "--out",
-        &next.to_string_lossy(),
-    ])?;
+    let src = source.to_string_lossy();
+    let mut flags =
+        common::tiny_labels(&[("--init-from", &src), ("--lr", "1e-12"), ("--seed", "5")]);
+    flags.push("--fresh-labels".into());
+    let a: FinetuneArgs = common::parse(&flags, &next);
     run(&a)?;
     let device = Default::default();
     let (_, before) = trainer::finetune::load_run::<Flex>(&source, &device)?;

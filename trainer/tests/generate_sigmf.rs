@@ -11,26 +11,20 @@ use trainer::data::recordings::files::read_recording;
 use trainer::generate::{run, stem, GenerateArgs};
 
 fn args(out: PathBuf, count: u64) -> GenerateArgs {
-    GenerateArgs {
-        out,
-        count,
-        seed: 1,
-        start: 0,
-        snr_db: None,
-        snr_min: -10.0,
-        snr_max: 10.0,
-        profile: Profile::Standard,
-        classes: "all".into(),
-        out_of_set: None,
-        samples: None,
-        sps: None,
-        class_parameters: None,
-        max_freq_offset: None,
-        sample_rate: 1e6,
-        previews: false,
-        image_size: 32,
-        threads: Some(2),
-    }
+    let (out, count) = (out.to_string_lossy(), count.to_string());
+    trainer::args_from(&[
+        "--out",
+        &out,
+        "--count",
+        &count,
+        "--seed",
+        "1",
+        "--image-size",
+        "32",
+        "--threads",
+        "2",
+    ])
+    .expect("valid flags")
 }
 
 #[test]
@@ -92,8 +86,8 @@ fn previews_and_options() -> anyhow::Result<()> {
     bad.classes = "OOK,QAM1024".into();
     assert!(format!("{:#}", bad.dataset().unwrap_err()).contains("QAM1024"));
     let mut bad = args(tmpdir.path("bad"), 1);
-    bad.snr_min = 5.0;
-    bad.snr_max = -5.0;
+    bad.snr.snr_min = 5.0;
+    bad.snr.snr_max = -5.0;
     assert!(bad.dataset().is_err());
     Ok(())
 }

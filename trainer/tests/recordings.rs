@@ -410,24 +410,15 @@ fn pretraining_mixes_recorded_and_generated_examples_in_one_batch() -> anyhow::R
         "resumed and uninterrupted weights differ"
     );
     // and a classifier fine-tunes from it on the same recordings' labels
-    let ft: trainer::finetune::FinetuneArgs = trainer::args_from(&[
-        "--pretrained",
-        &half.to_string_lossy(),
-        "--recordings",
-        &d,
-        "--labels-per-class",
-        "4",
-        "--val-per-class",
-        "2",
-        "--epochs",
-        "1",
-        "--batch-size",
-        "8",
-        "--threads",
-        "2",
-        "--out",
-        &tmp.path("ft").to_string_lossy(),
-    ])?;
+    let half_dir = half.to_string_lossy();
+    let ft: trainer::finetune::FinetuneArgs = common::parse(
+        &common::tiny_labels(&[
+            ("--pretrained", &half_dir),
+            ("--recordings", &d),
+            ("--threads", "2"),
+        ]),
+        &tmp.path("ft"),
+    );
     trainer::finetune::run(&ft)?;
     Ok(())
 }

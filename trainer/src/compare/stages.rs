@@ -119,7 +119,7 @@ impl Campaign<'_> {
         f.val_per_class = (args.labels_per_class / 5).max(1);
         if let Some(s) = snr {
             // labels and validation at this SNR alone
-            (f.snr_min, f.snr_max) = (f64::from(s), f64::from(s));
+            f.snr = crate::flags::SnrRange::at(f64::from(s));
         }
         f.epochs = args.finetune_epochs;
         f.batch_size = args.batch_size;
@@ -156,7 +156,7 @@ impl Campaign<'_> {
         e.embeddings = args.embeddings;
         if let Some(s) = snr {
             // tested at this SNR alone; reconstructions are not this table's measure
-            (e.snr_min, e.snr_max) = (s, s);
+            e.snr = crate::flags::SnrGrid::at(s);
             e.recon_per_class = 0;
         }
         timed(self.timings, seed, &v.name, "eval", snr, || eval::run(&e))

@@ -28,6 +28,7 @@ pub use crate::training::run_folder::CALIBRATION_JSON;
 
 /// Options of `fipmae calibrate`.
 #[derive(Debug, Clone, Args)]
+#[command(mut_arg("snr_max", |a| a.default_value("20")))]
 pub struct CalibrateArgs {
     /// Fine-tuning run folder or exported bundle folder; `calibration.json` is written
     /// into it (a bundle's `bundle.json` then names it).
@@ -36,15 +37,9 @@ pub struct CalibrateArgs {
     /// Calibration bursts per (class, SNR).
     #[arg(long, default_value_t = 20)]
     pub per_class: u64,
-    /// Lowest SNR of the calibration grid, dB.
-    #[arg(long, default_value_t = -10, value_parser = crate::flags::parse_snr_db_whole, allow_hyphen_values = true)]
-    pub snr_min: i32,
-    /// Highest SNR of the calibration grid, dB.
-    #[arg(long, default_value_t = 20, value_parser = crate::flags::parse_snr_db_whole, allow_hyphen_values = true)]
-    pub snr_max: i32,
-    /// SNR step of the calibration grid, dB.
-    #[arg(long, default_value_t = 1)]
-    pub snr_step: i32,
+    /// The calibration grid (−10..20 dB by default).
+    #[command(flatten)]
+    pub snr: crate::flags::SnrGrid,
     /// The familiarity score: `max-probability`, `negative-energy`, `mahalanobis`,
     /// `statistics` (the burst's envelope, phase-step and cumulant statistics), or several
     /// joined by `+` (their standardised mean), e.g. `max-probability+mahalanobis`.
@@ -90,9 +85,7 @@ impl CalibrateArgs {
             model: self.model.clone(),
             out: self.model.clone(),
             per_class: self.per_class,
-            snr_min: self.snr_min,
-            snr_max: self.snr_max,
-            snr_step: self.snr_step,
+            snr: self.snr.clone(),
             seed: TEST_SEED,
             pretrained: None,
             recon_per_class: 0,
@@ -111,8 +104,9 @@ impl CalibrateArgs {
 
 /// Fits the rule of `args.model` (see the module docs); writes nothing.
 pub fn fit(args: &CalibrateArgs) -> Result<OpenSetRule> {
-    if args.snr_step <= 0 || args.snr_min > args.snr_max || args.per_class == 0 {
-        bail!("need --snr-step > 0, --snr-min ≤ --snr-max and --per-class ≥ 1");
+    args.snr.check()?;
+    if args.per_class == 0 {
+        bail!("need --per-class ≥ 1");
     }
     if !(0.5..1.0).contains(&args.keep) {
         bail!("--keep must be in [0.5, 1), got {}", args.keep);
@@ -125,9 +119,7 @@ pub fn fit(args: &CalibrateArgs) -> Result<OpenSetRule> {
     let renderer = Renderer::new(subject.render.clone())?;
     let threads = crate::data::threads(args.threads);
     let observer = Observer::new(&subject, &renderer, threads, &device)?;
-    let snrs: Vec<i32> = (args.snr_min..=args.snr_max)
-        .step_by(args.snr_step as usize)
-        .collect();
+    let snrs = args.snr.values();
     let (cal, labels) = calibration_split(&eval, &subject, &observer, &snrs)?;
     let (score, components) = &args.score;
     Ok(OpenSetRule::fit(

@@ -59,8 +59,7 @@ fn synthetic_accuracy(
     let mut confusion = vec![vec![0u64; k]; k];
     let mut per_snr = Vec::new();
     let mut embedded = EmbeddingSet::default();
-    let snrs = (args.snr_min..=args.snr_max).step_by(args.snr_step as usize);
-    for (s, snr) in snrs.enumerate() {
+    for (s, snr) in args.snr.values().into_iter().enumerate() {
         let mut spec = ft.dataset.clone();
         spec.seed = args.seed;
         spec.snr = SnrSpec::Fixed { db: snr as f64 };

@@ -43,15 +43,9 @@ pub struct EvalArgs {
     /// an SNR's accuracy.
     #[arg(long, default_value_t = 20)]
     pub per_class: u64,
-    /// Lowest SNR, dB.
-    #[arg(long, default_value_t = -10, value_parser = crate::flags::parse_snr_db_whole, allow_hyphen_values = true)]
-    pub snr_min: i32,
-    /// Highest SNR, dB.
-    #[arg(long, default_value_t = 10, value_parser = crate::flags::parse_snr_db_whole, allow_hyphen_values = true)]
-    pub snr_max: i32,
-    /// SNR step, dB.
-    #[arg(long, default_value_t = 1)]
-    pub snr_step: i32,
+    /// The SNR grid of the test set (−10..10 dB by default).
+    #[command(flatten)]
+    pub snr: crate::flags::SnrGrid,
     /// Test-set seed (fixed by default so reports compare).
     #[arg(long, default_value_t = TEST_SEED)]
     pub seed: u64,
@@ -127,18 +121,19 @@ impl EvalArgs {
 
     /// Refuses options that would measure nothing.
     fn check(&self) -> Result<()> {
-        if self.snr_step <= 0 || self.snr_min > self.snr_max || self.per_class == 0 {
-            bail!("need --snr-step > 0, --snr-min ≤ --snr-max and --per-class ≥ 1");
+        self.snr.check()?;
+        if self.per_class == 0 {
+            bail!("need --per-class ≥ 1");
         }
         if self.open_set.is_some() && !self.recordings.is_empty() {
             bail!("--open-set measures on the generator's test set, not on --recordings");
         }
         self.open_set_kinds()?;
-        if self.embeddings && self.embeddings_min_snr > self.snr_max {
+        if self.embeddings && self.embeddings_min_snr > self.snr.snr_max {
             bail!(
                 "--embeddings-min-snr {} dB is above --snr-max {} dB: no test example would be embedded",
                 self.embeddings_min_snr,
-                self.snr_max
+                self.snr.snr_max
             );
         }
         Ok(())

@@ -5,13 +5,13 @@ use std::path::PathBuf;
 use anyhow::{bail, Result};
 use clap::Args;
 use model::config::{ClassifierConfig, FipMaeConfig, Method, Preset};
-use model::{DatasetSpec, Profile, SignalConfig, SnrSpec};
+use model::{DatasetSpec, Profile, SignalConfig};
 
 use super::description::read_finetune_run;
 use super::{FinetuneRun, LABELLED_SALT};
 use crate::data::recordings::{RecordingSet, RecordingsSpec};
 use crate::flags::{
-    parse_fraction, parse_non_negative, parse_positive, parse_snr_db, BurstFlags, RunFlags,
+    parse_fraction, parse_non_negative, parse_positive, BurstFlags, RunFlags, SnrRange,
 };
 use crate::fsutil::read;
 use crate::pretrain::PretrainRun;
@@ -47,12 +47,9 @@ pub struct FinetuneArgs {
     /// the compute of the same labels repeated. Validation examples stay the same.
     #[arg(long, conflicts_with = "recordings")]
     pub fresh_labels: bool,
-    /// Lowest SNR of the labelled examples (training and validation), dB.
-    #[arg(long, default_value_t = -10.0, value_parser = parse_snr_db, allow_hyphen_values = true)]
-    pub snr_min: f64,
-    /// Highest SNR of the labelled examples, dB (≥ --snr-min).
-    #[arg(long, default_value_t = 10.0, value_parser = parse_snr_db, allow_hyphen_values = true)]
-    pub snr_max: f64,
+    /// SNR range of the labelled examples (training and validation).
+    #[command(flatten)]
+    pub snr: SnrRange,
     /// Generator definitions of the labelled data: `standard` or `denomae` (default: the
     /// pretraining run's generator settings, or `standard` from scratch).
     #[arg(long)]
@@ -192,24 +189,13 @@ impl FinetuneArgs {
         if self.labels_per_class == 0 || self.batch_size == 0 || self.epochs == 0 {
             bail!("--labels-per-class, --batch-size and --epochs must be at least 1");
         }
-        if self.snr_min > self.snr_max {
-            bail!(
-                "--snr-min {} dB is above --snr-max {} dB",
-                self.snr_min,
-                self.snr_max
-            );
-        }
-        Ok(())
+        self.snr.check()
     }
 
     /// The labelled data's generator: its own seed, the SNR range, and `pretrained`'s
     /// generator settings unless another profile is asked for, with the overrides.
     fn dataset(&self, pretrained: SignalConfig) -> Result<DatasetSpec> {
-        let snr = SnrSpec::Uniform {
-            min_db: self.snr_min,
-            max_db: self.snr_max,
-        };
-        let mut dataset = DatasetSpec::new(self.run.seed ^ LABELLED_SALT, snr);
+        let mut dataset = DatasetSpec::new(self.run.seed ^ LABELLED_SALT, self.snr.spec());
         dataset.signal = match self.profile {
             Some(p) if p != pretrained.profile => SignalConfig::for_profile(p),
             _ => pretrained,

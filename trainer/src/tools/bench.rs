@@ -300,7 +300,7 @@ pub struct MatmulBenchArgs {
 
 /// The matrix products of one `small` pretraining step at batch 32, as
 /// `(name, batch, m, k, n)`: token-wise projections (batch × tokens rows) and the per-head
-/// attention products (batch × heads matrices). The same list is in `bench/torch_twin.py`.
+/// attention products (batch × heads matrices). `bench/torch_twin.py --matmul` reads them from `bench matmul --json`.
 pub const MATMUL_SHAPES: [(&str, usize, usize, usize, usize); 8] = [
     ("encoder q/k/v/out projection", 1, 32 * 59, 192, 192),
     ("encoder MLP up", 1, 32 * 59, 192, 768),
@@ -345,7 +345,9 @@ pub fn matmul_main(args: &MatmulBenchArgs) -> Result<()> {
     }
     for ((name, batch, m, k, n), (_, gflops)) in MATMUL_SHAPES.iter().zip(&rows) {
         if args.json {
-            let line = serde_json::json!({"side": "burn", "name": name, "gflops": gflops});
+            let shape = [batch, m, k, n];
+            let line =
+                serde_json::json!({"side": "burn", "name": name, "shape": shape, "gflops": gflops});
             println!("{line}");
         } else {
             println!("| {name} ({batch} × {m}×{k} · {k}×{n}) | {gflops:.1} |");

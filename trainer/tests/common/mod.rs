@@ -49,16 +49,20 @@ const TINY_PRETRAIN: [(&str, &str); 7] = [
     ("--threads", "1"),
 ];
 
-/// A tiny fine-tuning's flags (no subcommand, no `--out`): a ViT from scratch on the tiny
-/// preset, 4 labels and 2 validation examples per class, one epoch, batches of 8, a peak
-/// learning rate of 1e-3, seed 1, one thread.
-const TINY_VIT: [(&str, &str); 9] = [
-    ("--method", "vit"),
-    ("--preset", "tiny"),
+/// A tiny fine-tuning's labels and schedule (no method, no subcommand, no `--out`): 4 labels
+/// and 2 validation examples per class, one epoch, batches of 8.
+const TINY_LABELS: [(&str, &str); 4] = [
     ("--labels-per-class", "4"),
     ("--val-per-class", "2"),
     ("--epochs", "1"),
     ("--batch-size", "8"),
+];
+
+/// A tiny fine-tuning from scratch on top of [`TINY_LABELS`]: a ViT on the tiny preset, a
+/// peak learning rate of 1e-3, seed 1, one thread.
+const TINY_VIT: [(&str, &str); 5] = [
+    ("--method", "vit"),
+    ("--preset", "tiny"),
     ("--lr", "1e-3"),
     ("--seed", "1"),
     ("--threads", "1"),
@@ -86,10 +90,18 @@ pub fn tiny_pretrain(set: &[(&str, &str)]) -> Vec<String> {
     flags(&TINY_PRETRAIN, set)
 }
 
-/// The flags of a tiny fine-tuning from scratch ([`TINY_VIT`]) with `set` changed or added.
+/// The flags of a tiny fine-tuning from scratch ([`TINY_LABELS`] and [`TINY_VIT`]) with
+/// `set` changed or added.
 #[allow(dead_code)]
 pub fn tiny_vit(set: &[(&str, &str)]) -> Vec<String> {
-    flags(&TINY_VIT, set)
+    flags(&[&TINY_LABELS[..], &TINY_VIT[..]].concat(), set)
+}
+
+/// The flags of a tiny fine-tuning's labels and schedule ([`TINY_LABELS`]) with `set`
+/// changed or added: the method, its source and the rest come from `set`.
+#[allow(dead_code)]
+pub fn tiny_labels(set: &[(&str, &str)]) -> Vec<String> {
+    flags(&TINY_LABELS, set)
 }
 
 /// A subcommand's options for `flags` and `--out out` (every other at its default).

@@ -324,9 +324,7 @@ pub(super) fn measure(
     threads: usize,
     device: &backend::Device,
 ) -> Result<OpenSetReport> {
-    let snrs: Vec<i32> = (args.snr_min..=args.snr_max)
-        .step_by(args.snr_step as usize)
-        .collect();
+    let snrs = args.snr.values();
     let observer = Observer::new(subject, renderer, threads, device)?;
     let (cal, cal_labels) = calibration_split(args, subject, &observer, &snrs)?;
     let k = subject.classes.len();
