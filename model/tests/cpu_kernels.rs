@@ -1,6 +1,8 @@
 //! The kernels this project changed in its copy of Burn's CPU backend (vendor/burn-flex,
 //! issue #26) against the published ones they replace: GELU forward and backward (a
-//! vectorised, multi-threaded erf) against `erf`, which still runs libm.
+//! vectorised, multi-threaded erf) against `erf`, which still runs libm; and the operations
+//! vendor/burn-autodiff records as one (layer norm, softmax, attention) against their
+//! decomposed formulas.
 #![allow(clippy::unwrap_used)]
 
 use burn::backend::{Autodiff, Flex};
@@ -143,5 +145,46 @@ fn softmax_gradients_match_the_decomposed_formula() {
             xa.grad(&g).unwrap()
         };
         assert!(max_abs_diff(grad_of(true), grad_of(false)) < 1e-5);
+    }
+}
+
+#[test]
+fn attention_output_and_gradients_match_the_decomposed_formula() {
+    // vendor/burn-autodiff records unmasked attention as one operation with its own
+    // backward pass; the reference is softmax(QKᵀ/√d)·V from tensor operations
+    use burn::tensor::activation::softmax;
+    use burn::tensor::module::attention;
+    use burn::tensor::ops::AttentionModuleOptions;
+    let device = Default::default();
+    let draw =
+        |shape: [usize; 4]| Tensor::<B, 4>::random(shape, Distribution::Normal(0.0, 1.0), &device);
+    // batch 2, heads 3, 5 queries over 7 keys, width 4 (values 6)
+    let (q, k, v) = (draw([2, 3, 5, 4]), draw([2, 3, 7, 4]), draw([2, 3, 7, 6]));
+    let w = draw([2, 3, 5, 6]);
+    let run = |fused: bool| {
+        let track = |t: &Tensor<B, 4>| Tensor::<AD, 4>::from_inner(t.clone()).require_grad();
+        let (qa, ka, va) = (track(&q), track(&k), track(&v));
+        let out = if fused {
+            attention(
+                qa.clone(),
+                ka.clone(),
+                va.clone(),
+                None,
+                None,
+                AttentionModuleOptions::default(),
+            )
+        } else {
+            softmax(qa.clone().matmul(ka.clone().transpose()).div_scalar(2.0), 3).matmul(va.clone())
+        };
+        let g = (out.clone() * Tensor::from_inner(w.clone()))
+            .sum()
+            .backward();
+        let grads = [&qa, &ka, &va].map(|t| t.grad(&g).unwrap());
+        (out.inner(), grads)
+    };
+    let ((fused, fused_grads), (reference, reference_grads)) = (run(true), run(false));
+    assert!(max_abs_diff(fused, reference) < 1e-5);
+    for (a, b) in fused_grads.into_iter().zip(reference_grads) {
+        assert!(max_abs_diff(a, b) < 1e-5);
     }
 }

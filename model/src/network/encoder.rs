@@ -15,6 +15,8 @@ use burn::module::{Module, Param};
 use burn::nn::attention::{MultiHeadAttention, MultiHeadAttentionConfig};
 use burn::nn::{Gelu, Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::tensor::activation::softmax;
+use burn::tensor::module::attention;
+use burn::tensor::ops::AttentionModuleOptions;
 use burn::tensor::{backend::Backend, Bool, Int, Tensor, TensorData};
 
 use crate::config::FipMaeConfig;
@@ -119,14 +121,20 @@ pub(crate) fn self_attention<B: Backend>(
             .swap_dims(1, 2)
     };
     let (q, k, v) = (split(&attn.query), split(&attn.key), split(&attn.value));
-    let mut scores = q.matmul(k.transpose()).div_scalar((d_k as f32).sqrt());
-    if let Some(pad) = pad {
-        scores = scores.mask_fill(pad.reshape([batch, 1, 1, tokens]), attn.min_float);
-    }
-    let context = softmax(scores, 3)
-        .matmul(v)
-        .swap_dims(1, 2)
-        .reshape([batch, tokens, dim]);
+    let context = match pad {
+        // training: one tracked operation with its own backward pass (vendor/burn-autodiff)
+        None if B::ad_enabled(&x.device()) => {
+            attention(q, k, v, None, None, AttentionModuleOptions::default())
+        }
+        _ => {
+            let mut scores = q.matmul(k.transpose()).div_scalar((d_k as f32).sqrt());
+            if let Some(pad) = pad {
+                scores = scores.mask_fill(pad.reshape([batch, 1, 1, tokens]), attn.min_float);
+            }
+            softmax(scores, 3).matmul(v)
+        }
+    };
+    let context = context.swap_dims(1, 2).reshape([batch, tokens, dim]);
     per_token(&attn.output, context)
 }
 

@@ -2009,7 +2009,85 @@ impl<B: Backend, C: CheckpointStrategy> ModuleOps<Autodiff<B, C>> for Autodiff<B
         attn_bias: Option<FloatTensor<Autodiff<B, C>>>,
         options: AttentionModuleOptions,
     ) -> FloatTensor<Autodiff<B, C>> {
-        attention_fallback::<Self>(query, key, value, mask, attn_bias, options)
+        // fipmae: attention without a mask, bias, soft cap or causality as one tracked
+        // operation (the published crate records the fallback's transpose, product, scale,
+        // softmax and product, each with its backward pass): forward S = QKᵀ·scale,
+        // P = softmax(S), O = PV through the backend's batched products (parallel over
+        // batch × heads in Flex) and fused softmax, P saved; backward dV = PᵀdO,
+        // dP = dO·Vᵀ, dS = P ⊙ (dP − Σ dP ⊙ P)·scale, dQ = dS·K, dK = dSᵀ·Q.
+        if mask.is_some() || attn_bias.is_some() || options.softcap.is_some() || options.is_causal
+        {
+            return attention_fallback::<Self>(query, key, value, mask, attn_bias, options);
+        }
+
+        #[derive(Debug)]
+        struct Attention;
+
+        impl<B: Backend> Backward<B, 3> for Attention {
+            // query, key, value, probabilities, scale
+            type State = (
+                B::FloatTensorPrimitive,
+                B::FloatTensorPrimitive,
+                B::FloatTensorPrimitive,
+                B::FloatTensorPrimitive,
+                f64,
+            );
+
+            fn backward(
+                self,
+                ops: Ops<Self::State, 3>,
+                grads: &mut Gradients,
+                _checkpointer: &mut Checkpointer,
+            ) {
+                let [node_q, node_k, node_v] = ops.parents;
+                let grad = grads.consume::<B>(&ops.node);
+                let (q, k, v, p, scale) = ops.state;
+                if let Some(node) = node_v {
+                    let dv = B::float_matmul(B::float_transpose(p.clone()), grad.clone());
+                    grads.register::<B>(node.id, dv);
+                }
+                if node_q.is_none() && node_k.is_none() {
+                    return;
+                }
+                let dp = B::float_matmul(grad, B::float_transpose(v));
+                let dot = B::float_sum_dim(B::float_mul(dp.clone(), p.clone()), 3);
+                let ds = B::float_mul(B::float_sub(dp, dot), p);
+                let ds = B::float_mul_scalar(ds, scale.into());
+                if let Some(node) = node_q {
+                    grads.register::<B>(node.id, B::float_matmul(ds.clone(), k));
+                }
+                if let Some(node) = node_k {
+                    grads.register::<B>(node.id, B::float_matmul(B::float_transpose(ds), q));
+                }
+            }
+        }
+
+        let head_dim = burn_backend::TensorMetadata::shape(&query.primitive).dims::<4>()[3];
+        let scale = options
+            .scale
+            .unwrap_or_else(|| 1.0 / (head_dim as f64).sqrt());
+        let forward = |q: B::FloatTensorPrimitive,
+                       k: B::FloatTensorPrimitive,
+                       v: B::FloatTensorPrimitive| {
+            let s = B::float_mul_scalar(B::float_matmul(q, B::float_transpose(k)), scale.into());
+            let p = B::softmax(s, 3);
+            (B::float_matmul(p.clone(), v), p)
+        };
+        match Attention
+            .prepare::<C>([query.node.clone(), key.node.clone(), value.node.clone()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => {
+                let (q, k, v) = (query.primitive, key.primitive, value.primitive);
+                let (out, p) = forward(q.clone(), k.clone(), v.clone());
+                prep.finish((q, k, v, p, scale), out)
+            }
+            OpsKind::UnTracked(prep) => {
+                let (out, _) = forward(query.primitive, key.primitive, value.primitive);
+                prep.finish(out)
+            }
+        }
     }
 
     fn ctc_loss(
