@@ -32,16 +32,10 @@ mod v021 {
             Distribution::Default,
             &device,
         );
-        (0..steps + 2)
-            .map(|_| {
-                let t = std::time::Instant::now();
-                let y = enc.forward(TransformerEncoderInput::new(x.clone()));
-                let grads = y.powf_scalar(2.0).mean().backward();
-                drop(grads);
-                t.elapsed().as_secs_f64()
-            })
-            .skip(2)
-            .collect()
+        super::timed(steps, || {
+            let y = enc.forward(TransformerEncoderInput::new(x.clone()));
+            drop(y.powf_scalar(2.0).mean().backward());
+        })
     }
 }
 
@@ -62,17 +56,23 @@ mod v022 {
             Distribution::Default,
             &device,
         );
-        (0..steps + 2)
-            .map(|_| {
-                let t = std::time::Instant::now();
-                let y = enc.forward(TransformerEncoderInput::new(x.clone()));
-                let grads = y.powf_scalar(2.0).mean().backward();
-                drop(grads);
-                t.elapsed().as_secs_f64()
-            })
-            .skip(2)
-            .collect()
+        super::timed(steps, || {
+            let y = enc.forward(TransformerEncoderInput::new(x.clone()));
+            drop(y.powf_scalar(2.0).mean().backward());
+        })
     }
+}
+
+/// Seconds of each of `steps` calls of `step` after two untimed ones.
+fn timed(steps: usize, mut step: impl FnMut()) -> Vec<f64> {
+    (0..steps + 2)
+        .map(|_| {
+            let t = Instant::now();
+            step();
+            t.elapsed().as_secs_f64()
+        })
+        .skip(2)
+        .collect()
 }
 
 fn main() {
