@@ -188,3 +188,44 @@ fn attention_output_and_gradients_match_the_decomposed_formula() {
         assert!(max_abs_diff(a, b) < 1e-5);
     }
 }
+
+#[test]
+fn small_batched_products_match_the_two_dimensional_path() {
+    // the batched products of attention's shapes (one gemm call per matrix, on threads over
+    // the batch), each matrix against the 2-D product, contiguous and strided; kept as the
+    // check for any change to the batched path (nano-gemm was tried there: vendor/README.md)
+    let device = Default::default();
+    let draw = |shape: [usize; 3]| Tensor::<B, 3>::random(shape, Distribution::Default, &device);
+    for (m, k, n) in [
+        (59, 64, 59),
+        (59, 59, 64),
+        (64, 32, 64),
+        (3, 5, 7),
+        (1, 64, 17),
+    ] {
+        let (a, b) = (draw([6, m, k]), draw([6, k, n]));
+        // the same values through transposed (non-contiguous) views
+        let (at, bt) = (
+            draw([6, k, m]).swap_dims(1, 2),
+            draw([6, n, k]).swap_dims(1, 2),
+        );
+        for (a, b) in [
+            (a.clone(), b.clone()),
+            (at, bt),
+            (a, b.clone().swap_dims(1, 2).swap_dims(1, 2)),
+        ] {
+            let batched = a.clone().matmul(b.clone());
+            for i in 0..6 {
+                let two_d = |t: &Tensor<B, 3>| {
+                    let [_, rows, cols] = t.dims();
+                    t.clone().slice([i..i + 1]).reshape([rows, cols])
+                };
+                let want = two_d(&a).matmul(two_d(&b));
+                assert!(
+                    max_abs_diff(two_d(&batched), want) < 1e-4,
+                    "{m}x{k}·{k}x{n}"
+                );
+            }
+        }
+    }
+}
