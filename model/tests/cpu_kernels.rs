@@ -229,3 +229,24 @@ fn small_batched_products_match_the_two_dimensional_path() {
         }
     }
 }
+
+#[test]
+fn banded_two_dimensional_products_match_the_batched_path() {
+    // vendor/burn-flex splits a parallel 2-D product into one band of rows per thread; the
+    // same product as a batch of one (gemm's own threading) is the reference, for a
+    // contiguous and a transposed left operand and a row count that leaves a short band
+    let device = Default::default();
+    for (m, k, n) in [(1888, 192, 192), (2049, 128, 512), (1001, 768, 192)] {
+        let a = Tensor::<B, 2>::random([m, k], Distribution::Default, &device);
+        let at = Tensor::<B, 2>::random([k, m], Distribution::Default, &device).transpose();
+        let b = Tensor::<B, 2>::random([k, n], Distribution::Default, &device);
+        for a in [a, at] {
+            let banded = a.clone().matmul(b.clone());
+            let batched = a.unsqueeze::<3>().matmul(b.clone().unsqueeze::<3>());
+            assert!(
+                max_abs_diff(banded, batched.reshape([m, n])) < 1e-3,
+                "{m}x{k}·{k}x{n}"
+            );
+        }
+    }
+}

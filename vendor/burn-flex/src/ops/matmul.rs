@@ -266,6 +266,43 @@ fn matmul_2d_strided<T: GemmScalar>(lhs: FlexTensor, rhs: FlexTensor) -> FlexTen
 
     let parallelism = get_parallelism(m, n, k);
 
+    // fipmae: a parallel product of many rows as one single-threaded gemm call per thread
+    // over its own band of rows (gemm's own threading splits finer and hands off more).
+    #[cfg(feature = "rayon")]
+    if matches!(parallelism, gemm::Parallelism::Rayon(_)) && m >= 64 * rayon::current_num_threads()
+    {
+        use rayon::prelude::*;
+        let band = m.div_ceil(rayon::current_num_threads());
+        let (lhs_addr, rhs_addr) = (lhs_ptr as usize, rhs_ptr as usize);
+        out_data
+            .par_chunks_mut(band * n)
+            .enumerate()
+            .for_each(|(i, out_band)| {
+                let rows = out_band.len() / n;
+                // SAFETY: rows i·band .. i·band + rows of lhs exist; the pointers were valid
+                // above and the tensors outlive the loop.
+                unsafe {
+                    let lhs_band = (lhs_addr as *const T).offset((i * band) as isize * lhs_row_stride);
+                    gemm_call(
+                        rows,
+                        n,
+                        k,
+                        out_band.as_mut_ptr(),
+                        1,
+                        n as isize,
+                        lhs_band,
+                        lhs_col_stride,
+                        lhs_row_stride,
+                        rhs_addr as *const T,
+                        rhs_col_stride,
+                        rhs_row_stride,
+                        gemm::Parallelism::None,
+                    );
+                }
+            });
+        return output;
+    }
+
     unsafe {
         gemm_call(
             m,
