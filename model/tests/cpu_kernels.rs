@@ -218,7 +218,7 @@ fn small_batched_products_match_the_two_dimensional_path() {
             for i in 0..6 {
                 let two_d = |t: &Tensor<B, 3>| {
                     let [_, rows, cols] = t.dims();
-                    t.clone().slice([i..i + 1]).reshape([rows, cols])
+                    t.clone().narrow(0, i, 1).reshape([rows, cols])
                 };
                 let want = two_d(&a).matmul(two_d(&b));
                 assert!(
