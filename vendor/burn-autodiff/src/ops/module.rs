@@ -159,7 +159,12 @@ impl<B: Backend, C: CheckpointStrategy> ModuleOps<Autodiff<B, C>> for Autodiff<B
             {
                 OpsKind::Tracked(prep) => prep.finish(
                     (tensor.primitive.clone(), gamma.primitive.clone(), epsilon),
-                    B::layer_norm(tensor.primitive, gamma.primitive, Some(beta.primitive), epsilon),
+                    B::layer_norm(
+                        tensor.primitive,
+                        gamma.primitive,
+                        Some(beta.primitive),
+                        epsilon,
+                    ),
                 ),
                 OpsKind::UnTracked(prep) => prep.finish(B::layer_norm(
                     tensor.primitive,
@@ -177,9 +182,12 @@ impl<B: Backend, C: CheckpointStrategy> ModuleOps<Autodiff<B, C>> for Autodiff<B
                     (tensor.primitive.clone(), gamma.primitive.clone(), epsilon),
                     B::layer_norm(tensor.primitive, gamma.primitive, None, epsilon),
                 ),
-                OpsKind::UnTracked(prep) => {
-                    prep.finish(B::layer_norm(tensor.primitive, gamma.primitive, None, epsilon))
-                }
+                OpsKind::UnTracked(prep) => prep.finish(B::layer_norm(
+                    tensor.primitive,
+                    gamma.primitive,
+                    None,
+                    epsilon,
+                )),
             },
         }
     }
@@ -2015,8 +2023,7 @@ impl<B: Backend, C: CheckpointStrategy> ModuleOps<Autodiff<B, C>> for Autodiff<B
         // P = softmax(S), O = PV through the backend's batched products (parallel over
         // batch × heads in Flex) and fused softmax, P saved; backward dV = PᵀdO,
         // dP = dO·Vᵀ, dS = P ⊙ (dP − Σ dP ⊙ P)·scale, dQ = dS·K, dK = dSᵀ·Q.
-        if mask.is_some() || attn_bias.is_some() || options.softcap.is_some() || options.is_causal
-        {
+        if mask.is_some() || attn_bias.is_some() || options.softcap.is_some() || options.is_causal {
             return attention_fallback::<Self>(query, key, value, mask, attn_bias, options);
         }
 

@@ -282,7 +282,8 @@ fn matmul_2d_strided<T: GemmScalar>(lhs: FlexTensor, rhs: FlexTensor) -> FlexTen
                 // SAFETY: rows i·band .. i·band + rows of lhs exist; the pointers were valid
                 // above and the tensors outlive the loop.
                 unsafe {
-                    let lhs_band = (lhs_addr as *const T).offset((i * band) as isize * lhs_row_stride);
+                    let lhs_band =
+                        (lhs_addr as *const T).offset((i * band) as isize * lhs_row_stride);
                     gemm_call(
                         rows,
                         n,
