@@ -103,6 +103,9 @@ pub(crate) fn per_token<B: Backend>(layer: &Linear<B>, x: Tensor<B, 3>) -> Tenso
 /// Multi-head self-attention with `attn`'s weights, its projections as [`per_token`]
 /// products: what `MultiHeadAttention::forward` computes (softmax of the scaled scores,
 /// padding keys masked; dropout is 0 in this network), without its batched projections.
+/// Under autodiff without padding the attention itself is Burn's `attention` operation
+/// (one tracked operation in `vendor/burn-autodiff`); inference keeps the tensor formula, so
+/// shipped bundles and the page compute exactly what they did.
 ///
 /// # Shapes
 /// - `x`: `[batch, tokens, dim]`
