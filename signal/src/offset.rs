@@ -67,6 +67,11 @@ pub const FINE_WINDOW: f64 = 0.03;
 /// A line must be this many times the mean power of the fine window around it (its own
 /// lobe left out) to count.
 pub const LINE_RATIO: f64 = 16.0;
+/// Half-width of the band kept for the fine estimate around the coarse one, symbol rates
+/// (every class's main lobe: RRC at roll-off 0.5 reaches 0.75, CPFSK at h = 1 about 1).
+pub const PASSBAND: f64 = 0.75;
+/// Where the band's raised-cosine edge reaches zero, symbol rates.
+pub const STOPBAND: f64 = 1.0;
 /// The powers tried by the fine estimate.
 pub const POWERS: [u32; 4] = [1, 2, 4, 8];
 /// The powers tried again with a wider window (up to 0.45 symbol rates either side of M ×
@@ -83,6 +88,7 @@ pub struct OffsetEstimator {
     seg: usize,
     welch: Arc<dyn Fft<f64>>,
     padded: Arc<dyn Fft<f64>>,
+    inverse: Arc<dyn Fft<f64>>,
     pad: usize,
 }
 
@@ -118,6 +124,7 @@ impl OffsetEstimator {
             seg,
             welch: planner.plan_fft_forward(seg),
             padded: planner.plan_fft_forward(pad),
+            inverse: planner.plan_fft_inverse(pad),
             pad,
         }
     }
@@ -136,6 +143,7 @@ impl OffsetEstimator {
     pub fn estimate(&self, x: &[C32]) -> OffsetEstimate {
         let x = self.widened(x);
         let coarse = self.coarse(&x);
+        let x = self.band_limited(&x, coarse);
         let mut best: Option<(f64, f64, u32)> = None; // (ratio, frequency, power)
         for m in POWERS {
             if let Some((ratio, f)) = self.line(&x, m, coarse, false) {
@@ -161,7 +169,7 @@ impl OffsetEstimator {
                 power: Some(m),
             },
             None => OffsetEstimate {
-                cycles_per_sample: wrap(coarse),
+                cycles_per_sample: wrap(midpoint(&x, coarse)),
                 power: None,
             },
         }
@@ -215,6 +223,33 @@ impl OffsetEstimator {
             }
         }
         psd
+    }
+
+    /// `x` with everything further than [`PASSBAND`] symbol rates from `centre`
+    /// (cycles/sample) removed (a raised-cosine edge out to [`STOPBAND`]): the noise
+    /// outside the band every class occupies, which the M-th power would otherwise fold
+    /// onto the line.
+    fn band_limited(&self, x: &[C64], centre: f64) -> Vec<C64> {
+        let pad = self.pad;
+        let mut buf = x.to_vec();
+        buf.resize(pad, C64::new(0.0, 0.0));
+        self.padded.process(&mut buf);
+        let rate = 1.0 / self.sps as f64;
+        let (pass, stop) = (PASSBAND * rate, STOPBAND * rate);
+        for (k, b) in buf.iter_mut().enumerate() {
+            let f = wrap(k as f64 / pad as f64 - centre).abs();
+            let gain = if f <= pass {
+                1.0
+            } else if f >= stop {
+                0.0
+            } else {
+                0.5 + 0.5 * (std::f64::consts::PI * (f - pass) / (stop - pass)).cos()
+            };
+            *b *= gain / pad as f64;
+        }
+        self.inverse.process(&mut buf);
+        buf.truncate(x.len());
+        buf
     }
 
     /// The circular centroid of the floor-subtracted Welch spectrum, cycles/sample.
@@ -310,6 +345,35 @@ impl OffsetEstimator {
         // the line is at M·f: go back from the coarse estimate by the wrapped difference
         Some((strength, coarse + wrap(line - centre) / f64::from(m)))
     }
+}
+
+/// The carrier as the midpoint of the burst's rising and falling instantaneous
+/// frequencies, cycles/sample, starting from `start`: the frequency of `x[n+1]·x̄[n]`
+/// (after turning back by the current estimate), split by its sign, the two groups'
+/// power-weighted mean frequencies averaged, three times over. For the FSK family (no line)
+/// this removes the data's imbalance that the spectrum's centre keeps (one bit value more
+/// often than the other moves the centroid by the deviation times the imbalance), since
+/// each group's mean sits the deviation either side of the carrier however many bits it
+/// holds; for any class symmetric about its carrier it is unbiased like the centroid.
+fn midpoint(x: &[C64], start: f64) -> f64 {
+    let mut f = start;
+    for _ in 0..3 {
+        let turn = C64::from_polar(1.0, -TAU * f);
+        let (mut up, mut down) = (C64::new(0.0, 0.0), C64::new(0.0, 0.0));
+        for w in x.windows(2) {
+            let y = w[1] * w[0].conj() * turn;
+            if y.im >= 0.0 {
+                up += y;
+            } else {
+                down += y;
+            }
+        }
+        if up.norm() == 0.0 || down.norm() == 0.0 {
+            break;
+        }
+        f += (up.arg() + down.arg()) / 2.0 / TAU;
+    }
+    f
 }
 
 /// The noise floor of a power spectrum: its [`FLOOR_QUANTILE`] quantile.
