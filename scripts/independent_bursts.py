@@ -14,11 +14,12 @@ the others (cfo0 ... field) only when named, e.g. `--condition cfo0 cfo1e-4 cfo1
 cfo5e-2 ranges field`. With --score, a bare --per-class adds two tables: accuracy per
 (condition, class) over all SNRs, and per (condition, class) at each SNR.
 
---check compares the nominal accuracy with REPORT's (a `fipmae eval` report.json) at each
-SNR it checks: those of --snr when given, else every SNR >= 0 dB that has nominal verdicts
-and is in REPORT. It prints how many bursts it compared at each SNR, writes them with the
+--check compares the accuracy of --check-condition (default nominal; `field` for a model
+trained on the parameter ranges and offsets) with REPORT's (a `fipmae eval` report.json) at
+each SNR it checks: those of --snr when given, else every SNR >= 0 dB that has verdicts of
+that condition and is in REPORT. It prints how many bursts it compared at each SNR, writes them with the
 verdict to DIR/check.json, and fails when an SNR is more than --within points below
-REPORT, when an SNR it was asked to check has no nominal burst or is not in REPORT, or when
+REPORT, when an SNR it was asked to check has no burst of it or is not in REPORT, or when
 it compared no burst at all.
 
 One recording per (condition, SNR): DIR/<condition>_snr<S>.sigmf-meta/-data, the bursts of
@@ -285,13 +286,13 @@ def score_per_class(path):
     return "\n".join(rows)
 
 
-def check(hits, report, within, snrs=None):
-    """The nominal accuracy against `report` (report.json's per_snr) at each SNR of `snrs`
-    (None: every SNR >= 0 dB with nominal verdicts that the report has). Prints a line per
-    SNR and the bursts compared; returns (summary for check.json, list of problems)."""
+def check(hits, report, within, snrs=None, condition="nominal"):
+    """`condition`'s accuracy against `report` (report.json's per_snr) at each SNR of `snrs`
+    (None: every SNR >= 0 dB with verdicts of `condition` that the report has). Prints a line
+    per SNR and the bursts compared; returns (summary for check.json, list of problems)."""
     with open(report) as f:
         own = {float(r["snr_db"]): r["accuracy"] for r in json.load(f)["per_snr"]}
-    nominal = {snr: h for (cond, snr), h in hits.items() if cond == "nominal"}
+    nominal = {snr: h for (cond, snr), h in hits.items() if cond == condition}
     if snrs is None:
         snrs = sorted(s for s in nominal if s >= 0 and s in own)
     else:
@@ -301,15 +302,15 @@ def check(hits, report, within, snrs=None):
         right, n = nominal.get(snr, (0, 0))
         row = {"bursts": n, "ok": False}
         if snr not in own:
-            print(f"nominal {snr:g} dB: {n} bursts, but {report} has no accuracy at {snr:g} dB")
+            print(f"{condition} {snr:g} dB: {n} bursts, but {report} has no accuracy at {snr:g} dB")
             problems.append(f"{snr:g} dB: not in {report}")
         elif n == 0:
-            print(f"nominal {snr:g} dB: no bursts to compare")
-            problems.append(f"{snr:g} dB: no nominal bursts")
+            print(f"{condition} {snr:g} dB: no bursts to compare")
+            problems.append(f"{snr:g} dB: no {condition} bursts")
         else:
             acc = right / n
             gap = 100 * (own[snr] - acc)
-            print(f"nominal {snr:g} dB: independent {100 * acc:.1f} %, own test set "
+            print(f"{condition} {snr:g} dB: independent {100 * acc:.1f} %, own test set "
                   f"{100 * own[snr]:.1f} % ({gap:+.1f} points; {n} bursts compared)")
             row.update(independent=acc, own=own[snr], gap_points=gap, ok=gap <= within)
             if gap > within:
@@ -317,11 +318,11 @@ def check(hits, report, within, snrs=None):
         summary[f"{snr:g}"] = row
     total = sum(r["bursts"] for r in summary.values())
     per_snr = ", ".join(f"{k} dB: {r['bursts']}" for k, r in summary.items())
-    print(f"check: {total} nominal bursts compared at {len(summary)} SNRs"
+    print(f"check: {total} {condition} bursts compared at {len(summary)} SNRs"
           + (f" ({per_snr})" if summary else ""))
     if total == 0:
-        problems.append("no nominal burst compared")
-    return {"report": report, "within": within, "bursts": total, "snrs": summary,
+        problems.append(f"no {condition} burst compared")
+    return {"report": report, "condition": condition, "within": within, "bursts": total, "snrs": summary,
             "ok": not problems, "problems": problems}, problems
 
 
@@ -329,10 +330,13 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--score", metavar="VERDICTS", help="score `fipmae classify --json` output instead")
     p.add_argument("--check", metavar="REPORT",
-                   help="with --score: fail when the nominal accuracy at an SNR it checks (those of "
+                   help="with --score: fail when the --check-condition's accuracy at an SNR it checks (those of "
                         "--snr when given, else every SNR >= 0 dB present) is more "
                         "than --within points below this report.json's at the same SNR, or when "
                         "it compares no burst there")
+    p.add_argument("--check-condition", default="nominal", choices=list(CONDITIONS),
+                   help="with --check: the condition compared with the report (default nominal; "
+                        "`field` for a model trained on the parameter ranges and offsets)")
     p.add_argument("--within", type=float, default=5.0)
     p.add_argument("--out", required=True)
     p.add_argument("--per-class", type=int, nargs="?", const=-1, metavar="N",
@@ -340,7 +344,7 @@ def main():
                         "needed): add tables of accuracy per (condition, class)")
     p.add_argument("--snr", type=float, nargs="+",
                    help="SNRs to write (default 0 5 10 20); with --score --check: the SNRs to "
-                        "check, each must have nominal bursts")
+                        "check, each must have bursts of --check-condition")
     p.add_argument("--condition", nargs="+", default=DEFAULT_CONDITIONS, choices=list(CONDITIONS))
     p.add_argument("--seed", type=int, default=1)
     a = p.parse_args()
@@ -354,7 +358,7 @@ def main():
         with open(os.path.join(a.out, "mismatch.md"), "w") as f:
             f.write(md + "\n")
         if a.check:
-            summary, problems = check(hits, a.check, a.within, a.snr)
+            summary, problems = check(hits, a.check, a.within, a.snr, a.check_condition)
             with open(os.path.join(a.out, "check.json"), "w") as f:
                 json.dump(summary, f, indent=1)
             if problems:
