@@ -8,6 +8,12 @@
 #   bash results/recipe-2026-12-05/s/run_s2.sh [WORK]     # default WORK=/var/tmp/recipe25
 #
 # Uses $WORK/fipmae-COMMIT (a copy of target/release/fipmae built at COMMIT below).
+#
+# Stopped after epoch 1 (validation 0.684, s-ft3-partial/) and not resumed: at a42cbdd the
+# carrier-offset estimator changed (README "What the correction itself cost"), and this
+# binary renders with the old one, whose residual at 0-5 dB was what cost the retrained
+# models their points. A `small` run should start again on the new estimator (on a GPU:
+# scripts/gpu_train.sh).
 set -u
 commit=c9f9c24
 R="${1:-/var/tmp/recipe25}"
