@@ -6,7 +6,8 @@
 # on its own test set and on the fixed-parameter, zero-offset one. The control arm with the
 # old estimator is run T's t-cfo1e-2 (same from, epochs, lr; offsets to 1e-2).
 # Then u-ft2: u-ft fine-tuned on for 20 more epochs of fresh labels at lr 1e-3 (u-ft's
-# validation accuracy was still rising), and the same two evals.
+# validation accuracy was still rising), and the same two evals; then u-ft3: u-ft2 polished
+# for 20 epochs of fresh labels at lr 3e-4.
 # ~1 min an epoch alone on the 2-core CPU. Resumable: run it again (remove a stale run.lock).
 #
 #   bash results/recipe-2026-12-05/u/run_u.sh [WORK]     # default WORK=/var/tmp/recipe25
@@ -14,7 +15,7 @@ set -u
 commit=a42cbdd
 R="${1:-/var/tmp/recipe25}"
 B="$R/fipmae-$commit"
-pre=$R/r-pre; from=$R/r-ft2; ft=$R/u-ft; ft2=$R/u-ft2
+pre=$R/r-pre; from=$R/r-ft2; ft=$R/u-ft; ft2=$R/u-ft2; ft3=$R/u-ft3
 resume() { [ -f "$1/run.json" ] && echo --resume; }
 {
   date
@@ -25,5 +26,9 @@ resume() { [ -f "$1/run.json" ] && echo --resume; }
   [ -f $ft2-eval-fixed/report.json ] || time $B finetune --init-from $ft --fresh-labels --labels-per-class 8000 --val-per-class 50 --snr-min -10 --snr-max 20 --epochs 20 --lr 1e-3 --seed 6 --threads 2 --out $ft2 $(resume $ft2) || exit 1
   [ -f $ft2-eval/report.json ] || time $B eval --model $ft2 --pretrained $pre --out $ft2-eval --snr-min -10 --snr-max 20 --per-class 20
   [ -f $ft2-eval-fixed/report.json ] || time $B eval --model $ft2 --pretrained $pre --out $ft2-eval-fixed --snr-min -10 --snr-max 20 --per-class 20 --class-parameters fixed --max-freq-offset 0
+  date
+  [ -f $ft3-eval-fixed/report.json ] || time $B finetune --init-from $ft2 --fresh-labels --labels-per-class 8000 --val-per-class 50 --snr-min -10 --snr-max 20 --epochs 20 --lr 3e-4 --seed 7 --threads 2 --out $ft3 $(resume $ft3) || exit 1
+  [ -f $ft3-eval/report.json ] || time $B eval --model $ft3 --pretrained $pre --out $ft3-eval --snr-min -10 --snr-max 20 --per-class 20
+  [ -f $ft3-eval-fixed/report.json ] || time $B eval --model $ft3 --pretrained $pre --out $ft3-eval-fixed --snr-min -10 --snr-max 20 --per-class 20 --class-parameters fixed --max-freq-offset 0
   date
 } >> $R/u.log 2>&1
