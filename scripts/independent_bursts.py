@@ -292,14 +292,14 @@ def check(hits, report, within, snrs=None, condition="nominal"):
     per SNR and the bursts compared; returns (summary for check.json, list of problems)."""
     with open(report) as f:
         own = {float(r["snr_db"]): r["accuracy"] for r in json.load(f)["per_snr"]}
-    nominal = {snr: h for (cond, snr), h in hits.items() if cond == condition}
+    of_condition = {snr: h for (cond, snr), h in hits.items() if cond == condition}
     if snrs is None:
-        snrs = sorted(s for s in nominal if s >= 0 and s in own)
+        snrs = sorted(s for s in of_condition if s >= 0 and s in own)
     else:
         snrs = sorted({float(s) for s in snrs})
     summary, problems = {}, []
     for snr in snrs:
-        right, n = nominal.get(snr, (0, 0))
+        right, n = of_condition.get(snr, (0, 0))
         row = {"bursts": n, "ok": False}
         if snr not in own:
             print(f"{condition} {snr:g} dB: {n} bursts, but {report} has no accuracy at {snr:g} dB")

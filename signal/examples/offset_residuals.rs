@@ -10,8 +10,8 @@
 //! bursts with offsets drawn U[−MAX_OFFSET, MAX_OFFSET] (default 0: bursts as the old, fixed
 //! test set has them).
 
-use signal::offset::OffsetEstimator;
-use signal::{synthesize, Modulation, SignalConfig, C32};
+use signal::offset::{derotate, OffsetEstimator};
+use signal::{synthesize, Modulation, SignalConfig};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -58,15 +58,8 @@ fn main() {
                     // a fixed low-discrepancy draw in [−max, max]
                     let f = max * (2.0 * ((i as f64 * 0.618_033_988_75).fract()) - 1.0);
                     let b = synthesize(class, &config, 7, i, snr);
-                    let x: Vec<C32> = b
-                        .noisy
-                        .iter()
-                        .enumerate()
-                        .map(|(k, z)| {
-                            let ph = (std::f64::consts::TAU * f * k as f64) as f32;
-                            z * C32::new(ph.cos(), ph.sin())
-                        })
-                        .collect();
+                    // turned forward by f: `derotate` by −f
+                    let x = derotate(&b.noisy, -f);
                     (est.estimate(&x).cycles_per_sample - f).abs()
                 })
                 .collect();

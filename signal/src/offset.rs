@@ -46,12 +46,13 @@
 //!    quarters the centroid's error; Gaussian ISI (runs of equal bits reach a larger
 //!    deviation than alternating ones) leaves the rest, which training learns.
 //!
-//! Measured (`cargo run --release -p fipmae-signal --example offset_residuals -- fixed 0.05`,
-//! median / 90th percentile of the error over 100 bursts per class and SNR; the unit tests
+//! Measured (`cargo run --release -p fipmae-signal --example offset_residuals -- fixed 0.05 200`,
+//! median / 90th percentile of the error over 200 bursts per class and SNR, outputs in
+//! `results/offsets-2026-12-05/residuals/`; the unit tests
 //! `known_offsets_are_recovered*` bound the worst of 41 bursts at 3 and 10 dB): on the
 //! fixed-parameter generator every class but GFSK to ~10⁻⁵ from 3 dB up; at 0 dB the same
 //! median, but one burst in ten of OQPSK, π/4-DQPSK and GMSK still loses its line (~10⁻²);
-//! GFSK (no line, no pair) 0.5-2·10⁻³; at −10 dB the estimate is mostly noise (0.02-0.05)
+//! GFSK (no line, no pair) 0.3-2·10⁻³; at −10 dB the estimate is mostly noise (0.02-0.05)
 //! except for the unipolar classes. Over the parameter ranges the linear classes keep
 //! ~10⁻⁵ from 3 dB up, while the FSK family, whose tones move with h and BT, is left to
 //! the midpoint: ~10⁻³ median, up to 10⁻².
