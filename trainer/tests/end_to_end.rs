@@ -114,9 +114,22 @@ fn pretrain_finetune_eval_on_the_tiny_preset() {
         .flat_map(|r| r.as_array().unwrap().iter().map(|v| v.as_u64().unwrap()))
         .sum();
     assert_eq!(total, 5 * 2 * 10);
-    assert!(std::fs::read_to_string(rep.join("report.md"))
-        .unwrap()
-        .contains("| SNR (dB) |"));
+    // per class at each SNR: two examples each, adding up to the confusion's diagonal
+    for c in 0..10 {
+        let right: f64 = report["per_snr"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| 2.0 * a["per_class"][c].as_f64().unwrap())
+            .sum();
+        assert_eq!(
+            right.round() as u64,
+            report["confusion"][c][c].as_u64().unwrap()
+        );
+    }
+    let md = std::fs::read_to_string(rep.join("report.md")).unwrap();
+    assert!(md.contains("| SNR (dB) |"), "{md}");
+    assert!(md.contains("## Accuracy per class at each SNR"), "{md}");
     assert!(std::fs::read_to_string(rep.join("accuracy.svg"))
         .unwrap()
         .starts_with("<svg"));

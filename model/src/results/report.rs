@@ -37,6 +37,33 @@ pub struct SnrAccuracy {
     pub accuracy: f64,
     /// Test examples at this SNR.
     pub examples: u64,
+    /// Fraction correct per class at this SNR, in the report's class order (`null` for a
+    /// class with no example here; empty in reports written before it was measured).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub per_class: Vec<Option<f64>>,
+}
+
+impl SnrAccuracy {
+    /// The accuracy at `snr_db` from its `right` and `total` examples per class (label
+    /// order): overall and per class.
+    pub fn from_counts(snr_db: f64, right: &[u64], total: &[u64]) -> Self {
+        let examples: u64 = total.iter().sum();
+        let correct: u64 = right.iter().sum();
+        Self {
+            snr_db,
+            accuracy: if examples == 0 {
+                f64::NAN
+            } else {
+                correct as f64 / examples as f64
+            },
+            examples,
+            per_class: right
+                .iter()
+                .zip(total)
+                .map(|(&r, &n)| (n > 0).then(|| r as f64 / n as f64))
+                .collect(),
+        }
+    }
 }
 
 /// `report.json`.
@@ -164,6 +191,7 @@ mod tests {
                 snr_db: 20.0,
                 accuracy: 1.0,
                 examples: 4,
+                per_class: vec![Some(1.0), None],
             }],
             mean_0_to_10_db: f64::NAN,
             overall: 1.0,
@@ -181,9 +209,17 @@ mod tests {
             embeddings: None,
         };
         let text = serde_json::to_string(&r).unwrap();
+        let counted = SnrAccuracy::from_counts(20.0, &[4, 0], &[4, 0]);
+        assert_eq!(counted, r.per_snr[0]);
         assert!(text.contains("\"mean_0_to_10_db\":null"), "{text}");
         let back: Report = serde_json::from_str(&text).unwrap();
         assert!(back.mean_0_to_10_db.is_nan() && back.overall == 1.0);
+        assert_eq!(back.per_snr[0].per_class, vec![Some(1.0), None]);
+        // reports written before per-class accuracies were measured read back
+        let old = text.replace(",\"per_class\":[1.0,null]", "");
+        assert_ne!(old, text);
+        let back: Report = serde_json::from_str(&old).unwrap();
+        assert!(back.per_snr[0].per_class.is_empty());
         let o = &back.reconstruction.unwrap().overall[0];
         assert!(o.psnr_db.is_nan() && o.input_psnr_db.is_nan() && o.ssim == 1.0);
     }

@@ -257,6 +257,7 @@ mod tests {
                     snr_db: f64::from(snr),
                     accuracy,
                     examples: 2,
+                    per_class: Vec::new(),
                 }],
                 mean_0_to_10_db: f64::NAN,
                 overall: accuracy,

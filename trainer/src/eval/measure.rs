@@ -1,4 +1,4 @@
-//! Measuring a classifier: accuracy per SNR and the confusion matrix on the generator's
+//! Measuring a classifier: accuracy per SNR (and per class at each) and the confusion matrix on the generator's
 //! fixed-seed test set (with the pooled embeddings, for `--embeddings`), or on labelled
 //! recordings (`--recordings`).
 
@@ -65,7 +65,7 @@ fn synthetic_accuracy(
         spec.snr = SnrSpec::Fixed { db: snr as f64 };
         let start = s as u64 * per_snr_count;
         let ids: Vec<u64> = (start..start + per_snr_count).collect();
-        let mut correct = 0u64;
+        let (mut right, mut total) = (vec![0u64; k], vec![0u64; k]);
         let embed_here = args.embeddings && snr >= args.embeddings_min_snr;
         for chunk in ids.chunks(ft.batch_size.max(1)) {
             let batch = render_batch(&spec, renderer, chunk, &[ft.target], threads)?;
@@ -80,14 +80,11 @@ fn synthetic_accuracy(
             };
             for (p, l) in pred.iter().zip(&batch.labels) {
                 confusion[*l][(*p).min(k - 1)] += 1;
-                correct += u64::from(p == l);
+                right[*l] += u64::from(p == l);
+                total[*l] += 1;
             }
         }
-        per_snr.push(SnrAccuracy {
-            snr_db: snr as f64,
-            accuracy: correct as f64 / per_snr_count as f64,
-            examples: per_snr_count,
-        });
+        per_snr.push(SnrAccuracy::from_counts(snr as f64, &right, &total));
     }
     Ok(Scores {
         per_snr,
@@ -147,8 +144,8 @@ fn recorded_accuracy(
     }
     let mut confusion = vec![vec![0u64; k]; k];
     // SNR in tenths of a dB (so equal values group, in ascending order) → (the SNR,
-    // correct, examples)
-    let mut by_snr: std::collections::BTreeMap<i64, (f64, u64, u64)> = Default::default();
+    // correct and examples per class)
+    let mut by_snr: std::collections::BTreeMap<i64, (f64, Vec<u64>, Vec<u64>)> = Default::default();
     for chunk in ids.chunks(ft.batch_size.max(1)) {
         let batch = set.render(renderer, chunk, &[ft.target], threads)?;
         let pred = predict(&ft.model, batch.images::<Backend>(device)?)?;
@@ -158,19 +155,15 @@ fn recorded_accuracy(
                 // ordered by value: tenths of a dB as the key, the exact value kept
                 let e = by_snr
                     .entry((snr * 10.0).round() as i64)
-                    .or_insert((*snr, 0, 0));
-                e.1 += u64::from(p == l);
-                e.2 += 1;
+                    .or_insert_with(|| (*snr, vec![0; k], vec![0; k]));
+                e.1[*l] += u64::from(p == l);
+                e.2[*l] += 1;
             }
         }
     }
     let per_snr = by_snr
         .into_values()
-        .map(|(snr_db, right, n)| SnrAccuracy {
-            snr_db,
-            accuracy: right as f64 / n as f64,
-            examples: n,
-        })
+        .map(|(snr_db, right, total)| SnrAccuracy::from_counts(snr_db, &right, &total))
         .collect();
     Ok((per_snr, confusion))
 }

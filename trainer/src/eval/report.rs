@@ -118,6 +118,7 @@ pub fn markdown(r: &Report) -> String {
             100.0 * right as f64 / n.max(1) as f64
         );
     }
+    per_class_markdown(&mut s, r);
     let _ = writeln!(
         s,
         "\n## Confusion matrix (rows: true class, columns: predicted)\n"
@@ -132,6 +133,29 @@ pub fn markdown(r: &Report) -> String {
         reconstruction_markdown(&mut s, rc);
     }
     s
+}
+
+/// Accuracy per class at each SNR (rows: SNR, columns: classes), when the report holds it.
+fn per_class_markdown(s: &mut String, r: &Report) {
+    if r.per_snr.iter().all(|a| a.per_class.is_empty()) {
+        return;
+    }
+    let _ = writeln!(s, "\n## Accuracy per class at each SNR (%)\n");
+    let _ = writeln!(
+        s,
+        "| SNR (dB) | {} |\n|---|{}",
+        r.classes.join(" | "),
+        "---|".repeat(r.classes.len())
+    );
+    for a in &r.per_snr {
+        let cells: Vec<String> = (0..r.classes.len())
+            .map(|i| match a.per_class.get(i).copied().flatten() {
+                Some(v) => format!("{:.1}", 100.0 * v),
+                None => "—".into(),
+            })
+            .collect();
+        let _ = writeln!(s, "| {} | {} |", a.snr_db, cells.join(" | "));
+    }
 }
 
 /// The reconstruction part of the Markdown report: PSNR / SSIM per class and modality
