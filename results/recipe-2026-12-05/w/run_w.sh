@@ -5,7 +5,8 @@
 #   w-ranges: the parameter ranges, no carrier offset, no correction;
 #   w-offsets: the fixed parameters, offsets U[-0.05, 0.05] with the correction on;
 # then both evaluated on the fixed, zero-offset test set and on their own, by the build of
-# f76acd9 (the same scores as a42cbdd's, plus the accuracy per class at each SNR).
+# f76acd9 (the same scores as a42cbdd's, plus the accuracy per class at each SNR); and the
+# three (u-ft3 too) over the ranges with no offset.
 # ~1 min an epoch alone on the 2-core CPU. Resumable: run it again (remove a stale run.lock).
 #
 #   bash results/recipe-2026-12-05/w/run_w.sh [WORK]     # default WORK=/var/tmp/recipe25
@@ -25,6 +26,10 @@ common="--init-from $from --fresh-labels --labels-per-class 8000 --val-per-class
   for m in $a $b; do
     [ -f $m-eval-fixed/report.json ] || time $E eval --model $m --out $m-eval-fixed --snr-min -10 --snr-max 20 --per-class 20 --recon-per-class 0 --class-parameters fixed --max-freq-offset 0
     [ -f $m-eval/report.json ] || time $E eval --model $m --out $m-eval --snr-min -10 --snr-max 20 --per-class 20 --recon-per-class 0
+  done
+  # all three over the ranges with no offset at all (u-ft3's folder is run U's)
+  for m in $from $a $b; do
+    [ -f $m-eval-ranges0/report.json ] || time $E eval --model $m --out $m-eval-ranges0 --snr-min -10 --snr-max 20 --per-class 20 --recon-per-class 0 --class-parameters ranges --max-freq-offset 0
   done
   date
 } >> $R/w.log 2>&1
