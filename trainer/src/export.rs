@@ -51,13 +51,21 @@ pub fn run(args: &ExportArgs) -> Result<Bundle> {
     let autoencoder = match &args.pretrained {
         Some(dir) => {
             let (pre, mae) = crate::pretrain::load_run::<Cpu>(dir, &device)?;
-            if pre.render != ft.render || pre.dataset.signal != ft.dataset.signal {
+            if pre.render != ft.render || !drawn_alike(&pre.dataset.signal, &ft.dataset.signal) {
                 bail!(
                     "the autoencoder in `{}` renders its inputs differently from the classifier \
-                     in `{}` (image size, signal or rendering settings): the page renders once \
-                     for both, so they must agree",
+                     in `{}` (image size, burst shape or rendering settings): the page renders \
+                     once for both, so they must agree",
                     dir.display(),
                     args.model.display()
+                );
+            }
+            if pre.dataset.signal != ft.dataset.signal {
+                eprintln!(
+                    "note: the autoencoder in `{}` was pretrained on bursts drawn with other \
+                     class parameters or channel settings than the classifier's; the bundle \
+                     describes the classifier's generator",
+                    dir.display()
                 );
             }
             Some(autoencoder_to_bytes(&mae, precision))
@@ -122,6 +130,16 @@ pub fn run(args: &ExportArgs) -> Result<Bundle> {
 
 /// The run's `calibration.json` (from `fipmae calibrate`), checked against its class
 /// count, if it has one.
+/// Whether bursts of `a` and `b` are drawn into images alike: every setting equal but what
+/// the generator draws per burst (class parameters, channel impairments), which an
+/// autoencoder pretrained on a wider draw than its classifier may differ in.
+fn drawn_alike(a: &model::signal::SignalConfig, b: &model::signal::SignalConfig) -> bool {
+    let mut a = a.clone();
+    a.class_parameters = b.class_parameters;
+    a.channel = b.channel.clone();
+    a == *b
+}
+
 fn calibration(run: &std::path::Path, classes: usize) -> Result<Option<Vec<u8>>> {
     let path = run.join(crate::training::run_folder::CALIBRATION_JSON);
     if !path.is_file() {
@@ -164,4 +182,27 @@ pub fn main(args: &ExportArgs) -> Result<()> {
         args.out.display()
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use model::signal::{ClassParameters, SignalConfig};
+
+    #[test]
+    fn an_autoencoder_may_have_seen_a_wider_draw_but_not_other_bursts() {
+        let ft = SignalConfig {
+            class_parameters: ClassParameters::Fixed,
+            ..SignalConfig::standard()
+        };
+        let mut pre = SignalConfig::standard();
+        pre.class_parameters = ClassParameters::Ranges;
+        pre.channel.max_freq_offset = 0.05;
+        assert!(drawn_alike(&pre, &ft));
+        pre.samples_per_symbol = 4;
+        assert!(!drawn_alike(&pre, &ft));
+        let mut pre = SignalConfig::standard();
+        pre.offset_correction = !ft.offset_correction;
+        assert!(!drawn_alike(&pre, &ft));
+    }
 }
