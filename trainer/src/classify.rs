@@ -12,7 +12,7 @@ use model::bundle::Bundle;
 use model::classifier::AmcClassifier;
 use model::openset::OpenSetRule;
 use model::segment::segments;
-use model::verdict::{segment_batches, window_facts, Votes};
+use model::verdict::{removed_offset, segment_batches, window_facts, Votes};
 use model::{Modality, RenderConfig, Renderer};
 use serde::Serialize;
 
@@ -67,6 +67,10 @@ pub struct Segment {
     /// Class → probability (softmax of the logits, calibrated when the classifier has an
     /// open-set rule, averaged over the segment's windows).
     pub probabilities: BTreeMap<String, f64>,
+    /// The carrier offset removed before the windows were rendered, cycles/sample (their
+    /// mean; multiply by the sample rate for Hz), when the classifier corrects offsets.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub carrier_offset: Option<f64>,
 }
 
 /// What `predicted` says of a segment the open-set rule rejects.
@@ -189,6 +193,8 @@ pub fn run(args: &ClassifyArgs) -> Result<Vec<Segment>> {
                     votes.add_windows(&logits, f.as_deref());
                 }
                 let v = votes.verdict(&seg);
+                let carrier_offset = removed_offset(&renderer, &seg)
+                    .with_context(|| format!("`{}`", name.display()))?;
                 let best = loaded.classes[v.predicted].clone();
                 out.push(Segment {
                     recording: name.clone(),
@@ -207,6 +213,7 @@ pub fn run(args: &ClassifyArgs) -> Result<Vec<Segment>> {
                         .cloned()
                         .zip(v.probabilities)
                         .collect(),
+                    carrier_offset,
                     label: v.label,
                 });
             }

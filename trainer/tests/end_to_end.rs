@@ -710,6 +710,69 @@ fn eval_open_set_scores_never_trained_modulations_against_the_classes() {
 }
 
 #[test]
+fn classify_reports_the_carrier_offset_it_removed() {
+    // bursts of the shipped model's generator turned by a known 10⁻² cycles/sample: the
+    // shipped bundle corrects offsets, so `classify --json` names what it removed
+    let tmpdir = common::Scratch::new();
+    let dir = tmpdir.path("cfo");
+    let d = dir.to_str().unwrap();
+    fipmae(&[
+        "generate",
+        "--out",
+        d,
+        "--count",
+        "4",
+        "--seed",
+        "5",
+        "--snr-db",
+        "20",
+        "--class-parameters",
+        "fixed",
+        "--max-freq-offset",
+        "5e-5",
+    ]);
+    let shift = 0.01f64;
+    let mut metas = Vec::new();
+    for i in 0..4 {
+        let data = dir.join(format!("example_{i:06}.sigmf-data"));
+        let bytes = std::fs::read(&data).unwrap();
+        let turned: Vec<u8> = bytes
+            .chunks_exact(8)
+            .enumerate()
+            .flat_map(|(k, c)| {
+                let re = f64::from(f32::from_le_bytes([c[0], c[1], c[2], c[3]]));
+                let im = f64::from(f32::from_le_bytes([c[4], c[5], c[6], c[7]]));
+                let (s, co) = (std::f64::consts::TAU * shift * k as f64).sin_cos();
+                let (a, b) = ((re * co - im * s) as f32, (re * s + im * co) as f32);
+                a.to_le_bytes().into_iter().chain(b.to_le_bytes())
+            })
+            .collect();
+        std::fs::write(&data, turned).unwrap();
+        metas.push(dir.join(format!("example_{i:06}.sigmf-meta")));
+    }
+    let model = common::repo_root().join("static");
+    let mut args = vec![
+        "classify".to_string(),
+        "--model".into(),
+        model.to_str().unwrap().into(),
+        "--json".into(),
+    ];
+    args.extend(metas.iter().map(|m| m.to_str().unwrap().to_string()));
+    let out = fipmae(&args);
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4, "{out}");
+    for v in &lines {
+        let f = v["carrier_offset"].as_f64().unwrap();
+        // the generator's own offset (≤ 5·10⁻⁵) rides on top of the turn
+        assert!((f - shift).abs() < 2e-4, "removed {f}, turned by {shift}: {v}");
+        assert_eq!(v["best_class"], v["label"], "{v}");
+    }
+}
+
+#[test]
 fn a_calibrated_bundle_calls_out_of_set_recordings_unknown() {
     // `calibrate` on a copy of the shipped bundle writes calibration.json and names it in
     // bundle.json; `classify --json` then says "unknown" for 16QAM bursts at 18 dB (never

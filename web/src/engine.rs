@@ -15,7 +15,7 @@ use model::report::Report;
 use model::segment::{mean_probabilities, segments};
 use model::sigmf::Recording;
 use model::studio::{classifier_input, StudioError, StudioRequest};
-use model::verdict::{segment_batches, window_facts, Votes};
+use model::verdict::{removed_offset, segment_batches, window_facts, Votes};
 use model::weights::{autoencoder_from_bytes, classifier_from_bytes};
 use model::{Modality, Renderer};
 
@@ -184,6 +184,9 @@ pub struct Verdict {
     pub unknown: bool,
     /// The rule's familiarity margin (below 0: unknown), when the bundle ships a rule.
     pub score: Option<f64>,
+    /// The carrier offset removed before rendering, cycles/sample (mean over the windows),
+    /// when the bundle corrects offsets.
+    pub carrier_offset: Option<f64>,
 }
 
 /// The models, on exactly one backend (every masking strategy, adaptive included, runs on
@@ -338,6 +341,7 @@ async fn classify_on<B: Backend>(
             yield_to_browser().await;
         }
         let v = votes.verdict(&seg);
+        let carrier_offset = removed_offset(renderer, &seg)?;
         out.push(Verdict {
             recording: name.to_string(),
             sample_start: v.sample_start,
@@ -346,6 +350,7 @@ async fn classify_on<B: Backend>(
             probability: v.confidence(),
             unknown: v.unknown,
             score: v.familiarity,
+            carrier_offset,
             label: v.label,
         });
         yield_to_browser().await;

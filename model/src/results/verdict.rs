@@ -104,6 +104,27 @@ pub fn window_facts(
         .collect()
 }
 
+/// The carrier offset the renderer removes from a segment's whole windows (those
+/// [`segment_batches`] renders) before drawing them, cycles/sample, averaged over the
+/// windows; `None` when the renderer does not correct offsets or no window is whole.
+pub fn removed_offset(
+    renderer: &Renderer,
+    segment: &Segment<'_>,
+) -> Result<Option<f64>, VerdictError> {
+    let n = renderer.config().num_samples.max(1);
+    let (mut sum, mut windows) = (0.0, 0usize);
+    for w in segment.samples.chunks_exact(n) {
+        match renderer.carrier_offset(w)? {
+            Some(f) => {
+                sum += f;
+                windows += 1;
+            }
+            None => return Ok(None),
+        }
+    }
+    Ok((windows > 0).then(|| sum / windows as f64))
+}
+
 /// Class probabilities averaged over a segment's windows, batch by batch; with an
 /// open-set rule, calibrated probabilities and each window's familiarity margin.
 #[derive(Debug, Clone, PartialEq)]

@@ -208,6 +208,15 @@ impl Renderer {
         Ok(self.draw(modality, &self.prepared(samples, f)?))
     }
 
+    /// The carrier offset [`Renderer::render`] removes from `samples` (one burst) before
+    /// drawing it, cycles/sample: the estimate with `offset_correction`, `None` without.
+    pub fn carrier_offset(&self, samples: &[C32]) -> Result<Option<f64>, ModalityError> {
+        if let Some(long) = self.long_for(samples.len()) {
+            return long.carrier_offset(samples);
+        }
+        self.offset_to_remove(samples)
+    }
+
     /// The carrier offset to remove from bursts like `samples` (checked), cycles/sample:
     /// estimated on them with `offset_correction`, else none.
     fn offset_to_remove(&self, samples: &[C32]) -> Result<Option<f64>, ModalityError> {

@@ -76,6 +76,12 @@ pub fn UploadPanel(
                         </td>
                         <td>{format!("{:.1} %", 100.0 * v.probability)}</td>
                         <td>{v.score.map_or("-".to_string(), |s| format!("{s:+.2}"))}</td>
+                        <td>
+                            {v
+                                .carrier_offset
+                                .filter(|f| f.is_finite())
+                                .map_or("-".to_string(), |f| format!("{f:+.2e}"))}
+                        </td>
                     </tr>
                 }
             })
@@ -127,6 +133,9 @@ pub fn UploadPanel(
                             <th>"probability"</th>
                             <th title="familiarity minus the unknown threshold: below 0 the burst is unlike every class the model knows">
                                 "familiarity"
+                            </th>
+                            <th title="the carrier offset removed before the burst was drawn, cycles/sample (times the sample rate: Hz)">
+                                "offset removed"
                             </th>
                         </tr>
                     </thead>
