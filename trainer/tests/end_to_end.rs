@@ -767,7 +767,10 @@ fn classify_reports_the_carrier_offset_it_removed() {
     for v in &lines {
         let f = v["carrier_offset"].as_f64().unwrap();
         // the generator's own offset (≤ 5·10⁻⁵) rides on top of the turn
-        assert!((f - shift).abs() < 2e-4, "removed {f}, turned by {shift}: {v}");
+        assert!(
+            (f - shift).abs() < 2e-4,
+            "removed {f}, turned by {shift}: {v}"
+        );
         assert_eq!(v["best_class"], v["label"], "{v}");
     }
 }

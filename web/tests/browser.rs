@@ -379,7 +379,10 @@ async fn uploads_are_classified_and_bad_uploads_get_messages() {
     assert!(table.contains("good.sigmf:rec/two"), "{table}");
     assert!(table.contains("unknown (closest "), "{table}");
     // the shipped bundle corrects carrier offsets and says what it removed
-    assert!(table.contains("offset removed") && table.contains("e-"), "{table}");
+    assert!(
+        table.contains("offset removed") && table.contains("e-"),
+        "{table}"
+    );
 }
 
 #[wasm_bindgen_test]
