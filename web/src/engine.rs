@@ -302,6 +302,48 @@ async fn studio_on<B: Backend>(
     Ok((views, v.probabilities, Some(v.unknown)))
 }
 
+/// Windows of per-window work (window facts, offset estimates) done between two yields to
+/// the browser.
+const WINDOWS_PER_YIELD: usize = 64;
+
+/// A segment's window facts (with an open-set rule) and the carrier offset the renderer
+/// removes from its windows (their mean, cycles/sample), worked out
+/// [`WINDOWS_PER_YIELD`] windows at a time with a yield to the browser between pieces, so
+/// a long recording does not hold the page.
+async fn window_work(
+    renderer: &Renderer,
+    seg: &model::segment::Segment<'_>,
+    rule: Option<&OpenSetRule>,
+) -> Result<(Vec<model::verdict::WindowFacts>, Option<f64>), WebError> {
+    let n = renderer.config().num_samples.max(1);
+    let (mut facts, mut sum, mut windows, mut corrected) = (Vec::new(), 0.0, 0usize, true);
+    for (i, samples) in seg.samples.chunks(WINDOWS_PER_YIELD * n).enumerate() {
+        let piece = model::segment::Segment {
+            sample_start: seg.sample_start + (i * WINDOWS_PER_YIELD * n) as u64,
+            samples,
+            label: None,
+        };
+        if let Some(rule) = rule {
+            facts.extend(window_facts(renderer, &piece, rule)?);
+        }
+        let whole = samples.len() / n;
+        if whole > 0 {
+            match removed_offset(renderer, &piece)? {
+                Some(f) => {
+                    sum += f * whole as f64;
+                    windows += whole;
+                }
+                None => corrected = false,
+            }
+        }
+        yield_to_browser().await;
+    }
+    Ok((
+        facts,
+        (corrected && windows > 0).then(|| sum / windows as f64),
+    ))
+}
+
 /// Classifies every segment of one recording on one backend.
 async fn classify_on<B: Backend>(
     model: &AmcClassifier<B>,
@@ -323,11 +365,8 @@ async fn classify_on<B: Backend>(
     let target = model.config.mae.target;
     let mut out = Vec::with_capacity(segs.len());
     for seg in segs {
+        let (facts, carrier_offset) = window_work(renderer, &seg, rule).await?;
         // fixed-size batches of windows: memory does not grow with a burst's length
-        let facts = match rule {
-            Some(rule) => window_facts(renderer, &seg, rule)?,
-            None => Vec::new(),
-        };
         let features = rule.is_some_and(OpenSetRule::needs_features);
         let mut votes = Votes::with_rule(classes.len(), rule.cloned(), facts);
         for images in segment_batches::<B>(renderer, target, &seg, device)? {
@@ -341,7 +380,6 @@ async fn classify_on<B: Backend>(
             yield_to_browser().await;
         }
         let v = votes.verdict(&seg);
-        let carrier_offset = removed_offset(renderer, &seg)?;
         out.push(Verdict {
             recording: name.to_string(),
             sample_start: v.sample_start,
