@@ -82,16 +82,17 @@ pub fn segments(rec: &Recording, n: usize) -> Result<Vec<Segment<'_>>, SegmentEr
 }
 
 /// The `modality` images of the consecutive whole `n`-sample windows of `samples`
-/// (`n = renderer.config().num_samples`).
+/// (`n = renderer.config().num_samples`), each with the carrier offset removed from it
+/// before drawing ([`Renderer::render_turned`]).
 pub fn window_images(
     renderer: &Renderer,
     modality: Modality,
     samples: &[C32],
-) -> Result<Vec<Image>, ModalityError> {
+) -> Result<Vec<(Image, Option<f64>)>, ModalityError> {
     let n = renderer.config().num_samples.max(1);
     samples
         .chunks_exact(n)
-        .map(|w| renderer.render(modality, w))
+        .map(|w| renderer.render_turned(modality, w))
         .collect()
 }
 

@@ -12,7 +12,7 @@ use model::bundle::Bundle;
 use model::classifier::AmcClassifier;
 use model::openset::OpenSetRule;
 use model::segment::segments;
-use model::verdict::{removed_offset, segment_batches, window_facts, Votes};
+use model::verdict::{mean_offset, segment_batches, window_facts, Votes};
 use model::{Modality, RenderConfig, Renderer};
 use serde::Serialize;
 
@@ -182,8 +182,11 @@ pub fn run(args: &ClassifyArgs) -> Result<Vec<Segment>> {
                 };
                 let mut votes = Votes::with_rule(k, loaded.rule.clone(), facts);
                 let features = loaded.rule.as_ref().is_some_and(|r| r.needs_features());
-                for images in segment_batches::<Backend>(&renderer, loaded.target, &seg, &device)? {
-                    let pooled = loaded.model.embed(images?)?;
+                let mut offsets = Vec::new();
+                for batch in segment_batches::<Backend>(&renderer, loaded.target, &seg, &device)? {
+                    let batch = batch?;
+                    offsets.extend(batch.offsets);
+                    let pooled = loaded.model.embed(batch.images)?;
                     let logits = model::batch::read(loaded.model.head(pooled.clone()))?;
                     let f = if features {
                         Some(model::batch::read(pooled)?)
@@ -193,8 +196,6 @@ pub fn run(args: &ClassifyArgs) -> Result<Vec<Segment>> {
                     votes.add_windows(&logits, f.as_deref());
                 }
                 let v = votes.verdict(&seg);
-                let carrier_offset = removed_offset(&renderer, &seg)
-                    .with_context(|| format!("`{}`", name.display()))?;
                 let best = loaded.classes[v.predicted].clone();
                 out.push(Segment {
                     recording: name.clone(),
@@ -213,7 +214,7 @@ pub fn run(args: &ClassifyArgs) -> Result<Vec<Segment>> {
                         .cloned()
                         .zip(v.probabilities)
                         .collect(),
-                    carrier_offset,
+                    carrier_offset: mean_offset(&offsets),
                     label: v.label,
                 });
             }

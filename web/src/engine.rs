@@ -15,7 +15,7 @@ use model::report::Report;
 use model::segment::{mean_probabilities, segments};
 use model::sigmf::Recording;
 use model::studio::{classifier_input, StudioError, StudioRequest};
-use model::verdict::{removed_offset, segment_batches, window_facts, Votes};
+use model::verdict::{mean_offset, segment_batches, window_facts, Votes};
 use model::weights::{autoencoder_from_bytes, classifier_from_bytes};
 use model::{Modality, Renderer};
 
@@ -302,46 +302,29 @@ async fn studio_on<B: Backend>(
     Ok((views, v.probabilities, Some(v.unknown)))
 }
 
-/// Windows of per-window work (window facts, offset estimates) done between two yields to
-/// the browser.
+/// Windows of window facts worked out between two yields to the browser.
 const WINDOWS_PER_YIELD: usize = 64;
 
-/// A segment's window facts (with an open-set rule) and the carrier offset the renderer
-/// removes from its windows (their mean, cycles/sample), worked out
+/// A segment's window facts for `rule` ([`window_facts`]), worked out
 /// [`WINDOWS_PER_YIELD`] windows at a time with a yield to the browser between pieces, so
 /// a long recording does not hold the page.
-async fn window_work(
+async fn window_facts_yielding(
     renderer: &Renderer,
     seg: &model::segment::Segment<'_>,
-    rule: Option<&OpenSetRule>,
-) -> Result<(Vec<model::verdict::WindowFacts>, Option<f64>), WebError> {
+    rule: &OpenSetRule,
+) -> Result<Vec<model::verdict::WindowFacts>, WebError> {
     let n = renderer.config().num_samples.max(1);
-    let (mut facts, mut sum, mut windows, mut corrected) = (Vec::new(), 0.0, 0usize, true);
+    let mut facts = Vec::new();
     for (i, samples) in seg.samples.chunks(WINDOWS_PER_YIELD * n).enumerate() {
         let piece = model::segment::Segment {
             sample_start: seg.sample_start + (i * WINDOWS_PER_YIELD * n) as u64,
             samples,
             label: None,
         };
-        if let Some(rule) = rule {
-            facts.extend(window_facts(renderer, &piece, rule)?);
-        }
-        let whole = samples.len() / n;
-        if whole > 0 {
-            match removed_offset(renderer, &piece)? {
-                Some(f) => {
-                    sum += f * whole as f64;
-                    windows += whole;
-                }
-                None => corrected = false,
-            }
-        }
+        facts.extend(window_facts(renderer, &piece, rule)?);
         yield_to_browser().await;
     }
-    Ok((
-        facts,
-        (corrected && windows > 0).then(|| sum / windows as f64),
-    ))
+    Ok(facts)
 }
 
 /// Classifies every segment of one recording on one backend.
@@ -365,12 +348,18 @@ async fn classify_on<B: Backend>(
     let target = model.config.mae.target;
     let mut out = Vec::with_capacity(segs.len());
     for seg in segs {
-        let (facts, carrier_offset) = window_work(renderer, &seg, rule).await?;
+        let facts = match rule {
+            Some(rule) => window_facts_yielding(renderer, &seg, rule).await?,
+            None => Vec::new(),
+        };
         // fixed-size batches of windows: memory does not grow with a burst's length
         let features = rule.is_some_and(OpenSetRule::needs_features);
         let mut votes = Votes::with_rule(classes.len(), rule.cloned(), facts);
-        for images in segment_batches::<B>(renderer, target, &seg, device)? {
-            let pooled = model.embed(images?)?;
+        let mut offsets = Vec::new();
+        for batch in segment_batches::<B>(renderer, target, &seg, device)? {
+            let batch = batch?;
+            offsets.extend(batch.offsets);
+            let pooled = model.embed(batch.images)?;
             let logits = read(model.head(pooled.clone())).await?;
             let f = match features {
                 true => Some(read(pooled).await?),
@@ -388,7 +377,7 @@ async fn classify_on<B: Backend>(
             probability: v.confidence(),
             unknown: v.unknown,
             score: v.familiarity,
-            carrier_offset,
+            carrier_offset: mean_offset(&offsets),
             label: v.label,
         });
         yield_to_browser().await;

@@ -33,18 +33,29 @@ pub enum VerdictError {
 /// batches of at most this many windows, so memory does not grow with its length.
 pub const WINDOWS_PER_BATCH: usize = 64;
 
+/// One batch of a segment's windows, rendered.
+#[derive(Debug, Clone)]
+pub struct WindowBatch<B: Backend> {
+    /// The windows' `target` images.
+    ///
+    /// # Shapes
+    /// - `[windows ≤ WINDOWS_PER_BATCH, channels, size, size]`
+    pub images: Tensor<B, 4>,
+    /// The carrier offset removed from each window before drawing, cycles/sample (`None`
+    /// without offset correction); see [`mean_offset`].
+    pub offsets: Vec<Option<f64>>,
+}
+
 /// The `target` images of a segment's consecutive whole windows, in batches of at most
-/// [`WINDOWS_PER_BATCH`], each rendered only when the iterator reaches it. A silent
-/// segment (no non-zero finite sample) is refused up front.
-///
-/// # Shapes
-/// - each item: `[windows ≤ WINDOWS_PER_BATCH, channels, size, size]`
+/// [`WINDOWS_PER_BATCH`], each rendered only when the iterator reaches it, with the
+/// carrier offset each window had removed. A silent segment (no non-zero finite sample)
+/// is refused up front.
 pub fn segment_batches<'a, B: Backend>(
     renderer: &'a Renderer,
     target: Modality,
     segment: &Segment<'a>,
     device: &'a B::Device,
-) -> Result<impl Iterator<Item = Result<Tensor<B, 4>, VerdictError>> + 'a, VerdictError> {
+) -> Result<impl Iterator<Item = Result<WindowBatch<B>, VerdictError>> + 'a, VerdictError> {
     let audible = |z: &crate::signal::C32| {
         z.re.is_finite() && z.im.is_finite() && (z.re != 0.0 || z.im != 0.0)
     };
@@ -60,10 +71,11 @@ pub fn segment_batches<'a, B: Backend>(
         .filter(move |chunk| chunk.len() >= n)
         .map(move |chunk| {
             let windows = window_images(renderer, target, chunk)?;
-            Ok(images_to_tensor::<B>(
-                &windows.iter().collect::<Vec<_>>(),
-                device,
-            )?)
+            let images: Vec<_> = windows.iter().map(|(image, _)| image).collect();
+            Ok(WindowBatch {
+                images: images_to_tensor::<B>(&images, device)?,
+                offsets: windows.iter().map(|(_, f)| *f).collect(),
+            })
         }))
 }
 
@@ -104,25 +116,14 @@ pub fn window_facts(
         .collect()
 }
 
-/// The carrier offset the renderer removes from a segment's whole windows (those
-/// [`segment_batches`] renders) before drawing them, cycles/sample, averaged over the
-/// windows; `None` when the renderer does not correct offsets or no window is whole.
-pub fn removed_offset(
-    renderer: &Renderer,
-    segment: &Segment<'_>,
-) -> Result<Option<f64>, VerdictError> {
-    let n = renderer.config().num_samples.max(1);
-    let (mut sum, mut windows) = (0.0, 0usize);
-    for w in segment.samples.chunks_exact(n) {
-        match renderer.carrier_offset(w)? {
-            Some(f) => {
-                sum += f;
-                windows += 1;
-            }
-            None => return Ok(None),
-        }
-    }
-    Ok((windows > 0).then(|| sum / windows as f64))
+/// The mean of the carrier offsets removed from a segment's windows
+/// ([`WindowBatch::offsets`], all batches), cycles/sample; `None` when there is no window
+/// or the renderer does not correct offsets.
+pub fn mean_offset(offsets: &[Option<f64>]) -> Option<f64> {
+    let removed: Option<Vec<f64>> = offsets.iter().copied().collect();
+    removed
+        .filter(|f| !f.is_empty())
+        .map(|f| f.iter().sum::<f64>() / f.len() as f64)
 }
 
 /// Class probabilities averaged over a segment's windows, batch by batch; with an
@@ -303,11 +304,27 @@ mod tests {
             samples: &samples,
             label: None,
         };
-        let sizes: Vec<usize> = segment_batches::<F>(&r, Modality::Scalogram, &seg, &dev)
-            .unwrap()
-            .map(|b| b.unwrap().dims()[0])
-            .collect();
+        let batches: Vec<WindowBatch<F>> =
+            segment_batches::<F>(&r, Modality::Scalogram, &seg, &dev)
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+        let sizes: Vec<usize> = batches.iter().map(|b| b.images.dims()[0]).collect();
         assert_eq!(sizes, vec![WINDOWS_PER_BATCH, WINDOWS_PER_BATCH, 5]);
+        // one removed offset per window, the renderer's own estimate of it
+        let offsets: Vec<Option<f64>> = batches.iter().flat_map(|b| b.offsets.clone()).collect();
+        assert_eq!(offsets.len(), windows);
+        let first = r
+            .render_turned(Modality::Scalogram, &samples[..1024])
+            .unwrap()
+            .1;
+        assert_eq!(offsets[0], first);
+        assert!(first.is_some(), "the standard profile corrects offsets");
+        let mean = mean_offset(&offsets).unwrap();
+        let direct = offsets.iter().map(|f| f.unwrap()).sum::<f64>() / windows as f64;
+        assert!((mean - direct).abs() < 1e-12);
+        assert_eq!(mean_offset(&[Some(0.01), None]), None);
+        assert_eq!(mean_offset(&[]), None);
         // votes over batches equal the mean over all windows at once
         let logits: Vec<f32> = (0..windows * 3)
             .map(|i| ((i * 7) % 11) as f32 * 0.3)

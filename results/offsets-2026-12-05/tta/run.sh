@@ -31,7 +31,7 @@ for v, (cj, rv) in {"v1": (1, 0), "v2": (0, 1), "v3": (1, 1)}.items():
 PY
 for v in v0 v1 v2 v3; do (cd "$W/$v" && "$BIN" classify --model "$MODEL" --json ./*.sigmf-meta > "../$v.jsonl"); done
 "$PY" - "$W" <<'PY'
-import collections, json, sys
+import collections, json, os, sys
 w = sys.argv[1]
 P = {}
 for v in ["v0", "v1", "v2", "v3"]:
@@ -52,7 +52,6 @@ def acc(views):
             res[key][0] += pred == e["label"]
             res[key][1] += 1
     return res
-import os
 for name, views in [("as is", ["v0"]), ("conjugated", ["v1"]), ("reversed", ["v2"]),
                     ("as is + conjugated", ["v0", "v1"]), ("all four", ["v0", "v1", "v2", "v3"])]:
     r = acc(views)

@@ -201,20 +201,21 @@ impl Renderer {
     /// constellation's fixed window (the `denomae` profile), which only such bursts reach.
     /// With `offset_correction` the burst's carrier offset is removed first.
     pub fn render(&self, modality: Modality, samples: &[C32]) -> Result<Image, ModalityError> {
-        if let Some(long) = self.long_for(samples.len()) {
-            return long.render(modality, samples);
-        }
-        let f = self.offset_to_remove(samples)?;
-        Ok(self.draw(modality, &self.prepared(samples, f)?))
+        Ok(self.render_turned(modality, samples)?.0)
     }
 
-    /// The carrier offset [`Renderer::render`] removes from `samples` (one burst) before
-    /// drawing it, cycles/sample: the estimate with `offset_correction`, `None` without.
-    pub fn carrier_offset(&self, samples: &[C32]) -> Result<Option<f64>, ModalityError> {
+    /// [`Renderer::render`], with the carrier offset it removed from `samples` before
+    /// drawing them, cycles/sample (`None` without `offset_correction`).
+    pub fn render_turned(
+        &self,
+        modality: Modality,
+        samples: &[C32],
+    ) -> Result<(Image, Option<f64>), ModalityError> {
         if let Some(long) = self.long_for(samples.len()) {
-            return long.carrier_offset(samples);
+            return long.render_turned(modality, samples);
         }
-        self.offset_to_remove(samples)
+        let f = self.offset_to_remove(samples)?;
+        Ok((self.draw(modality, &self.prepared(samples, f)?), f))
     }
 
     /// The carrier offset to remove from bursts like `samples` (checked), cycles/sample:

@@ -1,6 +1,6 @@
-//! Measuring a classifier: accuracy per SNR (and per class at each) and the confusion matrix on the generator's
-//! fixed-seed test set (with the pooled embeddings, for `--embeddings`), or on labelled
-//! recordings (`--recordings`).
+//! Measuring a classifier: accuracy per SNR (and per class at each) and the confusion
+//! matrix on the generator's fixed-seed test set (with the pooled embeddings, for
+//! `--embeddings`), or on labelled recordings (`--recordings`).
 
 use anyhow::{bail, Result};
 use model::{Renderer, SnrSpec};
